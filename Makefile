@@ -1,0 +1,52 @@
+# TradingStack. `make up` runs the stack locally; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+PY := $(VENV)/bin/python
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: uv
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+
+# The virtual environment: every extra, pinned by uv.lock; re-synced when the lock changes.
+$(STAMP): pyproject.toml uv.lock | uv
+	$(UV) sync --frozen --all-extras
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install everything (pinned by uv.lock)
+
+.PHONY: up
+up: $(STAMP) ## run the stack locally behind http://127.0.0.1:3000 (Ctrl-C stops it)
+	$(VENV)/bin/tradingstack up
+
+.PHONY: test
+test: $(STAMP) test-deps ## install what is missing and run the whole suite
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint and format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: fmt
+fmt: $(STAMP) ## format the code
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: bench
+bench: $(STAMP) ## run the benchmarks; results go to bench/results/*.json
+	$(PY) -m bench
+
+# Test prerequisites outside PyPI (Debian packages, the control plane): each include adds its own.
+.PHONY: test-deps
+test-deps:
+
+-include hack/*.mk
