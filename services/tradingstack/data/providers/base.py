@@ -47,6 +47,8 @@ class ProviderResult:
     timeframe: Timeframe
     bars: pd.DataFrame
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    resampled_from: Timeframe | None = None
+    """Set by the chain when it built these bars from a finer timeframe."""
 
 
 @runtime_checkable
