@@ -1,0 +1,625 @@
+"""Pure builders: a TradingStack spec in, Kubernetes manifests (plain dicts) out.
+
+Nothing here talks to the API server; the handlers apply what these functions return with
+server-side apply. Every port, path prefix, GPU flag, volume and default resource comes from
+the workload catalog (`tradingstack.core.catalog`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tradingstack.core import catalog
+from tradingstack.core.catalog import Workload
+
+from tradingstack_operator import spec as s
+
+Manifest = dict[str, Any]
+
+MANAGER = "tradingstack-operator"
+STACK_LABEL = f"{s.GROUP}/stack"
+WORKLOAD_LABEL = f"{s.GROUP}/workload"
+TOKEN_KEY = "token"
+UID = 10001
+CONFIG_HASH_ANNOTATION = f"{s.GROUP}/config-hash"
+TRAEFIK_MIDDLEWARE_API = "traefik.io/v1alpha1"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Identity of one TradingStack object (what owner references and names need)."""
+
+    name: str
+    namespace: str
+    uid: str = ""
+
+    def child(self, suffix: str) -> str:
+        """Name of a child object: `<stack>-<suffix>`."""
+        return f"{self.name}-{suffix}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Facts about the cluster the builders cannot know by themselves."""
+
+    traefik_middleware: bool = False
+    """The traefik.io/v1alpha1 Middleware CRD exists."""
+
+
+def labels(stack: Stack, workload: str | None = None) -> dict[str, str]:
+    """The labels of every child; workload children also carry the workload name."""
+    out = {
+        "app.kubernetes.io/part-of": "tradingstack",
+        "app.kubernetes.io/instance": stack.name,
+        "app.kubernetes.io/managed-by": MANAGER,
+        STACK_LABEL: stack.name,
+    }
+    if workload:
+        out["app.kubernetes.io/name"] = workload
+        out["app.kubernetes.io/component"] = workload
+        out[WORKLOAD_LABEL] = workload
+    return out
+
+
+def selector(stack: Stack, workload: str) -> dict[str, str]:
+    """The pod selector of one workload (immutable in a Deployment: keep it small)."""
+    return {STACK_LABEL: stack.name, WORKLOAD_LABEL: workload}
+
+
+def owner_reference(stack: Stack) -> dict[str, Any]:
+    """The controller owner reference to the TradingStack (garbage collection on delete)."""
+    return {
+        "apiVersion": s.API_VERSION,
+        "kind": s.KIND,
+        "name": stack.name,
+        "uid": stack.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _meta(stack: Stack, name: str, workload: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": stack.namespace,
+        "labels": labels(stack, workload),
+    }
+    if stack.uid:
+        meta["ownerReferences"] = [owner_reference(stack)]
+    return meta
+
+
+def _env_name(workload: str) -> str:
+    return workload.upper().replace("-", "_")
+
+
+def service_url(stack: Stack, w: Workload) -> str:
+    """The in-cluster URL of a workload's Service."""
+    return f"http://{stack.child(w.name)}:{w.port}"
+
+
+def token_secret_name(stack: Stack) -> str:
+    return stack.child("api-token")
+
+
+def config_map_name(stack: Stack) -> str:
+    return stack.child("config")
+
+
+def service_account_name(stack: Stack) -> str:
+    return stack.child("workloads")
+
+
+def pvc_name(stack: Stack, w: Workload, volume: str) -> str:
+    return stack.child(f"{w.name}-{volume}")
+
+
+# ---- objects ------------------------------------------------------------------------------
+
+
+def token_secret(stack: Stack, token: str) -> Manifest:
+    """The generated API token shared by the services (created once, never updated)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(stack, token_secret_name(stack)),
+        "type": "Opaque",
+        "stringData": {TOKEN_KEY: token},
+    }
+
+
+def config_data(stack: Stack, ts: s.TradingStackSpec) -> dict[str, str]:
+    """Settings shared by every service, as TS_... environment variables."""
+    data = {
+        "TS_STACK_NAME": stack.name,
+        "TS_SYMBOLS": ",".join(ts.market.symbols),
+        "TS_TIMEFRAMES": ",".join(ts.market.timeframes),
+        "TS_PROVIDERS": ",".join(p.name for p in ts.market.providers if p.enabled),
+        "TS_OLLAMA_MODEL": ts.ollama.model,
+        "TS_DATA_URL": service_url(stack, catalog.get("data")),
+    }
+    for w in ts.enabled():
+        data[f"TS_{_env_name(w.name)}_URL"] = service_url(stack, w)
+    return data
+
+
+def config_map(stack: Stack, ts: s.TradingStackSpec) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(stack, config_map_name(stack)),
+        "data": config_data(stack, ts),
+    }
+
+
+def service_account(stack: Stack) -> Manifest:
+    """One ServiceAccount for the workloads; no token is mounted (they never call the API)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(stack, service_account_name(stack)),
+        "automountServiceAccountToken": False,
+    }
+
+
+def image_for(ts: s.TradingStackSpec, w: Workload) -> str:
+    """The image of a workload: its own override, else the stack's (GPU variant with a GPU)."""
+    ws = ts.workload(w.name)
+    if ws.image:
+        return ws.image
+    if w.app is None:
+        return ts.image.ollama_image
+    suffix = ts.image.gpu_tag_suffix if ws.gpu > 0 else ""
+    return f"{ts.image.registry}/{ts.image.repository}:{ts.image.tag}{suffix}"
+
+
+def resources_for(ts: s.TradingStackSpec, w: Workload) -> dict[str, dict[str, str]]:
+    """Requests and limits: the spec's, else the catalog's; GPUs in limits."""
+    ws = ts.workload(w.name)
+    d = w.resources
+    requests = {
+        "cpu": ws.resources.requests.cpu or d.cpu_request,
+        "memory": ws.resources.requests.memory or d.memory_request,
+    }
+    limits = {
+        "cpu": ws.resources.limits.cpu or d.cpu_limit,
+        "memory": ws.resources.limits.memory or d.memory_limit,
+    }
+    if ws.gpu > 0:
+        limits["nvidia.com/gpu"] = str(ws.gpu)
+    return {"requests": requests, "limits": limits}
+
+
+def _container_env(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[dict[str, Any]]:
+    ws = ts.workload(w.name)
+    env: list[dict[str, Any]] = [
+        {
+            "name": "TS_API_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": token_secret_name(stack), "key": TOKEN_KEY}},
+        },
+        {"name": "TS_SERVICE", "value": w.name},
+        {"name": "TS_PORT", "value": str(w.port)},
+        {"name": "HOME", "value": "/tmp"},
+    ]
+    if w.prefix:
+        env.append({"name": "TS_ROOT_PATH", "value": w.prefix})
+    prefix = f"TS_{_env_name(w.name)}_"
+    for v in w.volumes:
+        env.append({"name": f"{prefix}{v.name.upper()}_DIR", "value": v.mount_path})
+    if w.name == "data":
+        for p in ts.market.providers:
+            if p.enabled and p.api_key_secret_ref is not None:
+                env.append(
+                    {
+                        "name": f"{prefix}{p.name.upper()}_API_KEY",
+                        "valueFrom": {
+                            "secretKeyRef": {
+                                "name": p.api_key_secret_ref.name,
+                                "key": p.api_key_secret_ref.key,
+                            }
+                        },
+                    }
+                )
+            if p.enabled and p.base_url:
+                env.append({"name": f"{prefix}{p.name.upper()}_BASE_URL", "value": p.base_url})
+    if w.app is None:  # the Ollama server
+        models = next((v.mount_path for v in w.volumes), "/tmp/ollama")
+        env += [
+            {"name": "OLLAMA_HOST", "value": f"0.0.0.0:{w.port}"},
+            {"name": "OLLAMA_MODELS", "value": f"{models}/models"},
+            {"name": "TS_OLLAMA_PULL", "value": "true" if ts.ollama.pull else "false"},
+        ]
+    for key, value in sorted(ws.env.items()):
+        env.append({"name": key, "value": value})
+    return env
+
+
+_OLLAMA_SCRIPT = (
+    'ollama serve & server=$!; trap "kill -TERM $server" TERM INT; '
+    'if [ "$TS_OLLAMA_PULL" = "true" ]; then '
+    "until ollama list >/dev/null 2>&1; do sleep 1; done; "
+    'ollama pull "$TS_OLLAMA_MODEL" || echo "pull of $TS_OLLAMA_MODEL failed"; fi; '
+    "wait $server"
+)
+
+
+def _command(w: Workload) -> list[str]:
+    if w.app is None:
+        return ["/bin/sh", "-c", _OLLAMA_SCRIPT]
+    cmd = ["uvicorn", "--factory", w.app, "--host", "0.0.0.0", "--port", str(w.port)]
+    cmd += ["--proxy-headers", "--forwarded-allow-ips", "*"]
+    if w.prefix:
+        cmd += ["--root-path", w.prefix]
+    return cmd
+
+
+def _probe(w: Workload, period: int, failures: int) -> dict[str, Any]:
+    return {
+        "httpGet": {"path": w.health_path, "port": "http"},
+        "periodSeconds": period,
+        "timeoutSeconds": 5,
+        "failureThreshold": failures,
+    }
+
+
+def _volumes(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> tuple[list[Any], list[Any]]:
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
+    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]
+    for v in w.volumes:
+        if ts.storage.ephemeral:
+            volumes.append({"name": v.name, "emptyDir": {"sizeLimit": ts.storage.size(v.name)}})
+        else:
+            volumes.append(
+                {"name": v.name, "persistentVolumeClaim": {"claimName": pvc_name(stack, w, v.name)}}
+            )
+        mounts.append({"name": v.name, "mountPath": v.mount_path})
+    return volumes, mounts
+
+
+def config_hash(stack: Stack, ts: s.TradingStackSpec) -> str:
+    """A hash of the ConfigMap's data: in the pod template so a change rolls the pods."""
+    raw = json.dumps(config_data(stack, ts), sort_keys=True).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def deployment(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> Manifest:
+    """The Deployment of one workload."""
+    ws = ts.workload(w.name)
+    volumes, mounts = _volumes(stack, ts, w)
+    container: dict[str, Any] = {
+        "name": w.name,
+        "image": image_for(ts, w),
+        "imagePullPolicy": ts.image.pull_policy,
+        "command": _command(w),
+        "ports": [{"name": "http", "containerPort": w.port, "protocol": "TCP"}],
+        "env": _container_env(stack, ts, w),
+        "envFrom": [{"configMapRef": {"name": config_map_name(stack)}}],
+        "resources": resources_for(ts, w),
+        "readinessProbe": _probe(w, period=10, failures=3),
+        "livenessProbe": _probe(w, period=20, failures=3),
+        "startupProbe": _probe(w, period=5, failures=120),
+        "volumeMounts": mounts,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    pod_spec: dict[str, Any] = {
+        "serviceAccountName": service_account_name(stack),
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": UID,
+            "runAsGroup": UID,
+            "fsGroup": UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": volumes,
+    }
+    if ws.gpu > 0 and ts.runtime_class_name:
+        pod_spec["runtimeClassName"] = ts.runtime_class_name
+    if ws.node_selector:
+        pod_spec["nodeSelector"] = dict(sorted(ws.node_selector.items()))
+    if ws.tolerations:
+        pod_spec["tolerations"] = [
+            t.model_dump(by_alias=True, exclude_none=True) for t in ws.tolerations
+        ]
+    if ts.image.pull_secrets:
+        pod_spec["imagePullSecrets"] = [{"name": n} for n in ts.image.pull_secrets]
+    # A GPU or a ReadWriteOnce volume cannot be held by two pods during a rolling update on a
+    # single Jetson: replace the pod instead.
+    exclusive = ws.gpu > 0 or (bool(w.volumes) and not ts.storage.ephemeral)
+    strategy: dict[str, Any] = {"type": "Recreate"} if exclusive else {"type": "RollingUpdate"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(stack, stack.child(w.name), w.name),
+        "spec": {
+            "replicas": ws.replicas,
+            "selector": {"matchLabels": selector(stack, w.name)},
+            "strategy": strategy,
+            "template": {
+                "metadata": {
+                    "labels": labels(stack, w.name),
+                    "annotations": {CONFIG_HASH_ANNOTATION: config_hash(stack, ts)},
+                },
+                "spec": pod_spec,
+            },
+        },
+    }
+
+
+def service(stack: Stack, w: Workload) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(stack, stack.child(w.name), w.name),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(stack, w.name),
+            "ports": [{"name": "http", "port": w.port, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def pvcs(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[Manifest]:
+    """One claim per catalog volume of an enabled workload (none when storage is ephemeral)."""
+    if ts.storage.ephemeral:
+        return []
+    out = []
+    for v in w.volumes:
+        claim: dict[str, Any] = {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": ts.storage.size(v.name)}},
+        }
+        if ts.storage.class_name:
+            claim["storageClassName"] = ts.storage.class_name
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": _meta(stack, pvc_name(stack, w, v.name), w.name),
+                "spec": claim,
+            }
+        )
+    return out
+
+
+# ---- ingress ------------------------------------------------------------------------------
+
+
+def strip_middleware_name(stack: Stack) -> str:
+    return stack.child("strip-prefix")
+
+
+def auth_middleware_name(stack: Stack) -> str:
+    return stack.child("basic-auth")
+
+
+def _routed(ts: s.TradingStackSpec) -> list[Workload]:
+    return [w for w in ts.enabled() if w.path is not None]
+
+
+def middlewares(stack: Stack, ts: s.TradingStackSpec, opts: Options) -> list[Manifest]:
+    """Traefik Middlewares (only with class traefik and when their CRD exists)."""
+    ing = ts.ingress
+    if not ing.enabled or ing.class_name != "traefik" or not opts.traefik_middleware:
+        return []
+    prefixes = [w.prefix for w in _routed(ts) if w.prefix]
+    out: list[Manifest] = []
+    if prefixes:
+        out.append(
+            {
+                "apiVersion": TRAEFIK_MIDDLEWARE_API,
+                "kind": "Middleware",
+                "metadata": _meta(stack, strip_middleware_name(stack)),
+                "spec": {"stripPrefix": {"prefixes": prefixes}},
+            }
+        )
+    if ing.basic_auth_secret_name:
+        out.append(
+            {
+                "apiVersion": TRAEFIK_MIDDLEWARE_API,
+                "kind": "Middleware",
+                "metadata": _meta(stack, auth_middleware_name(stack)),
+                "spec": {"basicAuth": {"secret": ing.basic_auth_secret_name}},
+            }
+        )
+    return out
+
+
+def ingresses(stack: Stack, ts: s.TradingStackSpec, opts: Options) -> list[Manifest]:
+    """One Ingress per routed workload: the UI at /, the APIs at their catalog prefixes.
+
+    One per workload because nginx's x-forwarded-prefix is an Ingress-wide annotation, and so
+    that the prefix-stripping never applies to the UI's own paths.
+    """
+    ing = ts.ingress
+    if not ing.enabled:
+        return []
+    out = []
+    for w in _routed(ts):
+        annotations: dict[str, str] = {}
+        path: dict[str, Any] = {
+            "path": w.prefix or "/",
+            "pathType": "Prefix",
+            "backend": {"service": {"name": stack.child(w.name), "port": {"name": "http"}}},
+        }
+        if ing.class_name == "traefik" and opts.traefik_middleware:
+            chain = []
+            if w.prefix:
+                chain.append(strip_middleware_name(stack))
+            if ing.basic_auth_secret_name:
+                chain.append(auth_middleware_name(stack))
+            if chain:
+                annotations["traefik.ingress.kubernetes.io/router.middlewares"] = ",".join(
+                    f"{stack.namespace}-{m}@kubernetescrd" for m in chain
+                )
+        elif ing.class_name == "nginx":
+            if w.prefix:
+                path["path"] = f"{w.prefix}(/|$)(.*)"
+                path["pathType"] = "ImplementationSpecific"
+                annotations["nginx.ingress.kubernetes.io/use-regex"] = "true"
+                annotations["nginx.ingress.kubernetes.io/rewrite-target"] = "/$2"
+                annotations["nginx.ingress.kubernetes.io/x-forwarded-prefix"] = w.prefix
+            if ing.basic_auth_secret_name:
+                annotations["nginx.ingress.kubernetes.io/auth-type"] = "basic"
+                annotations["nginx.ingress.kubernetes.io/auth-secret"] = ing.basic_auth_secret_name
+                annotations["nginx.ingress.kubernetes.io/auth-realm"] = "TradingStack"
+        rule: dict[str, Any] = {"http": {"paths": [path]}}
+        if ing.host:
+            rule["host"] = ing.host
+        meta = _meta(stack, stack.child(w.name), w.name)
+        if annotations:
+            meta["annotations"] = annotations
+        body: dict[str, Any] = {"ingressClassName": ing.class_name, "rules": [rule]}
+        if ing.tls_secret_name and ing.host:
+            body["tls"] = [{"hosts": [ing.host], "secretName": ing.tls_secret_name}]
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "Ingress",
+                "metadata": meta,
+                "spec": body,
+            }
+        )
+    return out
+
+
+def url(stack: Stack, ts: s.TradingStackSpec) -> str:
+    """Where the UI is: the Ingress host, else the UI Service inside the cluster."""
+    ui = catalog.get("ui")
+    if ts.ingress.enabled and ts.ingress.host:
+        scheme = "https" if ts.ingress.tls_secret_name else "http"
+        return f"{scheme}://{ts.ingress.host}/"
+    if ts.workload(ui.name).enabled:
+        return f"http://{stack.child(ui.name)}.{stack.namespace}.svc:{ui.port}/"
+    return ""
+
+
+# ---- network policies ---------------------------------------------------------------------
+
+
+def _workloads_selector(stack: Stack, names: list[str]) -> dict[str, Any]:
+    return {
+        "matchLabels": {STACK_LABEL: stack.name},
+        "matchExpressions": [{"key": WORKLOAD_LABEL, "operator": "In", "values": sorted(names)}],
+    }
+
+
+def internet_workloads(ts: s.TradingStackSpec) -> list[str]:
+    """Workloads allowed to reach the internet: data, and ollama only when it pulls models."""
+    names = []
+    for w in ts.enabled():
+        if not w.internet_egress:
+            continue
+        if w.app is None and not ts.ollama.pull:  # ollama without pulls stays offline
+            continue
+        names.append(w.name)
+    return names
+
+
+def network_policies(stack: Stack, ts: s.TradingStackSpec) -> list[Manifest]:
+    """Enforce the data-flow rules in the cluster.
+
+    - every pod of the stack: ingress from the stack's own pods, egress to the namespace's
+      pods and to DNS; nothing else (a default deny for the stack).
+    - routed workloads (everything with a path prefix): ingress on their port from any
+      namespace (the Ingress controller, Prometheus).
+    - data (and ollama when model pulls are enabled): egress to the internet on 80/443.
+    """
+    stack_pods = {"matchLabels": {STACK_LABEL: stack.name}}
+    dns_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    out: list[Manifest] = [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": _meta(stack, stack.child("internal")),
+            "spec": {
+                "podSelector": stack_pods,
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [{"podSelector": stack_pods}]}],
+                "egress": [
+                    {"to": [{"podSelector": {}}]},
+                    {"to": [{"namespaceSelector": {}}], "ports": dns_ports},
+                ],
+            },
+        }
+    ]
+    routed = [w for w in _routed(ts)]
+    if routed:
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": _meta(stack, stack.child("from-ingress")),
+                "spec": {
+                    "podSelector": _workloads_selector(stack, [w.name for w in routed]),
+                    "policyTypes": ["Ingress"],
+                    "ingress": [
+                        {
+                            "from": [{"namespaceSelector": {}}],
+                            "ports": [{"protocol": "TCP", "port": "http"}],
+                        }
+                    ],
+                },
+            }
+        )
+    internet = internet_workloads(ts)
+    if internet:
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": _meta(stack, stack.child("internet-egress")),
+                "spec": {
+                    "podSelector": _workloads_selector(stack, internet),
+                    "policyTypes": ["Egress"],
+                    "egress": [
+                        {
+                            "to": [
+                                {"ipBlock": {"cidr": "0.0.0.0/0"}},
+                                {"ipBlock": {"cidr": "::/0"}},
+                            ],
+                            "ports": [
+                                {"protocol": "TCP", "port": 443},
+                                {"protocol": "TCP", "port": 80},
+                            ],
+                        }
+                    ],
+                },
+            }
+        )
+    return out
+
+
+# ---- everything ---------------------------------------------------------------------------
+
+
+def build(stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None) -> list[Manifest]:
+    """Every child object of the stack except the token Secret, in apply order."""
+    opts = opts or Options()
+    enabled = ts.enabled()
+    out: list[Manifest] = [service_account(stack), config_map(stack, ts)]
+    for w in enabled:
+        out += pvcs(stack, ts, w)
+    out += network_policies(stack, ts)
+    for w in enabled:
+        out.append(service(stack, w))
+    for w in enabled:
+        out.append(deployment(stack, ts, w))
+    out += middlewares(stack, ts, opts)
+    out += ingresses(stack, ts, opts)
+    return out
+
+
+def key(manifest: Manifest) -> tuple[str, str, str]:
+    """(apiVersion, kind, name): identifies a child within its namespace."""
+    return (manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"])

@@ -1,0 +1,211 @@
+"""kopf handlers: thin. They only route watch events to per-stack workers that call
+`reconcile.reconcile` (builders + server-side apply + status).
+
+No finalizer is put on TradingStacks and nothing is written to them except their status:
+children carry owner references, so deleting a TradingStack lets the garbage collector
+remove everything, even when the operator is not running.
+
+Each TradingStack gets a worker task that reconciles when woken (the TradingStack's
+generation or pause annotation changed, one of its Deployments or Pods changed) and at least
+every `TS_OPERATOR_RESYNC_SECONDS` (default 10 s): drift of any child is restored within that
+time, a deleted Deployment at once. Failures back off exponentially (up to 60 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+
+from tradingstack_operator import builders as b
+from tradingstack_operator import kube as k
+from tradingstack_operator import spec as s
+from tradingstack_operator.reconcile import reconcile
+
+log = logging.getLogger("tradingstack_operator")
+
+Key = tuple[str, str]
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass
+class Worker:
+    """The reconcile loop of one TradingStack."""
+
+    key: Key
+    body: dict[str, Any]
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    seen: tuple[int, str] = (-1, "")
+    reconciles: int = 0
+
+
+@dataclass
+class Controller:
+    """All workers of this operator process, and what they share."""
+
+    kube: k.Kube
+    resync: float = 10.0
+    debounce: float = 0.5
+    workers: dict[Key, Worker] = field(default_factory=dict)
+    _opts: b.Options | None = None
+    _opts_at: float = 0.0
+
+    async def options(self) -> b.Options:
+        """Cluster facts for the builders, refreshed every minute."""
+        if self._opts is None or time.monotonic() - self._opts_at > 60:
+            try:
+                has = await self.kube.has_api(b.TRAEFIK_MIDDLEWARE_API, "Middleware")
+            except k.ApiError:
+                has = self._opts.traefik_middleware if self._opts else False
+            self._opts = b.Options(traefik_middleware=has)
+            self._opts_at = time.monotonic()
+        return self._opts
+
+    def observe(self, body: dict[str, Any], deleted: bool) -> None:
+        """A TradingStack event: start, wake or stop its worker."""
+        meta = body.get("metadata") or {}
+        key = (meta.get("namespace", ""), meta.get("name", ""))
+        if deleted or meta.get("deletionTimestamp"):
+            worker = self.workers.pop(key, None)
+            if worker and worker.task:
+                worker.task.cancel()
+            return
+        worker = self.workers.get(key)
+        if worker is None:
+            worker = self.workers[key] = Worker(key=key, body=body)
+            worker.task = asyncio.create_task(self._loop(worker), name=f"ts:{key[0]}/{key[1]}")
+        worker.body = body
+        paused = (meta.get("annotations") or {}).get(s.PAUSE_ANNOTATION, "")
+        seen = (int(meta.get("generation") or 0), paused)
+        if seen != worker.seen:
+            worker.wake.set()
+
+    def poke(self, namespace: str, stack: str) -> None:
+        """A child changed: reconcile its stack soon."""
+        worker = self.workers.get((namespace, stack))
+        if worker is not None:
+            worker.wake.set()
+
+    async def _loop(self, worker: Worker) -> None:
+        backoff = 1.0
+        periodic = True
+        last_token_check = 0.0
+        while True:
+            body = worker.body
+            meta = body["metadata"]
+            paused = (meta.get("annotations") or {}).get(s.PAUSE_ANNOTATION, "")
+            worker.seen = (int(meta.get("generation") or 0), paused)
+            worker.wake.clear()
+            ensure_token = periodic or time.monotonic() - last_token_check > self.resync
+            try:
+                result = await reconcile(self.kube, body, await self.options(), ensure_token)
+                worker.reconciles += 1
+                if ensure_token and not result.error:
+                    last_token_check = time.monotonic()
+                if result.status and "status" in body:
+                    body["status"] = result.status
+                delay = self.resync if not result.error else min(backoff, self.resync)
+                backoff = 1.0 if not result.error else min(backoff * 2, 60.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # keep the worker alive; report and back off
+                log.warning("%s/%s: reconcile failed: %s", *worker.key, e)
+                delay = backoff
+                backoff = min(backoff * 2, 60.0)
+            periodic = False
+            try:
+                await asyncio.wait_for(worker.wake.wait(), timeout=delay)
+                await asyncio.sleep(self.debounce)  # coalesce bursts of events
+            except TimeoutError:
+                periodic = True
+
+    async def stop(self) -> None:
+        tasks = [w.task for w in self.workers.values() if w.task]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self.workers.clear()
+        await self.kube.close()
+
+
+# ---- kopf wiring ------------------------------------------------------------------------
+
+
+@kopf.on.login()
+async def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """Same identity as our own client: $KUBECONFIG (read at start) or the service account."""
+    if os.environ.get("KUBERNETES_SERVICE_HOST") and not os.environ.get("KUBECONFIG"):
+        return kopf.login_with_service_account(**kwargs)
+    cfg = await k.load_configuration()
+    header = cfg.api_key.get("BearerToken") or cfg.api_key.get("authorization") or ""
+    prefix = cfg.api_key_prefix.get("BearerToken") or cfg.api_key_prefix.get("authorization")
+    token = header.split(" ", 1)[-1] if header else None
+    return kopf.ConnectionInfo(
+        server=cfg.host or "",
+        ca_path=cfg.ssl_ca_cert,
+        insecure=not cfg.verify_ssl,
+        scheme=prefix or ("Bearer" if token else None),
+        token=token or None,
+        certificate_path=cfg.cert_file,
+        private_key_path=cfg.key_file,
+    )
+
+
+@kopf.on.startup()
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    settings.peering.standalone = True
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.networking.error_backoffs = [1, 2, 4, 8, 16]
+    memo.controller = Controller(
+        kube=await k.Kube.connect(),
+        resync=_env_float("TS_OPERATOR_RESYNC_SECONDS", 10.0),
+        debounce=_env_float("TS_OPERATOR_DEBOUNCE_SECONDS", 0.5),
+    )
+
+
+@kopf.on.cleanup()
+async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    controller: Controller | None = getattr(memo, "controller", None)
+    if controller is not None:
+        await controller.stop()
+
+
+@kopf.on.event(s.GROUP, s.VERSION, s.PLURAL)
+async def tradingstack_event(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+    controller: Controller = memo.controller
+    controller.observe(copy.deepcopy(dict(body)), deleted=event.get("type") == "DELETED")
+
+
+@kopf.on.event("apps", "v1", "deployments", labels={"app.kubernetes.io/managed-by": b.MANAGER})
+async def deployment_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    memo.controller.poke(body.metadata.namespace or "", body.metadata.labels.get(b.STACK_LABEL, ""))
+
+
+@kopf.on.event("v1", "pods", labels={"app.kubernetes.io/managed-by": b.MANAGER})
+async def pod_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    memo.controller.poke(body.metadata.namespace or "", body.metadata.labels.get(b.STACK_LABEL, ""))
+
+
+@kopf.on.probe(id="workers")
+async def probe_workers(memo: kopf.Memo, **_: Any) -> int:
+    """Liveness detail: how many TradingStacks this process reconciles."""
+    controller: Controller | None = getattr(memo, "controller", None)
+    return len(controller.workers) if controller else 0
