@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 
 import kopf
 
@@ -19,8 +20,9 @@ def run(
     """
     from tradingstack_operator import handlers  # noqa: F401  (registers the handlers)
 
-    kopf.configure(verbose=False, log_format=kopf.LogFormat.PLAIN)
-    logging.getLogger("tradingstack_operator").setLevel(logging.INFO)
+    level = os.environ.get("TS_OPERATOR_LOG_LEVEL", "info").upper()
+    kopf.configure(debug=level == "DEBUG", log_format=kopf.LogFormat.PLAIN)
+    logging.getLogger().setLevel(getattr(logging, level, logging.INFO))
     clusterwide = all_namespaces or not namespace
     asyncio.run(
         kopf.operator(
