@@ -10,7 +10,6 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-
 from tradingstack_operator import crd
 
 ROOT = Path(__file__).resolve().parents[3]
