@@ -61,6 +61,7 @@ class Controller:
     resync: float = 10.0
     debounce: float = 0.5
     workers: dict[Key, Worker] = field(default_factory=dict)
+    reconciles: int = 0
     _opts: b.Options | None = None
     _opts_at: float = 0.0
 
@@ -114,9 +115,10 @@ class Controller:
             try:
                 result = await reconcile(self.kube, body, await self.options(), ensure_token)
                 worker.reconciles += 1
+                self.reconciles += 1
                 if ensure_token and not result.error:
                     last_token_check = time.monotonic()
-                if result.status and "status" in body:
+                if result.status:
                     body["status"] = result.status
                 delay = self.resync if not result.error else min(backoff, self.resync)
                 backoff = 1.0 if not result.error else min(backoff * 2, 60.0)
@@ -167,6 +169,10 @@ async def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     )
 
 
+CURRENT: list[Controller] = []
+"""The controller of the operator running in this process (for tests and benchmarks)."""
+
+
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.peering.standalone = True
@@ -179,6 +185,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
         resync=_env_float("TS_OPERATOR_RESYNC_SECONDS", 10.0),
         debounce=_env_float("TS_OPERATOR_DEBOUNCE_SECONDS", 0.5),
     )
+    CURRENT[:] = [memo.controller]
 
 
 @kopf.on.cleanup()
@@ -186,6 +193,8 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     controller: Controller | None = getattr(memo, "controller", None)
     if controller is not None:
         await controller.stop()
+        if controller in CURRENT:
+            CURRENT.remove(controller)
 
 
 @kopf.on.event(s.GROUP, s.VERSION, s.PLURAL)

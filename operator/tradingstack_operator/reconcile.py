@@ -95,6 +95,7 @@ async def reconcile(
     selector = f"{b.STACK_LABEL}={stack.name}"
     result = Result(status={})
     observed = st.Observed()
+    skip_apply = paused
     try:
         ts = s.TradingStackSpec.model_validate(body.get("spec") or {})
     except ValidationError as e:
@@ -103,10 +104,10 @@ async def reconcile(
         observed.error = "invalid spec: " + "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
         )
-        paused = True
+        skip_apply = True
     live_deployments: dict[str, dict[str, Any]] = {}
     try:
-        if not paused:
+        if not skip_apply:
             desired = b.build(stack, ts, opts)
             if ensure_token and await kube.create(b.token_secret(stack, secrets.token_urlsafe(32))):
                 result.applied.append(f"Secret/{b.token_secret_name(stack)}")

@@ -1,0 +1,220 @@
+"""Benchmark of the TradingStack operator on the real control plane (kwok nodes):
+time from `create` to all children created and to Ready, for 1 and for 20 stacks; API requests
+per reconcile (during roll-out and when converged); the operator's memory.
+
+    .venv/bin/python -m bench.operator_bench        # -> bench/results/operator.json
+
+20 full stacks (180 pods, 80 GPUs) do not fit one Jetson (110 pods, 4 GPUs): the benchmark adds
+two more simulated Thor nodes and gives its stacks `gpu: 0`, small requests and emptyDir
+storage; the reconcile work (38 children per stack) is the same as with the example.
+The operator runs in-process (kopf.testing.KopfRunner, resync 10 s, the default), with the
+admin's kubeconfig; memory is the RSS growth of this process from before the operator started
+(the Python client libraries already imported) to after the 20 stacks converged.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psutil
+from kubernetes import client, config
+
+from bench.common import write_result
+
+REPO = Path(__file__).resolve().parent.parent
+N_MANY = 20
+
+
+def _load_controlplane() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("controlplane", REPO / "hack" / "controlplane.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["controlplane"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_spec() -> dict[str, Any]:
+    from tradingstack.core import catalog
+
+    small = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+    return {
+        "workloads": {w.name: {"gpu": 0, "resources": small} for w in catalog.WORKLOADS},
+        "storage": {"ephemeral": True},
+    }
+
+
+def expected_children(name: str, namespace: str) -> int:
+    from tradingstack_operator import builders as b
+    from tradingstack_operator import spec as s
+
+    ts = s.TradingStackSpec.model_validate(bench_spec())
+    # + the token Secret; Middlewares only with Traefik's CRD (absent here)
+    return len(b.build(b.Stack(name, namespace, "x"), ts, b.Options())) + 1
+
+
+class Watcher:
+    """Counts the children and reads the status of stacks, as the admin."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.apps = client.AppsV1Api(api)
+        self.core = client.CoreV1Api(api)
+        self.net = client.NetworkingV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+
+    def children(self, namespace: str) -> int:
+        sel = "app.kubernetes.io/managed-by=tradingstack-operator"
+        n = 0
+        for lister in (
+            self.apps.list_namespaced_deployment,
+            self.core.list_namespaced_service,
+            self.core.list_namespaced_config_map,
+            self.core.list_namespaced_secret,
+            self.core.list_namespaced_service_account,
+            self.net.list_namespaced_ingress,
+            self.net.list_namespaced_network_policy,
+        ):
+            n += len(lister(namespace, label_selector=sel).items)
+        return n
+
+    def ready(self, namespace: str, name: str) -> bool:
+        obj = self.custom.get_namespaced_custom_object(
+            "tradingstack.dev", "v1alpha1", namespace, "tradingstacks", name
+        )
+        conds = (obj.get("status") or {}).get("conditions") or []
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
+
+
+def run_round(w: Watcher, stacks: list[tuple[str, str]], timeout: float = 600) -> dict[str, Any]:
+    """Create the stacks at once; time all children present and all Ready (per stack)."""
+    for ns, _ in stacks:
+        w.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    t0 = time.monotonic()
+    for ns, name in stacks:
+        w.custom.create_namespaced_custom_object(
+            "tradingstack.dev",
+            "v1alpha1",
+            ns,
+            "tradingstacks",
+            {
+                "apiVersion": "tradingstack.dev/v1alpha1",
+                "kind": "TradingStack",
+                "metadata": {"name": name},
+                "spec": bench_spec(),
+            },
+        )
+    children_at: dict[str, float] = {}
+    ready_at: dict[str, float] = {}
+    want = {ns: expected_children(name, ns) for ns, name in stacks}
+    while len(ready_at) < len(stacks) and time.monotonic() - t0 < timeout:
+        for ns, name in stacks:
+            if ns not in children_at and w.children(ns) >= want[ns]:
+                children_at[ns] = time.monotonic() - t0
+            if ns not in ready_at and w.ready(ns, name):
+                ready_at[ns] = time.monotonic() - t0
+        time.sleep(0.2)
+    if len(ready_at) < len(stacks):
+        raise RuntimeError(f"only {len(ready_at)}/{len(stacks)} stacks Ready after {timeout} s")
+    return {
+        "stacks": len(stacks),
+        "children_per_stack": next(iter(want.values())),
+        "all_children_created_s": round(max(children_at.values()), 2),
+        "all_ready_s": round(max(ready_at.values()), 2),
+        "median_children_created_s": round(statistics.median(children_at.values()), 2),
+        "median_ready_s": round(statistics.median(ready_at.values()), 2),
+    }
+
+
+def main() -> None:
+    cpm = _load_controlplane()
+    if not cpm.binaries_present():
+        cpm.build()
+    directory = cpm.CLUSTER_DIR / f"bench-operator-{os.getpid()}"
+    cp = cpm.start(directory, tie_to_parent=True)
+    saved = os.environ.get("KUBECONFIG")
+    try:
+        version = cpm.pinned_version(cpm.MODULES[0])
+        for i in (2, 3):  # two more Thors: 20 stacks are 180 pods, one node takes 110
+            cp.request("POST", "/api/v1/nodes", cpm.jetson_node(f"thor-{i}", 1, 4, version))
+        kubectl = cp.bin("kubectl")
+        subprocess.run(
+            [kubectl, "--kubeconfig", cp.kubeconfig, "apply", "--server-side", "-f", REPO / "crds"],
+            check=True,
+            capture_output=True,
+        )
+        os.environ["KUBECONFIG"] = str(cp.kubeconfig)
+        os.environ["TS_OPERATOR_RESYNC_SECONDS"] = "10"
+        api = config.new_client_from_config(config_file=str(cp.kubeconfig))
+        w = Watcher(api)
+        from kopf.testing import KopfRunner
+        from tradingstack_operator import handlers
+
+        proc = psutil.Process()
+        rss_before = proc.memory_info().rss
+        args = ["run", "--all-namespaces", "--standalone", "-m", "tradingstack_operator.handlers"]
+        with KopfRunner(args, timeout=60):
+            deadline = time.monotonic() + 30
+            while not handlers.CURRENT and time.monotonic() < deadline:
+                time.sleep(0.1)
+            ctl = handlers.CURRENT[0]
+            one = run_round(w, [("bench-one", "stack")])
+            print(f"1 stack: {one}", flush=True)
+            before_req, before_rec = sum(ctl.kube.requests.values()), ctl.reconciles
+            many = run_round(w, [(f"bench-{i:02d}", "stack") for i in range(N_MANY)])
+            print(f"{N_MANY} stacks: {many}", flush=True)
+            rollout_req = sum(ctl.kube.requests.values()) - before_req
+            rollout_rec = ctl.reconciles - before_rec
+            # converged: only periodic resyncs now
+            time.sleep(5)
+            r0, c0, t0 = dict(ctl.kube.requests), ctl.reconciles, time.monotonic()
+            time.sleep(30)
+            steady_req = {k: v - r0.get(k, 0) for k, v in ctl.kube.requests.items()}
+            steady_rec = ctl.reconciles - c0
+            steady_s = time.monotonic() - t0
+            rss_after = proc.memory_info().rss
+        result = {
+            "control_plane": "kube-apiserver + etcd + controller-manager + scheduler, kwok "
+            "(3 simulated Jetson AGX Thor nodes)",
+            "operator": "in-process (KopfRunner), resync 10 s, debounce 0.5 s",
+            "one_stack": one,
+            "many_stacks": many,
+            "api_requests": {
+                "rollout_requests_per_reconcile": round(rollout_req / max(rollout_rec, 1), 1),
+                "rollout_reconciles_per_stack": round(rollout_rec / N_MANY, 1),
+                "converged_requests_per_reconcile": round(
+                    sum(steady_req.values()) / max(steady_rec, 1), 1
+                ),
+                "converged_by_verb": {
+                    k: round(v / max(steady_rec, 1), 2) for k, v in steady_req.items() if v
+                },
+                "converged_reconciles_per_second": round(steady_rec / steady_s, 2),
+                "stacks_during_steady_window": N_MANY + 1,
+            },
+            "operator_memory": {
+                "process_rss_mib_after": round(rss_after / 2**20, 1),
+                "rss_growth_mib_for_21_stacks": round((rss_after - rss_before) / 2**20, 1),
+            },
+        }
+        path = write_result("operator", result)
+        print(f"wrote {path}", flush=True)
+        api.close()
+    finally:
+        if saved is None:
+            os.environ.pop("KUBECONFIG", None)
+        else:
+            os.environ["KUBECONFIG"] = saved
+        cp.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
