@@ -1,0 +1,204 @@
+"""The NHITS forecasting service (`/nhits`, port from the catalog)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from tradingstack.core.app import create_service_app, registry_of
+from tradingstack.core.data_client import DataClient
+from tradingstack.core.errors import ProblemError
+from tradingstack.core.schemas import HealthStatus
+from tradingstack.core.settings import KitSettings, load_settings
+from tradingstack.core.timeframes import Timeframe
+from tradingstack.nhits.jobs import JobConflictError
+from tradingstack.nhits.registry import Registry
+from tradingstack.nhits.service import Metrics, NhitsService
+from tradingstack.nhits.settings import NhitsSettings
+
+TF = Annotated[Timeframe, Query(description="bar size: M5, M15, H1, H4 or D1")]
+
+
+def _service(request: Request) -> NhitsService:
+    service: NhitsService = request.app.state.nhits
+    return service
+
+
+def _conflict(exc: JobConflictError) -> ProblemError:
+    job = exc.job
+    return ProblemError(
+        409,
+        f"A training job for {job.symbol} {job.timeframe} is already {job.status} (job "
+        f"{job.id}); follow it at GET /api/v1/training/progress?job_id={job.id}.",
+        title="Training already running",
+        job_id=job.id,
+    )
+
+
+router = APIRouter(tags=["nhits"])
+
+
+@router.post("/forecast/{symbol}/train", status_code=202)
+async def train(
+    request: Request,
+    response: Response,
+    symbol: str,
+    timeframe: TF = Timeframe.H1,
+    mode: Annotated[
+        Literal["full", "finetune"],
+        Query(description="full: from scratch; finetune: a few steps on the newest bars"),
+    ] = "full",
+    max_steps: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> dict[str, Any]:
+    """Start a training job (202 with its id); 409 while one runs for this model."""
+    service = _service(request)
+    try:
+        job = await service.start_training(symbol, timeframe, mode, max_steps=max_steps)
+    except JobConflictError as exc:
+        raise _conflict(exc) from None
+    root = request.scope.get("root_path", "")
+    response.headers["Location"] = f"{root}/api/v1/training/progress?job_id={job.id}"
+    return job.snapshot()
+
+
+@router.get("/training/progress")
+async def progress(
+    request: Request,
+    job_id: str | None = None,
+    symbol: str | None = None,
+    timeframe: Annotated[Timeframe | None, Query()] = None,
+) -> dict[str, Any]:
+    """Percent, step, loss and ETA of each training job (newest first)."""
+    service = _service(request)
+    if job_id is not None:
+        job = service.jobs.get(job_id)
+        if job is None:
+            raise ProblemError(404, f"No training job {job_id!r}; list jobs without job_id.")
+        jobs = [job]
+    else:
+        jobs = list(reversed(service.jobs.all()))
+        if symbol:
+            jobs = [j for j in jobs if j.symbol == symbol.upper()]
+        if timeframe:
+            jobs = [j for j in jobs if j.timeframe == timeframe]
+    return {
+        "training_in_progress": service.jobs.any_active(),
+        "jobs": [j.snapshot() for j in jobs],
+    }
+
+
+@router.delete("/training/jobs/{job_id}", status_code=202)
+async def cancel(request: Request, job_id: str) -> dict[str, Any]:
+    """Cancel a training job: a running one stops after its current step, nothing is saved."""
+    job = _service(request).jobs.get(job_id)
+    if job is None:
+        raise ProblemError(404, f"No training job {job_id!r}; list jobs at /api/v1/training/progress.")
+    if job.active:
+        job.progress.cancel.set()
+    return job.snapshot()
+
+
+@router.get("/forecast/{symbol}")
+async def forecast(
+    request: Request,
+    symbol: str,
+    timeframe: TF = Timeframe.H1,
+    horizon: Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")] = None,
+    train: Annotated[bool, Query(description="train a small model first when none exists")] = False,
+) -> dict[str, Any]:
+    """Median and 80 %/95 % intervals for the next bars, with the model's age."""
+    return await _service(request).forecast(symbol, timeframe, horizon, train)
+
+
+@router.get("/forecast/{symbol}/evaluation")
+async def evaluation(request: Request, symbol: str, timeframe: TF = Timeframe.H1) -> dict[str, Any]:
+    """Walk-forward scores on bars the model never saw, against the naive forecasts."""
+    return await _service(request).evaluation(symbol, timeframe)
+
+
+@router.get("/models")
+async def models(request: Request) -> dict[str, Any]:
+    """The model registry: one entry per symbol and timeframe."""
+    items = await run_in_threadpool(_service(request).list_models)
+    return {"items": items, "count": len(items)}
+
+
+@router.delete("/models/{symbol}", status_code=204)
+async def delete_model(request: Request, symbol: str, timeframe: TF = Timeframe.H1) -> Response:
+    """Remove a model from the registry."""
+    service = _service(request)
+    sym = service.symbol(symbol)
+    if service.jobs.active_for(sym, timeframe) is not None:
+        raise ProblemError(409, f"{sym} {timeframe} is training; delete it after the job ends.")
+    if not await run_in_threadpool(service.registry.delete, sym, timeframe):
+        raise ProblemError(404, f"No NHITS model for {sym} {timeframe}.")
+    return Response(status_code=204)
+
+
+@router.post("/retrain/check")
+async def retrain_check(request: Request) -> dict[str, Any]:
+    """Apply the automatic-retraining policy now (the background loop does it every interval)."""
+    return {"decisions": await _service(request).retrain_check()}
+
+
+def create_app(
+    settings: NhitsSettings | None = None,
+    *,
+    data_client: DataClient | None = None,
+    kit: KitSettings | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    nhits_settings = settings or load_settings(NhitsSettings)
+    registry = Registry(nhits_settings.dir)
+    holder: dict[str, NhitsService] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service: NhitsService = app.state.nhits
+        loop_task = (
+            asyncio.create_task(service.retrain_loop()) if nhits_settings.retrain_enabled else None
+        )
+        try:
+            yield
+        finally:
+            if loop_task is not None:
+                loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop_task
+            await run_in_threadpool(service.jobs.shutdown, True)
+            if data_client is None:
+                await service.data.aclose()
+
+    async def health() -> tuple[HealthStatus, dict[str, Any]]:
+        service = holder["service"]
+        torch = sys.modules.get("torch")  # never import torch (seconds) just to answer /health
+        device = None if torch is None else ("cuda" if torch.cuda.is_available() else "cpu")
+        return "healthy", {
+            "models": len(service.registry.entries()),
+            "jobs_active": sum(1 for j in service.jobs.all() if j.active),
+            "device": device,
+            "retrain_enabled": nhits_settings.retrain_enabled,
+            "last_retrain_check": (service.last_retrain_check or {}).get("at"),
+        }
+
+    app = create_service_app(
+        "nhits",
+        routers=[router],
+        lifespan=lifespan,
+        training_in_progress=lambda: "service" in holder and holder["service"].jobs.any_active(),
+        health_check=health,
+        settings=kit,
+        configure_logs=configure_logs,
+    )
+    data = data_client or DataClient()
+    service = NhitsService(nhits_settings, data, registry, Metrics(registry_of(app), registry))
+    holder["service"] = service
+    app.state.nhits = service
+    return app
