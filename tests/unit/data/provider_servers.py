@@ -67,7 +67,7 @@ def make_m15(days: int = DAYS, seed: int = 7) -> pd.DataFrame:
 
 
 def aggregate(m15: pd.DataFrame, rule: str) -> pd.DataFrame:
-    """Plain groupby aggregation of 15-minute bars (the fakes' own truth, not the code under test)."""
+    """Plain groupby aggregation of 15-minute bars: the fakes' truth, not the code under test."""
     if rule == "15min":
         return m15.copy()
     keys = m15.index.floor(rule)

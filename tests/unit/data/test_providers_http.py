@@ -11,15 +11,6 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 from pydantic import SecretStr
-
-from tests.unit.data.provider_servers import (
-    EASYINSIGHT_KEY,
-    TWELVEDATA_KEY,
-    Fault,
-    FakeMarket,
-    free_port,
-    serve,
-)
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data.providers.base import (
     ProviderError,
@@ -35,6 +26,15 @@ from tradingstack.data.providers.http import (
 )
 from tradingstack.data.providers.twelvedata import TwelveDataProvider
 from tradingstack.data.providers.yahoo import YahooProvider
+
+from tests.unit.data.provider_servers import (
+    EASYINSIGHT_KEY,
+    TWELVEDATA_KEY,
+    FakeMarket,
+    Fault,
+    free_port,
+    serve,
+)
 
 PRICES = ["open", "high", "low", "close"]
 

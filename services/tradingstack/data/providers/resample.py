@@ -46,7 +46,11 @@ def resample_ohlcv(
     ratio(source, target)  # validates the pair
     if bars.empty:
         return empty_bars()
-    resampler = bars.resample(target.pandas_rule, label="left", closed="left", origin="epoch")
+    # Day buckets of a UTC index start at midnight UTC anyway ("start_day"); pandas ignores (and
+    # warns about) origin="epoch" for them.
+    origin = "start_day" if target is Timeframe.D1 else "epoch"
+    bars = bars.tz_convert(UTC)
+    resampler = bars.resample(target.pandas_rule, label="left", closed="left", origin=origin)
     out = resampler.agg(_AGGREGATION)
     counts = resampler["close"].count()
     keep = counts > 0
