@@ -1,0 +1,1 @@
+"""The LLM analyst: market analyses composed from the other services, and chat."""

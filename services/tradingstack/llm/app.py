@@ -1,0 +1,345 @@
+"""The LLM service: `POST /api/v1/analyze` (composed, validated JSON) and `POST /api/v1/chat`.
+
+Backends: embedded llama-cpp-python with the bundled SmolLM2 GGUF (default) or Ollama.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import StreamingResponse
+from prometheus_client import Counter, Gauge, Histogram
+
+from tradingstack.core.app import create_service_app, registry_of
+from tradingstack.core.data_client import DataClient
+from tradingstack.core.errors import ProblemError
+from tradingstack.core.settings import load_settings
+from tradingstack.llm.analyze import (
+    Gatherer,
+    InvalidOutput,
+    UnknownSymbol,
+    build_prompt,
+    generate,
+)
+from tradingstack.llm.backends import Backend, BackendError, make_backend
+from tradingstack.llm.schemas import (
+    INPUTS,
+    Analysis,
+    AnalyzeRequest,
+    ChatRequest,
+    ChatResponse,
+    InputStatus,
+    SessionDetail,
+    SessionInfo,
+    SessionList,
+)
+from tradingstack.llm.sessions import Session, SessionStore
+from tradingstack.llm.settings import LlmSettings
+
+router = APIRouter(tags=["analysis"])
+chat_router = APIRouter(tags=["chat"])
+DEFAULT_SYSTEM = (
+    "You are TradingStack's market assistant. Be concise and factual; say when "
+    "you do not know. You give analysis, not financial advice."
+)
+
+
+def _backend(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+def _backend_problem(exc: BackendError) -> ProblemError:
+    return ProblemError(
+        exc.status, exc.detail, title="Model unavailable" if exc.status == 503 else None
+    )
+
+
+@router.post("/analyze", response_model=Analysis)
+async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
+    """Gather bars, indicators, forecast, patterns, regime, scores and RAG context (each with
+    a timeout), ask the model for a JSON trade plan, validate it (one retry). `inputs_used` and
+    `inputs_missing` say what was actually gathered; nothing is invented for a missing input."""
+    st = request.app.state
+    symbol = body.symbol.upper()
+    t0 = time.perf_counter()
+    try:
+        got = await st.gatherer.gather(
+            symbol, body.timeframe, f"{symbol} market news, outlook and analysis"
+        )
+    except UnknownSymbol as exc:
+        raise ProblemError(404, f"Unknown symbol {symbol}: {exc}") from None
+    gather_s = time.perf_counter() - t0
+    st.m_gather.observe(gather_s)
+    inputs = {
+        n: InputStatus(ok=g.ok, seconds=round(g.seconds, 4), error=g.error) for n, g in got.items()
+    }
+    used = [n for n in INPUTS if got[n].ok]
+    missing = [n for n in INPUTS if not got[n].ok]
+    if not got["bars"].ok or not got["bars"].data.bars:
+        st.m_analyses.labels("no_data").inc()
+        raise ProblemError(
+            503,
+            f"No price data for {symbol} {body.timeframe}: {got['bars'].error or 'no bars'}. "
+            "An analysis without prices would be invented; retry when the data service answers.",
+            inputs_missing=missing,
+            inputs={k: v.model_dump() for k, v in inputs.items()},
+        )
+    prompt, last_close, _ = build_prompt(symbol, body.timeframe, got)
+    backend = _backend(request)
+    t1 = time.perf_counter()
+    try:
+        result, attempts = await generate(backend, prompt, last_close)
+    except BackendError as exc:
+        st.m_analyses.labels("backend_error").inc()
+        raise _backend_problem(exc) from None
+    except InvalidOutput as exc:
+        st.m_analyses.labels("invalid").inc()
+        raise ProblemError(
+            502,
+            "The model's answer was invalid twice: " + "; ".join(exc.errors),
+            title="Invalid model output",
+            errors=exc.errors,
+            outputs=exc.outputs,
+            inputs_used=used,
+            inputs_missing=missing,
+        ) from None
+    gen_s = time.perf_counter() - t1
+    st.m_generation.labels("analyze").observe(gen_s)
+    st.m_analyses.labels("ok").inc()
+    return Analysis(
+        **result.model_dump(),
+        symbol=symbol,
+        timeframe=body.timeframe,
+        last_close=last_close,
+        inputs_used=used,
+        inputs_missing=missing,
+        inputs=inputs,
+        backend=backend.name,
+        model=_model_label(backend),
+        attempts=attempts,
+        gather_seconds=round(gather_s, 4),
+        generation_seconds=round(gen_s, 4),
+    )
+
+
+def _model_label(backend: Backend) -> str:
+    return backend.model.rsplit("/", 1)[-1] if backend.name == "llamacpp" else backend.model
+
+
+@router.get("/model")
+async def model_info(request: Request) -> dict[str, Any]:
+    """The backend and model answering."""
+    b = _backend(request)
+    status, details = await b.health()
+    s: LlmSettings = request.app.state.llm_settings
+    return {
+        "backend": b.name,
+        "model": _model_label(b),
+        "status": status,
+        "details": details,
+        "max_tokens": s.max_tokens,
+        "n_ctx": s.n_ctx if b.name == "llamacpp" else None,
+    }
+
+
+def _info(s: Session, store: SessionStore) -> dict[str, Any]:
+    return {
+        "session_id": s.id,
+        "messages": len(s.history),
+        "created_at": s.created_at,
+        "last_used_at": s.last_used_at,
+        "expires_in_seconds": round(max(0.0, store.ttl - (time.time() - s.last_used_at)), 3),
+    }
+
+
+async def _rag_context(request: Request, text: str, symbol: str | None) -> list[str]:
+    st = request.app.state
+    s: LlmSettings = st.llm_settings
+    body: dict[str, Any] = {"text": text, "k": max(1, s.rag_k)}
+    if symbol:
+        body["filters"] = {"symbol": symbol}
+    try:
+        resp = await asyncio.wait_for(
+            st.http.post(f"{s.rag_url}/api/v1/query", json=body), s.upstream_timeout_seconds
+        )
+        resp.raise_for_status()
+        return [" ".join(h["text"].split())[:500] for h in resp.json().get("results", [])]
+    except (httpx.HTTPError, TimeoutError, ValueError, KeyError) as exc:
+        raise ProblemError(
+            503,
+            f"rag=true but the RAG service did not answer ({type(exc).__name__}); "
+            "retry, or send rag=false",
+            upstream="rag",
+        ) from None
+
+
+@chat_router.post("/chat", response_model=ChatResponse)
+async def chat(request: Request, body: ChatRequest) -> Any:
+    """Chat in a session (bounded count, TTL). `stream: true` answers server-sent events:
+    `session` (the id), `data` (`{"delta": ...}` per piece), then `done` or `error`."""
+    st = request.app.state
+    s: LlmSettings = st.llm_settings
+    store: SessionStore = st.sessions
+    if not body.message.strip():
+        raise ProblemError(422, "message is blank; say something.")
+    if len(body.message) > s.max_message_chars:
+        raise ProblemError(
+            422, f"message has {len(body.message)} characters; at most {s.max_message_chars}."
+        )
+    if body.session_id is not None:
+        session = store.get(body.session_id)
+        if session is None:
+            raise ProblemError(
+                404,
+                f"No chat session {body.session_id!r} (unknown or expired after "
+                f"{s.session_ttl_seconds:g} s); omit session_id to start a new one.",
+            )
+    else:
+        session = store.create(body.system or DEFAULT_SYSTEM)
+    st.m_sessions.set(len(store))
+    context = await _rag_context(request, body.message, body.symbol) if body.rag else []
+    user = body.message
+    if context:
+        user = (
+            "Context from the knowledge base:\n"
+            + "\n".join(f"- {c}" for c in context)
+            + f"\n\nQuestion: {body.message}"
+        )
+    messages = store.messages(session, user)
+    backend = _backend(request)
+    if not body.stream:
+        t0 = time.perf_counter()
+        try:
+            reply = await backend.complete(messages)
+        except BackendError as exc:
+            raise _backend_problem(exc) from None
+        st.m_generation.labels("chat").observe(time.perf_counter() - t0)
+        store.record(session, body.message, reply)
+        return ChatResponse(
+            session_id=session.id, reply=reply, messages=len(session.history), context_used=context
+        )
+
+    async def events() -> AsyncIterator[str]:
+        yield f"event: session\ndata: {json.dumps({'session_id': session.id})}\n\n"
+        pieces: list[str] = []
+        t0 = time.perf_counter()
+        try:
+            async for delta in backend.stream(messages):
+                pieces.append(delta)
+                yield f"data: {json.dumps({'delta': delta})}\n\n"
+        except BackendError as exc:
+            err = json.dumps({"status": exc.status, "detail": exc.detail})
+            yield f"event: error\ndata: {err}\n\n"
+            return
+        reply = "".join(pieces)
+        store.record(session, body.message, reply)
+        st.m_generation.labels("chat").observe(time.perf_counter() - t0)
+        done = {"session_id": session.id, "reply": reply, "messages": len(session.history)}
+        yield f"event: done\ndata: {json.dumps(done)}\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Session-Id": session.id},
+    )
+
+
+@chat_router.get("/chat/sessions", response_model=SessionList)
+async def list_sessions(request: Request) -> SessionList:
+    store: SessionStore = request.app.state.sessions
+    return SessionList(
+        sessions=[SessionInfo(**_info(x, store)) for x in store.all()],
+        max_sessions=store.max_sessions,
+        ttl_seconds=store.ttl,
+    )
+
+
+@chat_router.get("/chat/sessions/{session_id}", response_model=SessionDetail)
+async def get_session(request: Request, session_id: str) -> SessionDetail:
+    store: SessionStore = request.app.state.sessions
+    s = store.peek(session_id)
+    if s is None:
+        raise ProblemError(404, f"No chat session {session_id!r} (unknown or expired).")
+    return SessionDetail(**_info(s, store), history=s.history)
+
+
+@chat_router.delete("/chat/sessions/{session_id}", status_code=204)
+async def delete_session(request: Request, session_id: str) -> None:
+    store: SessionStore = request.app.state.sessions
+    if not store.delete(session_id):
+        raise ProblemError(404, f"No chat session {session_id!r} (unknown or expired).")
+    request.app.state.m_sessions.set(len(store))
+
+
+def create_app(
+    settings: LlmSettings | None = None,
+    *,
+    backend: Backend | None = None,
+    data_client: DataClient | None = None,
+) -> FastAPI:
+    """The LLM app; tests may pass a started backend (the model loaded once) and a DataClient."""
+    cfg = settings or load_settings(LlmSettings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        st = app.state
+        own_backend = backend is None
+        st.backend = backend or make_backend(cfg)
+        await st.backend.start()
+        own_data = data_client is None
+        st.data_client = data_client or DataClient()
+        st.http = httpx.AsyncClient(timeout=cfg.upstream_timeout_seconds)
+        st.gatherer = Gatherer(cfg, st.data_client, st.http)
+        try:
+            yield
+        finally:
+            await st.http.aclose()
+            if own_data:
+                await st.data_client.aclose()
+            if own_backend:
+                await st.backend.aclose()
+
+    async def health_check() -> tuple[Any, dict[str, Any]]:
+        b: Backend | None = getattr(app.state, "backend", None)
+        if b is None:
+            return "unhealthy", {"error": "starting"}
+        status, details = await b.health()
+        details["sessions"] = len(app.state.sessions)
+        return status, details
+
+    app = create_service_app(
+        "llm", routers=[router, chat_router], lifespan=lifespan, health_check=health_check
+    )
+    app.state.llm_settings = cfg
+    app.state.sessions = SessionStore(
+        cfg.max_sessions, cfg.session_ttl_seconds, cfg.max_history_messages
+    )
+    reg = registry_of(app)
+    app.state.m_gather = Histogram(
+        "tradingstack_llm_gather_seconds", "Time to gather an analysis's inputs.", registry=reg
+    )
+    app.state.m_generation = Histogram(
+        "tradingstack_llm_generation_seconds",
+        "Model generation time, by kind.",
+        ["kind"],
+        buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+        registry=reg,
+    )
+    app.state.m_analyses = Counter(
+        "tradingstack_llm_analyses_total",
+        "Analyses answered, by outcome.",
+        ["outcome"],
+        registry=reg,
+    )
+    app.state.m_sessions = Gauge(
+        "tradingstack_llm_chat_sessions", "Open chat sessions.", registry=reg
+    )
+    return app

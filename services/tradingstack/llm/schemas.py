@@ -1,0 +1,135 @@
+"""Requests and responses of the LLM service, and the schema the model must answer."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from tradingstack.core.timeframes import Timeframe
+
+INPUTS = ("bars", "indicators", "forecast", "patterns", "regime", "score", "rag")
+
+
+class ModelAnalysis(BaseModel):
+    """What the model must produce (its JSON schema constrains generation)."""
+
+    direction: Literal["long", "short", "neutral"]
+    confidence: float = Field(ge=0, le=1)
+    entry: float | None = Field(description="entry price; null when neutral")
+    stop_loss: float | None = Field(description="stop-loss price; null when neutral")
+    take_profits: list[float] = Field(max_length=3, description="1-3 targets; empty when neutral")
+    risk_reward: float | None = Field(description="|first target - entry| / |entry - stop|")
+    rationale: str = Field(min_length=10, max_length=1500)
+
+    @model_validator(mode="after")
+    def _levels(self) -> ModelAnalysis:
+        if self.direction == "neutral":
+            return self
+        if self.entry is None or self.stop_loss is None or not self.take_profits:
+            raise ValueError(f"a {self.direction} call needs entry, stop_loss and take_profits")
+        if min(self.entry, self.stop_loss, *self.take_profits) <= 0:
+            raise ValueError("prices must be positive")
+        if self.direction == "long":
+            if not self.stop_loss < self.entry:
+                raise ValueError("long: stop_loss must be below entry")
+            if not all(tp > self.entry for tp in self.take_profits):
+                raise ValueError("long: every take_profit must be above entry")
+        else:
+            if not self.stop_loss > self.entry:
+                raise ValueError("short: stop_loss must be above entry")
+            if not all(tp < self.entry for tp in self.take_profits):
+                raise ValueError("short: every take_profit must be below entry")
+        return self
+
+
+def generation_schema() -> dict[str, Any]:
+    """A plain JSON schema (no $defs, no validators) for the grammar / Ollama's `format`."""
+    num = {"type": "number"}
+    nullable = {"anyOf": [num, {"type": "null"}]}
+    return {
+        "type": "object",
+        "properties": {
+            "direction": {"type": "string", "enum": ["long", "short", "neutral"]},
+            "confidence": {"type": "number"},
+            "entry": nullable,
+            "stop_loss": nullable,
+            "take_profits": {"type": "array", "items": num, "maxItems": 3},
+            "risk_reward": nullable,
+            "rationale": {"type": "string"},
+        },
+        "required": [
+            "direction",
+            "confidence",
+            "entry",
+            "stop_loss",
+            "take_profits",
+            "risk_reward",
+            "rationale",
+        ],
+    }
+
+
+class AnalyzeRequest(BaseModel):
+    symbol: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-/^=]+$")
+    timeframe: Timeframe = Timeframe.H1
+
+
+class InputStatus(BaseModel):
+    ok: bool
+    seconds: float
+    error: str | None = None
+
+
+class Analysis(ModelAnalysis):
+    """The answer of POST /analyze: the model's call plus what the service knows for sure."""
+
+    symbol: str
+    timeframe: Timeframe
+    last_close: float
+    inputs_used: list[str] = Field(description="inputs gathered and given to the model")
+    inputs_missing: list[str] = Field(description="inputs that could not be gathered (no guess)")
+    inputs: dict[str, InputStatus]
+    backend: str
+    model: str
+    attempts: int
+    gather_seconds: float
+    generation_seconds: float
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(min_length=1)
+    session_id: str | None = Field(
+        default=None, description="continue a session; omit to start one"
+    )
+    system: str | None = Field(
+        default=None, max_length=4000, description="system prompt (new sessions)"
+    )
+    stream: bool = Field(default=False, description="answer as server-sent events")
+    rag: bool = Field(default=False, description="add the knowledge base's context to the message")
+    symbol: str | None = Field(default=None, max_length=32, description="filter the RAG context")
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    reply: str
+    messages: int
+    context_used: list[str] = Field(default_factory=list)
+
+
+class SessionInfo(BaseModel):
+    session_id: str
+    messages: int
+    created_at: float
+    last_used_at: float
+    expires_in_seconds: float
+
+
+class SessionDetail(SessionInfo):
+    history: list[dict[str, str]]
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionInfo]
+    max_sessions: int
+    ttl_seconds: float

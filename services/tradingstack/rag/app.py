@@ -1,0 +1,356 @@
+"""The RAG service: documents in, cosine-ranked chunks out, over FAISS.
+
+Embeddings come from the embedder service over HTTP (DESIGN.md rule 3).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from prometheus_client import Gauge, Histogram
+from starlette.concurrency import run_in_threadpool
+
+from tradingstack.core.app import create_service_app, registry_of
+from tradingstack.core.errors import ProblemError
+from tradingstack.core.settings import load_settings
+from tradingstack.rag.chunking import chunk_text, content_hash
+from tradingstack.rag.embedder_client import EmbedderClient, EmbedderError
+from tradingstack.rag.schemas import (
+    BatchOut,
+    DeleteResult,
+    Document,
+    DocumentBatch,
+    DocumentIn,
+    DocumentList,
+    DocumentOut,
+    IndexStats,
+    QueryFilters,
+    QueryHit,
+    QueryRequest,
+    QueryResponse,
+)
+from tradingstack.rag.settings import RagSettings
+from tradingstack.rag.store import (
+    CorruptStoreError,
+    DimensionMismatchError,
+    Filters,
+    NewDocument,
+    RagStore,
+)
+
+docs_router = APIRouter(prefix="/documents", tags=["documents"])
+query_router = APIRouter(tags=["query"])
+
+
+def _store(request: Request) -> RagStore:
+    store: RagStore = request.app.state.store
+    if store.error:
+        raise ProblemError(
+            503,
+            f"The knowledge base cannot be used: {store.error}",
+            title="Knowledge base unavailable",
+        )
+    return store
+
+
+def _embedder_problem(exc: EmbedderError) -> ProblemError:
+    if exc.status is None:
+        return ProblemError(
+            503,
+            f"The embedder service is unreachable ({exc.detail}); start it or set TS_EMBEDDER_URL.",
+            upstream="embedder",
+        )
+    return ProblemError(
+        502,
+        f"The embedder service refused the text: {exc.detail}",
+        upstream="embedder",
+        upstream_status=exc.status,
+    )
+
+
+def _filters(f: QueryFilters) -> Filters:
+    return Filters(
+        symbols=f.symbol,
+        sources=f.source,
+        time_from=f.time_from,
+        time_to=f.time_to,
+        document_ids=f.document_id,
+    )
+
+
+async def _prepare(
+    request: Request, docs: list[DocumentIn]
+) -> tuple[list[NewDocument], np.ndarray, str]:
+    """Chunk the documents and embed every new chunk (duplicates are not re-embedded)."""
+    s: RagSettings = request.app.state.rag_settings
+    store = _store(request)
+    prepared: list[NewDocument] = []
+    texts: list[str] = []
+    seen: set[str] = set()
+    for i, d in enumerate(docs):
+        if len(d.text) > s.max_document_chars:
+            raise ProblemError(
+                413,
+                f"documents[{i}] has {len(d.text)} characters; the limit is "
+                f"{s.max_document_chars}: split it.",
+            )
+        digest = content_hash(d.text)
+        dup = digest in seen or (await run_in_threadpool(store.find_hash, digest)) is not None
+        seen.add(digest)
+        chunks = [] if dup else chunk_text(d.text, s.chunk_size, s.chunk_overlap)
+        prepared.append(NewDocument(d.text, digest, d.symbol, d.source, d.time, d.metadata, chunks))
+        texts += [c[1] for c in chunks]
+    if not texts:
+        return prepared, np.zeros((0, store.dimension or 0), dtype=np.float32), store.model or ""
+    client: EmbedderClient = request.app.state.embedder
+    try:
+        vecs, model = await client.embed(texts)
+    except EmbedderError as exc:
+        raise _embedder_problem(exc) from None
+    return prepared, vecs, model
+
+
+async def _add(
+    request: Request, docs: list[DocumentIn], replace_id: str | None = None
+) -> list[DocumentOut]:
+    store = _store(request)
+    prepared, vecs, model = await _prepare(request, docs)
+    try:
+        results = await run_in_threadpool(store.add, prepared, vecs, model, replace_id)
+    except DimensionMismatchError as exc:
+        raise ProblemError(409, str(exc)) from None
+    return [DocumentOut(id=i, duplicate=dup, chunks=n) for i, dup, n in results]
+
+
+@docs_router.post("", response_model=DocumentOut, status_code=201)
+async def add_document(request: Request, body: DocumentIn, response: Response) -> DocumentOut:
+    """Add one document: chunked with overlap, embedded by the embedder, deduplicated by
+    content hash (a duplicate answers 200 with the stored document's id)."""
+    out = (await _add(request, [body]))[0]
+    if out.duplicate:
+        response.status_code = 200
+    response.headers["Location"] = f"{request.scope.get('root_path', '')}/api/v1/documents/{out.id}"
+    return out
+
+
+@docs_router.post("/batch", response_model=BatchOut)
+async def add_documents(request: Request, body: DocumentBatch) -> BatchOut:
+    """Add many documents in one request."""
+    limit = request.app.state.rag_settings.max_batch
+    if len(body.documents) > limit:
+        raise ProblemError(413, f"{len(body.documents)} documents; send at most {limit} per batch.")
+    results = await _add(request, body.documents)
+    dups = sum(r.duplicate for r in results)
+    return BatchOut(results=results, added=len(results) - dups, duplicates=dups)
+
+
+@docs_router.get("", response_model=DocumentList)
+async def list_documents(
+    request: Request,
+    symbol: Annotated[list[str] | None, Query()] = None,
+    source: Annotated[list[str] | None, Query()] = None,
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DocumentList:
+    """Documents (without their text) matching the filters."""
+    f = QueryFilters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
+    items, total = await run_in_threadpool(
+        _store(request).list_documents, _filters(f), limit, offset
+    )
+    return DocumentList(
+        items=[Document(**i) for i in items], total=total, limit=limit, offset=offset
+    )
+
+
+@docs_router.get("/{doc_id}", response_model=Document)
+async def get_document(request: Request, doc_id: str) -> Document:
+    doc = await run_in_threadpool(_store(request).get, doc_id)
+    if doc is None:
+        raise ProblemError(404, f"No document {doc_id!r}.")
+    return Document(**doc)
+
+
+@docs_router.put("/{doc_id}", response_model=DocumentOut)
+async def replace_document(request: Request, doc_id: str, body: DocumentIn) -> DocumentOut:
+    """Replace a document's text and metadata (re-chunked and re-embedded, same id)."""
+    store = _store(request)
+    if await run_in_threadpool(store.get, doc_id) is None:
+        raise ProblemError(404, f"No document {doc_id!r}.")
+    other = await run_in_threadpool(store.find_hash, content_hash(body.text))
+    if other is not None and other != doc_id:
+        raise ProblemError(
+            409,
+            f"Document {other} already has this content; delete one of them.",
+            duplicate_of=other,
+        )
+    if other == doc_id:  # same text: only metadata changes, still re-chunked for simplicity
+        pass
+    store_doc = NewDocument(
+        body.text,
+        content_hash(body.text),
+        body.symbol,
+        body.source,
+        body.time,
+        body.metadata,
+        chunk_text(
+            body.text,
+            request.app.state.rag_settings.chunk_size,
+            request.app.state.rag_settings.chunk_overlap,
+        ),
+    )
+    client: EmbedderClient = request.app.state.embedder
+    try:
+        vecs, model = await client.embed([c[1] for c in store_doc.chunks])
+    except EmbedderError as exc:
+        raise _embedder_problem(exc) from None
+    try:
+        res = await run_in_threadpool(store.add, [store_doc], vecs, model, doc_id)
+    except DimensionMismatchError as exc:
+        raise ProblemError(409, str(exc)) from None
+    return DocumentOut(id=res[0][0], duplicate=False, chunks=res[0][2])
+
+
+@docs_router.delete("/{doc_id}", response_model=DeleteResult)
+async def delete_document(request: Request, doc_id: str) -> DeleteResult:
+    ids = await run_in_threadpool(_store(request).delete, Filters(document_ids=[doc_id]))
+    if not ids:
+        raise ProblemError(404, f"No document {doc_id!r}.")
+    return DeleteResult(deleted=len(ids), ids=ids)
+
+
+@docs_router.delete("", response_model=DeleteResult)
+async def delete_documents(
+    request: Request,
+    symbol: Annotated[list[str] | None, Query()] = None,
+    source: Annotated[list[str] | None, Query()] = None,
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+) -> DeleteResult:
+    """Delete every document matching the filters (at least one filter is required)."""
+    f = QueryFilters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
+    filters = _filters(f)
+    if filters.empty():
+        raise ProblemError(
+            422,
+            "Give at least one filter (symbol, source, time_from, time_to); "
+            "deleting everything needs each document's id or a new TS_RAG_DIR.",
+        )
+    ids = await run_in_threadpool(_store(request).delete, filters)
+    return DeleteResult(deleted=len(ids), ids=ids)
+
+
+@query_router.post("/query", response_model=QueryResponse)
+async def query(request: Request, body: QueryRequest) -> QueryResponse:
+    """The k chunks most similar (cosine) to `text` among those that pass the filters."""
+    st = request.app.state
+    s: RagSettings = st.rag_settings
+    if body.k > s.max_k:
+        raise ProblemError(422, f"k={body.k} is too large; at most {s.max_k}.")
+    store = _store(request)
+    try:
+        vecs, model = await st.embedder.embed([body.text])
+    except EmbedderError as exc:
+        raise _embedder_problem(exc) from None
+    t0 = time.perf_counter()
+    try:
+        hits, info = await run_in_threadpool(store.search, vecs[0], body.k, _filters(body.filters))
+    except DimensionMismatchError as exc:
+        raise ProblemError(409, f"{exc}; the embedder's model differs from the index's") from None
+    st.query_latency.labels(info["index"]).observe(time.perf_counter() - t0)
+    rows = await run_in_threadpool(store.chunks, [h[0] for h in hits])
+    results = [QueryHit(**rows[cid], score=round(score, 6)) for cid, score in hits if cid in rows]
+    return QueryResponse(
+        results=results,
+        k=body.k,
+        matched=info["matched"],
+        index=info["index"],
+        exact=info["exact"],
+        model=store.model or model,
+    )
+
+
+@query_router.get("/index", response_model=IndexStats)
+async def index_stats(request: Request) -> IndexStats:
+    return IndexStats(**await run_in_threadpool(_store(request).stats))
+
+
+@query_router.post("/index/rebuild", response_model=IndexStats)
+async def rebuild(request: Request) -> IndexStats:
+    """Rebuild the FAISS index from the document store (after a corrupt index, or to re-pick
+    exact vs. ANN). A corrupt document store cannot be rebuilt: restore it from a backup."""
+    store: RagStore = request.app.state.store
+    try:
+        stats = await run_in_threadpool(store.rebuild_index)
+    except CorruptStoreError as exc:
+        raise ProblemError(503, str(exc), title="Knowledge base unavailable") from None
+    return IndexStats(**stats)
+
+
+def create_app(
+    settings: RagSettings | None = None, *, embedder: EmbedderClient | None = None
+) -> FastAPI:
+    cfg = settings or load_settings(RagSettings)
+    store = RagStore(
+        cfg.dir,
+        ann_threshold=cfg.ann_threshold,
+        ann_kind=cfg.ann_kind,
+        hnsw_m=cfg.hnsw_m,
+        hnsw_ef_search=cfg.hnsw_ef_search,
+        hnsw_ef_construction=cfg.hnsw_ef_construction,
+        ivf_nprobe=cfg.ivf_nprobe,
+        exact_filter_limit=cfg.exact_filter_limit,
+        gpu=cfg.gpu,
+    )
+    if cfg.chunk_overlap >= cfg.chunk_size:
+        raise ValueError("TS_RAG_CHUNK_OVERLAP must be smaller than TS_RAG_CHUNK_SIZE")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = embedder is None
+        app.state.embedder = embedder or EmbedderClient(
+            cfg.embedder_url, timeout=cfg.embedder_timeout_seconds, batch=cfg.embed_batch
+        )
+        try:
+            await run_in_threadpool(store.open)
+        except CorruptStoreError:
+            pass  # store.error says what is wrong: /health and every route report it
+        try:
+            yield
+        finally:
+            await run_in_threadpool(store.close)
+            if own:
+                await app.state.embedder.aclose()
+
+    async def health_check() -> tuple[Any, dict[str, Any]]:
+        if store.error:
+            return "unhealthy", {"error": store.error}
+        if store._db is None:
+            return "unhealthy", {"error": "the knowledge base is not open yet"}
+        details = await run_in_threadpool(store.stats)
+        if store.repaired:
+            details["repaired"] = store.repaired
+        return "healthy", details
+
+    app = create_service_app(
+        "rag", routers=[docs_router, query_router], lifespan=lifespan, health_check=health_check
+    )
+    app.state.rag_settings = cfg
+    app.state.store = store
+    reg = registry_of(app)
+    app.state.query_latency = Histogram(
+        "tradingstack_rag_query_latency_seconds",
+        "FAISS search time per query, by index kind.",
+        ["index"],
+        registry=reg,
+    )
+    vectors = Gauge("tradingstack_rag_vectors", "Vectors in the FAISS index.", registry=reg)
+    vectors.set_function(lambda: float(store.index.ntotal) if store.index is not None else 0.0)
+    return app

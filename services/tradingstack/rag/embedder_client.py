@@ -1,0 +1,69 @@
+"""The RAG service's client of the embedder (DESIGN.md rule 3: rag never loads an encoder)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+import numpy as np
+
+
+class EmbedderError(Exception):
+    """The embedder answered an error or could not be reached."""
+
+    def __init__(self, status: int | None, detail: str) -> None:
+        super().__init__(f"embedder: {detail}" + (f" (HTTP {status})" if status else ""))
+        self.status = status
+        self.detail = detail
+
+
+class EmbedderClient:
+    """Async client of `POST /api/v1/embed/text` (base URL from TS_EMBEDDER_URL)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 60.0,
+        batch: int = 64,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.batch = batch
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _post(self, path: str, body: dict[str, object]) -> dict[str, object]:
+        try:
+            resp = await self._client.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise EmbedderError(None, f"unreachable at {self.base_url}: {exc!r}") from exc
+        if resp.status_code >= 400:
+            try:
+                detail = str(resp.json().get("detail", resp.text))
+            except ValueError:
+                detail = resp.text[:500]
+            raise EmbedderError(resp.status_code, detail)
+        data: dict[str, object] = resp.json()
+        return data
+
+    async def embed(self, texts: Sequence[str]) -> tuple[np.ndarray, str]:
+        """Unit-length embeddings (len(texts) x d, float32) and the embedder's model name."""
+        parts: list[np.ndarray] = []
+        model = ""
+        for i in range(0, len(texts), self.batch):
+            data = await self._post(
+                "/api/v1/embed/text", {"texts": list(texts[i : i + self.batch]), "normalize": True}
+            )
+            parts.append(np.asarray(data["embeddings"], dtype=np.float32))
+            model = str(data.get("model", ""))
+        vecs = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        if vecs.ndim != 2 or len(vecs) != len(texts):
+            raise EmbedderError(None, f"expected {len(texts)} vectors, got shape {vecs.shape}")
+        # normalise again: cosine similarity must not depend on the embedder's flag
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.where(norms > 0, norms, 1.0), model
