@@ -94,7 +94,8 @@ WORKLOADS: tuple[Workload, ...] = (
         name="nhits",
         port=3002,
         path="/nhits",
-        description="NHITS (neuralforecast) forecasts with intervals, training jobs, model registry",
+        description="NHITS (neuralforecast) forecasts with intervals, training jobs, "
+        "model registry",
         gpu=True,
         app="tradingstack.nhits.app:create_app",
         implemented=False,
@@ -176,9 +177,7 @@ WORKLOADS: tuple[Workload, ...] = (
         gpu=True,
         app=None,
         implemented=True,
-        volumes=(
-            Volume(name="ollama", mount_path="/root/.ollama", default_size="60Gi"),
-        ),
+        volumes=(Volume(name="ollama", mount_path="/root/.ollama", default_size="60Gi"),),
         resources=_LLM,
         internet_egress=True,
     ),

@@ -26,7 +26,11 @@ class Timeframe(StrEnum):
 
     def finer(self) -> list[Timeframe]:
         """Timeframes whose bars can be resampled into this one, coarsest first."""
-        return [t for t in reversed(list(Timeframe)) if t.delta < self.delta and self.delta % t.delta == timedelta(0)]
+        return [
+            t
+            for t in reversed(list(Timeframe))
+            if t.delta < self.delta and self.delta % t.delta == timedelta(0)
+        ]
 
 
 _DELTAS = {

@@ -1,0 +1,54 @@
+"""Helpers shared by the benchmarks: result files and machine facts."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    """Write bench/results/<name>.json atomically."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    body = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        **result,
+    }
+    fd, tmp = tempfile.mkstemp(dir=RESULTS, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(body, f, indent=2, sort_keys=False)
+        f.write("\n")
+    path = RESULTS / f"{name}.json"
+    os.replace(tmp, path)
+    return path
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """Milliseconds: median, p95, mean of samples given in seconds."""
+    ms = sorted(s * 1000 for s in samples)
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 3),
+        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+    }

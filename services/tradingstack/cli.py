@@ -1,0 +1,112 @@
+"""The `tradingstack` command."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tradingstack.core import catalog
+
+app = typer.Typer(
+    help="TradingStack: the local stack, single services, the operator.", no_args_is_help=True
+)
+console = Console()
+
+
+@app.command()
+def up(
+    only: Annotated[
+        str | None, typer.Option(help="comma list of services to run (default: every built one)")
+    ] = None,
+    port: Annotated[int, typer.Option(help="gateway port")] = 3000,
+    state_dir: Annotated[Path, typer.Option(help="databases, models, logs")] = Path(".state"),
+) -> None:
+    """Run the stack locally behind one gateway on 127.0.0.1 (Ctrl-C stops it)."""
+    from tradingstack.local import launcher
+
+    names = [n.strip() for n in only.split(",")] if only else None
+    if names:
+        for n in names:
+            w = catalog.get(n)
+            if w.app is None or not w.implemented:
+                raise typer.BadParameter(f"{n} cannot run locally (not built yet, or not ours)")
+    launcher.run(names, state_dir=state_dir, gateway_port=port)
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Argument(help="a workload of the catalog, e.g. data")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="port (default: the catalog's)")] = None,
+) -> None:
+    """Run one service (the entry point of its container image too)."""
+    import uvicorn
+
+    w = catalog.get(name)
+    if w.app is None:
+        raise typer.BadParameter(f"{name} is a third-party server, not a TradingStack service")
+    module, _, func = w.app.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), func)
+    except ModuleNotFoundError as exc:
+        raise typer.BadParameter(f"{name} is not built yet ({exc.name} missing)") from None
+    uvicorn.run(factory(), host=host, port=port or w.port, log_config=None, proxy_headers=True)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    host: Annotated[str, typer.Option(help="where the local services listen")] = "127.0.0.1",
+) -> None:
+    """Probe every service of the local stack and print its health."""
+    from tradingstack.core.health import probe_many
+    from tradingstack.local.launcher import local_port
+
+    targets = {
+        w.name: f"http://{host}:{local_port(w)}{w.health_path}"
+        for w in catalog.WORKLOADS
+        if w.app is not None and w.implemented
+    }
+    results = asyncio.run(probe_many(targets, timeout=3.0, retries=0))
+    if as_json:
+        typer.echo(json.dumps({n: r.model_dump(mode="json") for n, r in results.items()}, indent=2))
+    else:
+        table = Table(title="TradingStack services")
+        for col in ("service", "status", "version", "uptime", "training", "latency", "error"):
+            table.add_column(col)
+        for w in catalog.WORKLOADS:
+            r = results.get(w.name)
+            if r is None:
+                why = "not built yet" if not w.implemented else "runs in a cluster only"
+                table.add_row(w.name, f"[dim]{why}[/]", "", "", "", "", "")
+                continue
+            colour = "green" if r.healthy else "red"
+            table.add_row(
+                w.name,
+                f"[{colour}]{r.status}[/]",
+                r.version or "",
+                f"{r.uptime_seconds:.0f}s" if r.uptime_seconds is not None else "",
+                "yes" if r.training_in_progress else "",
+                f"{r.latency_seconds * 1000:.0f} ms" if r.latency_seconds is not None else "",
+                r.error or "",
+            )
+        console.print(table)
+    if not all(r.healthy for r in results.values()):
+        raise typer.Exit(1)
+
+
+@app.command("catalog")
+def show_catalog() -> None:
+    """Print the workload catalog as JSON."""
+    typer.echo(json.dumps([w.model_dump(mode="json") for w in catalog.WORKLOADS], indent=2))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,65 @@
+"""Response models shared between services (the data service answers them, clients parse them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tradingstack.core.timeframes import Timeframe
+
+HealthStatus = Literal["healthy", "degraded", "unhealthy"]
+
+
+class Health(BaseModel):
+    """The `/health` document of every service (the seed's fields, plus details)."""
+
+    status: HealthStatus
+    service: str
+    version: str
+    uptime_seconds: float
+    training_in_progress: bool = False
+    details: dict[str, object] = Field(default_factory=dict)
+
+
+class Bar(BaseModel):
+    time: datetime = Field(description="bar open time, UTC")
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+class OHLCV(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    provider: str = Field(description="which provider served the bars (or 'cache', 'import')")
+    fetched_at: datetime = Field(description="when the provider served them")
+    age_seconds: float = Field(description="seconds since the newest bar closed")
+    stale: bool = Field(description="true when served from cache because every provider failed")
+    cache_hit: bool = Field(
+        default=False, description="true when fresh cached bars answered without asking providers"
+    )
+    resampled_from: Timeframe | None = None
+    warnings: list[str] = Field(default_factory=list)
+    bars: list[Bar]
+
+
+class IndicatorSeries(BaseModel):
+    name: str
+    columns: list[str]
+    params: dict[str, float | int]
+
+
+class Indicators(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    provider: str
+    stale: bool
+    indicators: list[IndicatorSeries]
+    times: list[datetime]
+    values: dict[str, list[float | None]] = Field(
+        description="column name -> values aligned with `times` (null during warm-up)"
+    )

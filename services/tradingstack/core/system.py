@@ -1,0 +1,194 @@
+"""Host metrics for `GET /api/v1/system/metrics`: CPU, memory and GPU.
+
+GPU data comes from NVML (nvidia-ml-py) on discrete GPUs, and from the Jetson's sysfs
+(`/sys/devices/platform/.../gpu*/load`, devfreq, thermal zones) on Jetson boards, where NVML
+exposes little. Whatever is not readable is reported as null, never guessed.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+from pydantic import BaseModel, Field
+
+
+class CpuMetrics(BaseModel):
+    percent: float = Field(description="utilisation since the previous call, 0-100")
+    cores_logical: int
+    cores_physical: int | None
+    load_average: tuple[float, float, float] | None
+    temperature_celsius: float | None
+
+
+class MemoryMetrics(BaseModel):
+    total_bytes: int
+    used_bytes: int
+    available_bytes: int
+    percent: float
+
+
+class GpuDevice(BaseModel):
+    index: int
+    name: str
+    memory_total_bytes: int | None = None
+    memory_used_bytes: int | None = None
+    utilization_percent: float | None = None
+    temperature_celsius: float | None = None
+
+
+class GpuMetrics(BaseModel):
+    available: bool
+    source: Literal["nvml", "jetson-sysfs"] | None = None
+    devices: list[GpuDevice] = []
+    error: str | None = None
+
+
+class SystemMetrics(BaseModel):
+    cpu: CpuMetrics
+    memory: MemoryMetrics
+    gpu: GpuMetrics
+
+
+def _cpu_temperature(sys_root: str = "/sys") -> float | None:
+    try:
+        temps = psutil.sensors_temperatures()
+    except (AttributeError, OSError):
+        temps = {}
+    for key in ("coretemp", "k10temp", "cpu_thermal", "cpu-thermal", "soc_thermal", "acpitz"):
+        for entry in temps.get(key, []):
+            if entry.current:
+                return float(entry.current)
+    return _thermal_zone(sys_root, ("cpu", "soc"))
+
+
+def _thermal_zone(sys_root: str, kinds: tuple[str, ...]) -> float | None:
+    for zone in sorted(glob.glob(os.path.join(sys_root, "class/thermal/thermal_zone*"))):
+        try:
+            kind = Path(zone, "type").read_text().strip().lower()
+            if any(k in kind for k in kinds):
+                return int(Path(zone, "temp").read_text().strip()) / 1000.0
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _nvml() -> GpuMetrics | None:
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+    except Exception:  # NVMLError: no driver, no GPU
+        return None
+    try:
+        devices = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(handle)
+            dev = GpuDevice(index=i, name=name.decode() if isinstance(name, bytes) else name)
+            try:
+                mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
+                dev.memory_total_bytes, dev.memory_used_bytes = int(mem.total), int(mem.used)
+            except Exception:
+                pass
+            try:
+                dev.utilization_percent = float(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu)
+            except Exception:
+                pass
+            try:
+                dev.temperature_celsius = float(
+                    pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU)
+                )
+            except Exception:
+                pass
+            devices.append(dev)
+        return GpuMetrics(available=bool(devices), source="nvml", devices=devices)
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except Exception:
+            pass
+
+
+# Where L4T exposes the GPU load (per mille), by Jetson generation. sysfs has symlink loops, so
+# these are fixed patterns, never a recursive walk.
+JETSON_GPU_LOAD = (
+    "devices/gpu.0/load",
+    "devices/platform/gpu.0/load",
+    "devices/platform/*.gpu/load",
+    "devices/platform/bus@0/*.gpu/load",
+    "devices/platform/*/*.gpu/load",
+)
+
+
+def _jetson(sys_root: str = "/sys") -> GpuMetrics | None:
+    """Jetson boards expose GPU load (per mille) in sysfs; memory is shared with the CPU."""
+    loads = [
+        p for pattern in JETSON_GPU_LOAD for p in sorted(glob.glob(os.path.join(sys_root, pattern)))
+    ]
+    if not loads and not os.path.exists(os.path.join(sys_root, "firmware/devicetree/base/model")):
+        return None
+    model = None
+    try:
+        model = Path(sys_root, "firmware/devicetree/base/model").read_text().strip("\x00\n ")
+    except OSError:
+        pass
+    if not loads and not (model and "jetson" in model.lower()):
+        return None
+    util = None
+    if loads:
+        try:
+            util = int(Path(loads[0]).read_text().strip()) / 10.0
+        except (OSError, ValueError):
+            util = None
+    vm = psutil.virtual_memory()
+    dev = GpuDevice(
+        index=0,
+        name=model or "NVIDIA Jetson GPU",
+        memory_total_bytes=int(vm.total),
+        memory_used_bytes=int(vm.total - vm.available),
+        utilization_percent=util,
+        temperature_celsius=_thermal_zone(sys_root, ("gpu",)),
+    )
+    return GpuMetrics(available=True, source="jetson-sysfs", devices=[dev])
+
+
+def gpu_metrics(sys_root: str = "/sys") -> GpuMetrics:
+    for probe in (_nvml, lambda: _jetson(sys_root)):
+        found = probe()
+        if found is not None and found.available:
+            return found
+    return GpuMetrics(available=False, error="no NVIDIA GPU found (NVML and Jetson sysfs)")
+
+
+def collect(sys_root: str = "/sys") -> SystemMetrics:
+    vm = psutil.virtual_memory()
+    try:
+        load: tuple[float, float, float] | None = os.getloadavg()
+    except OSError:
+        load = None
+    return SystemMetrics(
+        cpu=CpuMetrics(
+            percent=psutil.cpu_percent(interval=None),
+            cores_logical=psutil.cpu_count(logical=True) or 1,
+            cores_physical=psutil.cpu_count(logical=False),
+            load_average=load,
+            temperature_celsius=_cpu_temperature(sys_root),
+        ),
+        memory=MemoryMetrics(
+            total_bytes=int(vm.total),
+            used_bytes=int(vm.total - vm.available),
+            available_bytes=int(vm.available),
+            percent=float(vm.percent),
+        ),
+        gpu=gpu_metrics(sys_root),
+    )
+
+
+def as_dict(sys_root: str = "/sys") -> dict[str, Any]:
+    return collect(sys_root).model_dump()

@@ -1,0 +1,1 @@
+"""The data service: the only gateway to external market data."""

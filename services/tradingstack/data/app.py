@@ -1,0 +1,367 @@
+"""The data service: symbols, strategies, OHLCV, indicators and CSV import.
+
+The only service that talks to market-data providers (DESIGN.md, rule 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response, UploadFile
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from tradingstack.core.app import create_service_app
+from tradingstack.core.errors import ProblemError
+from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries
+from tradingstack.core.settings import load_settings
+from tradingstack.core.timeframes import Timeframe
+from tradingstack.data import indicators as ind
+from tradingstack.data import seeds
+from tradingstack.data.db import make_engine
+from tradingstack.data.importer import CsvImportError, parse_csv
+from tradingstack.data.market import MarketData
+from tradingstack.data.providers.chain import ProviderChain
+from tradingstack.data.providers.settings import ProviderSettings, build_chain
+from tradingstack.data.schemas import (
+    Category,
+    ImportResult,
+    StrategyIn,
+    StrategyOut,
+    SymbolIn,
+    SymbolList,
+    SymbolOut,
+)
+from tradingstack.data.settings import DataSettings
+from tradingstack.data.store import Conflict, NotFound, Store
+
+symbols_router = APIRouter(prefix="/symbols", tags=["symbols"])
+strategies_router = APIRouter(prefix="/strategies", tags=["strategies"])
+market_router = APIRouter(tags=["market data"])
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _market(request: Request) -> MarketData:
+    market: MarketData = request.app.state.market
+    return market
+
+
+def _not_found(kind: str, key: str) -> ProblemError:
+    return ProblemError(404, f"No {kind} {key!r}.", title=f"Unknown {kind}")
+
+
+# --- symbols --------------------------------------------------------------------------------
+@symbols_router.get("", response_model=SymbolList)
+def list_symbols(
+    request: Request,
+    category: Category | None = None,
+    favourite: bool | None = None,
+    q: Annotated[
+        str | None, Query(max_length=64, description="substring of symbol or name")
+    ] = None,
+) -> SymbolList:
+    items = _store(request).list_symbols(category.value if category else None, favourite, q)
+    return SymbolList(items=items, total=len(items))
+
+
+@symbols_router.post("", response_model=SymbolOut, status_code=201)
+def create_symbol(request: Request, body: SymbolIn, response: Response) -> SymbolOut:
+    try:
+        out = _store(request).create_symbol(body)
+    except Conflict:
+        raise ProblemError(409, f"Symbol {body.symbol} exists; use PUT to change it.") from None
+    response.headers["Location"] = (
+        f"{request.scope.get('root_path', '')}/api/v1/symbols/{out.symbol}"
+    )
+    return out
+
+
+@symbols_router.get("/{symbol}", response_model=SymbolOut)
+def get_symbol(request: Request, symbol: str) -> SymbolOut:
+    try:
+        return _store(request).get_symbol(symbol.upper())
+    except NotFound:
+        raise _not_found("symbol", symbol) from None
+
+
+@symbols_router.put("/{symbol}", response_model=SymbolOut)
+def replace_symbol(request: Request, symbol: str, body: SymbolIn) -> SymbolOut:
+    if body.symbol != symbol.upper():
+        raise ProblemError(
+            422, f"The body names {body.symbol}, the path {symbol.upper()}; they must agree."
+        )
+    try:
+        return _store(request).replace_symbol(symbol.upper(), body)
+    except NotFound:
+        raise _not_found("symbol", symbol) from None
+
+
+@symbols_router.put("/{symbol}/favourite", response_model=SymbolOut)
+def add_favourite(request: Request, symbol: str) -> SymbolOut:
+    try:
+        return _store(request).set_favourite(symbol.upper(), True)
+    except NotFound:
+        raise _not_found("symbol", symbol) from None
+
+
+@symbols_router.delete("/{symbol}/favourite", response_model=SymbolOut)
+def remove_favourite(request: Request, symbol: str) -> SymbolOut:
+    try:
+        return _store(request).set_favourite(symbol.upper(), False)
+    except NotFound:
+        raise _not_found("symbol", symbol) from None
+
+
+@symbols_router.delete("/{symbol}", status_code=204)
+def delete_symbol(request: Request, symbol: str) -> Response:
+    try:
+        _store(request).delete_symbol(symbol.upper())
+    except NotFound:
+        raise _not_found("symbol", symbol) from None
+    return Response(status_code=204)
+
+
+# --- strategies -----------------------------------------------------------------------------
+@strategies_router.get("", response_model=list[StrategyOut])
+def list_strategies(request: Request) -> list[StrategyOut]:
+    return _store(request).list_strategies()
+
+
+@strategies_router.post("", response_model=StrategyOut, status_code=201)
+def create_strategy(request: Request, body: StrategyIn) -> StrategyOut:
+    try:
+        return _store(request).create_strategy(body)
+    except Conflict:
+        raise ProblemError(409, f"Strategy {body.id} exists; use PUT to change it.") from None
+
+
+@strategies_router.get("/{sid}", response_model=StrategyOut)
+def get_strategy(request: Request, sid: str) -> StrategyOut:
+    try:
+        return _store(request).get_strategy(sid)
+    except NotFound:
+        raise _not_found("strategy", sid) from None
+
+
+@strategies_router.put("/{sid}", response_model=StrategyOut)
+def replace_strategy(request: Request, sid: str, body: StrategyIn) -> StrategyOut:
+    if body.id != sid:
+        raise ProblemError(422, f"The body names {body.id}, the path {sid}; they must agree.")
+    try:
+        return _store(request).replace_strategy(sid, body)
+    except NotFound:
+        raise _not_found("strategy", sid) from None
+
+
+@strategies_router.delete("/{sid}", status_code=204)
+def delete_strategy(request: Request, sid: str) -> Response:
+    try:
+        _store(request).delete_strategy(sid)
+    except NotFound:
+        raise _not_found("strategy", sid) from None
+    return Response(status_code=204)
+
+
+# --- market data ----------------------------------------------------------------------------
+Limit = Annotated[int | None, Query(ge=1, description="newest N bars (default 500)")]
+
+
+@market_router.get("/ohlcv/{symbol}", response_model=OHLCV)
+async def get_ohlcv(
+    request: Request,
+    symbol: str,
+    timeframe: Timeframe = Timeframe.H1,
+    limit: Limit = None,
+    start: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset")] = None,
+    end: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset")] = None,
+) -> OHLCV:
+    """Bars for a symbol; says which provider served them, how fresh, and whether stale."""
+    return await _market(request).ohlcv(symbol, timeframe, start=start, end=end, limit=limit)
+
+
+@market_router.post("/ohlcv/{symbol}/import", response_model=ImportResult)
+async def import_ohlcv(
+    request: Request,
+    symbol: str,
+    timeframe: Timeframe,
+    file: UploadFile | None = None,
+) -> ImportResult:
+    """Import bars from CSV (multipart field `file`, or a text/csv body). All or nothing."""
+    market = _market(request)
+    sym = await market.symbol(symbol)
+    limit = market.settings.max_import_bytes
+    if file is not None:
+        raw = await file.read(limit + 1)
+    else:
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                break
+    if len(raw) > limit:
+        raise ProblemError(
+            413, f"The file is larger than {limit} bytes (TS_DATA_MAX_IMPORT_BYTES)."
+        )
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(422, "The file is not UTF-8 text.") from None
+    try:
+        parsed = await run_in_threadpool(parse_csv, content, timeframe)
+    except CsvImportError as exc:
+        raise ProblemError(422, str(exc), title="Invalid CSV", errors=exc.errors) from None
+    replaced = await run_in_threadpool(
+        market.store.save_bars, sym.symbol, timeframe, parsed.bars, "import"
+    )
+    return ImportResult(
+        symbol=sym.symbol,
+        timeframe=timeframe,
+        rows=len(parsed.bars),
+        first=parsed.bars.index[0].to_pydatetime(),
+        last=parsed.bars.index[-1].to_pydatetime(),
+        replaced=replaced,
+    )
+
+
+@market_router.get("/indicators", tags=["market data"])
+def list_indicators() -> list[dict[str, Any]]:
+    """Every indicator this service computes (with TA-Lib), its parameters and outputs."""
+    return [
+        {
+            "name": i.name,
+            "description": i.description,
+            "params": dict(i.params),
+            "columns": [i.name if not o else f"{i.name}_..._{o}" for o in i.outputs],
+        }
+        for i in ind.INDICATORS.values()
+    ]
+
+
+@market_router.get("/indicators/{symbol}", response_model=Indicators)
+async def get_indicators(
+    request: Request,
+    symbol: str,
+    timeframe: Timeframe = Timeframe.H1,
+    names: Annotated[
+        str,
+        Query(description="comma list, optional parameters after colons: rsi,sma:50,bbands:20:2"),
+    ] = ",".join(ind.DEFAULT_NAMES),
+    limit: Limit = None,
+) -> Indicators:
+    try:
+        requests = ind.parse(names)
+    except ind.IndicatorSpecError as exc:
+        raise ProblemError(422, str(exc), title="Invalid indicator request") from None
+    market = _market(request)
+    limit = limit or market.settings.default_limit
+    warm = max(ind.warmup(requests), market.settings.indicator_warmup_bars)
+    frame, meta = await market.bars(
+        symbol, timeframe, limit=min(limit + warm, market.settings.max_limit)
+    )
+    values = await run_in_threadpool(ind.compute, frame, requests)
+    values = values.iloc[-limit:]
+    return Indicators(
+        symbol=meta.symbol,
+        timeframe=timeframe,
+        provider=meta.provider,
+        stale=meta.stale,
+        indicators=[
+            IndicatorSeries(name=r.indicator.name, columns=r.columns(), params=r.params)
+            for r in requests
+        ],
+        times=[t.to_pydatetime() for t in values.index],
+        values={
+            col: [None if (v is None or not math.isfinite(v)) else float(v) for v in values[col]]
+            for col in values.columns
+        },
+    )
+
+
+@market_router.get("/providers", tags=["market data"])
+def providers(request: Request) -> list[dict[str, Any]]:
+    """Configured providers, the default fallback order, and each circuit breaker's state."""
+    market = _market(request)
+    return [
+        {**s, "default_order_position": market.default_order.index(s["name"])}
+        if s.get("name") in market.default_order
+        else s
+        for s in market.chain.status()
+    ]
+
+
+def _seed(store: Store) -> None:
+    if store.list_symbols():
+        return
+    for sym in [*seeds.embedded_symbols(), *seeds.PROVIDER_SYMBOLS]:
+        try:
+            store.create_symbol(sym)
+        except Conflict:
+            pass
+    for strategy in seeds.STRATEGIES:
+        try:
+            store.create_strategy(strategy)
+        except Conflict:
+            pass
+
+
+def create_app(
+    settings: DataSettings | None = None,
+    provider_settings: ProviderSettings | None = None,
+    chain: ProviderChain | None = None,
+) -> FastAPI:
+    settings = settings or load_settings(DataSettings)
+    provider_settings = provider_settings or load_settings(ProviderSettings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.database_url is None:
+            settings.dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.sqlalchemy_url())
+        store = Store(engine)
+        await run_in_threadpool(store.create_schema)
+        if settings.seed_defaults:
+            await run_in_threadpool(_seed, store)
+        the_chain = chain or build_chain(provider_settings)
+        app.state.store = store
+        app.state.market = MarketData(store, the_chain, settings, list(provider_settings.order()))
+        try:
+            yield
+        finally:
+            await the_chain.aclose()
+            engine.dispose()
+
+    async def health_check() -> tuple[Any, dict[str, Any]]:
+        store: Store | None = getattr(app.state, "store", None)
+        if store is None:
+            return "unhealthy", {"database": "not started"}
+
+        def ping() -> None:
+            with store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await run_in_threadpool(ping)
+        except Exception as exc:
+            return "unhealthy", {"database": f"unreachable: {type(exc).__name__}"}
+        states = app.state.market.chain.status()
+        open_ = [s["name"] for s in states if s.get("state") == "open"]
+        details = {"database": store.engine.dialect.name, "providers": states}
+        if states and len(open_) == len(states):
+            return "degraded", {**details, "reason": "every provider's circuit breaker is open"}
+        return "healthy", details
+
+    app = create_service_app(
+        "data",
+        routers=[symbols_router, strategies_router, market_router],
+        lifespan=lifespan,
+        health_check=health_check,
+    )
+    return app

@@ -1,0 +1,201 @@
+"""OHLCV with a cache: ask the providers' fallback chain when the cache is old, serve stale
+cached bars (flagged) when every provider fails, and 503 with the reasons when there is nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pandas as pd
+from starlette.concurrency import run_in_threadpool
+
+from tradingstack.core.errors import ProblemError
+from tradingstack.core.schemas import OHLCV, Bar
+from tradingstack.core.timeframes import Timeframe
+from tradingstack.data.providers.chain import AllProvidersFailed, ProviderChain
+from tradingstack.data.schemas import SymbolOut
+from tradingstack.data.settings import DataSettings
+from tradingstack.data.store import NotFound, Store
+
+log = logging.getLogger("tradingstack.data.market")
+
+
+class MarketData:
+    def __init__(
+        self, store: Store, chain: ProviderChain, settings: DataSettings, default_order: list[str]
+    ) -> None:
+        self.store = store
+        self.chain = chain
+        self.settings = settings
+        self.default_order = default_order
+        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def symbol(self, symbol: str) -> SymbolOut:
+        try:
+            return await run_in_threadpool(self.store.get_symbol, symbol.upper())
+        except NotFound:
+            raise ProblemError(
+                404,
+                f"Unknown symbol {symbol!r}. List symbols with GET /api/v1/symbols, "
+                "or add it with POST /api/v1/symbols.",
+                title="Unknown symbol",
+            ) from None
+
+    def _check_range(self, start: datetime | None, end: datetime | None, limit: int) -> None:
+        if start and end and start >= end:
+            raise ProblemError(
+                422, f"start ({start.isoformat()}) must be before end ({end.isoformat()})."
+            )
+        if limit > self.settings.max_limit:
+            raise ProblemError(
+                422, f"limit must be at most {self.settings.max_limit}, got {limit}."
+            )
+
+    async def bars(
+        self,
+        symbol: str,
+        timeframe: Timeframe,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> tuple[pd.DataFrame, OHLCV]:
+        """The bars (a DataFrame) and the response describing where they came from."""
+        limit = limit or self.settings.default_limit
+        start, end = _utc(start), _utc(end)
+        self._check_range(start, end, limit)
+        sym = await self.symbol(symbol)
+        order = sym.provider_order if sym.provider_order is not None else self.default_order
+        key = (sym.symbol, str(timeframe))
+        warnings: list[str] = []
+        stale = False
+        cache_hit = False
+        resampled_from: Timeframe | None = None
+        provider = "cache"
+
+        async with self._locks[key]:
+            last = await run_in_threadpool(self.store.last_fetch, sym.symbol, timeframe)
+            cached = await run_in_threadpool(
+                self.store.load_bars, sym.symbol, timeframe, start=start, end=end, limit=limit
+            )
+            now = datetime.now(UTC)
+            fresh = (
+                last is not None
+                and (now - last["fetched_at"]).total_seconds() < self.settings.cache_ttl_seconds
+                and (
+                    len(cached) >= limit
+                    or (start is not None and _covers(cached, start, timeframe))
+                )
+            )
+            if not order:
+                provider = _providers_of(cached) or "none"
+                cache_hit = True
+            elif fresh and last is not None:
+                cache_hit = True
+                provider = last["provider"]
+                resampled_from = (
+                    Timeframe(last["resampled_from"]) if last["resampled_from"] else None
+                )
+            else:
+                try:
+                    result = await self.chain.fetch_ohlcv(
+                        sym.symbol,
+                        sym.provider_symbols,
+                        order,
+                        timeframe,
+                        start=start,
+                        end=end,
+                        limit=limit,
+                    )
+                except AllProvidersFailed as exc:
+                    reasons = [f"{e.provider}: {e.reason}" for e in exc.errors]
+                    if cached.empty:
+                        raise ProblemError(
+                            503,
+                            "Every market-data provider failed and no cached bars exist for "
+                            f"{sym.symbol} {timeframe}: " + "; ".join(reasons),
+                            title="Market data unavailable",
+                            reasons=reasons,
+                        ) from None
+                    stale = True
+                    provider = (last or {}).get("provider") or _providers_of(cached) or "cache"
+                    warnings.append(
+                        "served stale cached bars; providers failed: " + "; ".join(reasons)
+                    )
+                    log.warning("serving stale bars for %s %s: %s", sym.symbol, timeframe, reasons)
+                else:
+                    provider = result.provider
+                    resampled_from = result.resampled_from
+                    await run_in_threadpool(
+                        self.store.save_bars,
+                        sym.symbol,
+                        timeframe,
+                        result.bars,
+                        result.provider,
+                        fetched_at=result.fetched_at,
+                        resampled_from=result.resampled_from,
+                    )
+                    last = {"fetched_at": result.fetched_at}
+                    cached = await run_in_threadpool(
+                        self.store.load_bars,
+                        sym.symbol,
+                        timeframe,
+                        start=start,
+                        end=end,
+                        limit=limit,
+                    )
+        if cached.empty and not stale:
+            raise ProblemError(
+                404,
+                f"No bars for {sym.symbol} {timeframe} in the requested range.",
+                title="No data",
+            )
+        fetched_at = last["fetched_at"] if last else now
+        newest_close = cached.index[-1].to_pydatetime() + timeframe.delta
+        response = OHLCV(
+            symbol=sym.symbol,
+            timeframe=timeframe,
+            provider=provider,
+            fetched_at=fetched_at,
+            age_seconds=max(0.0, (now - newest_close).total_seconds()),
+            stale=stale,
+            cache_hit=cache_hit,
+            resampled_from=resampled_from,
+            warnings=warnings,
+            bars=[],
+        )
+        return cached.drop(columns=["provider"]), response
+
+    async def ohlcv(self, symbol: str, timeframe: Timeframe, **kw: object) -> OHLCV:
+        frame, response = await self.bars(symbol, timeframe, **kw)  # type: ignore[arg-type]
+        response.bars = [
+            Bar(
+                time=ts.to_pydatetime(),
+                open=r.open,
+                high=r.high,
+                low=r.low,
+                close=r.close,
+                volume=r.volume,
+            )
+            for ts, r in zip(frame.index, frame.itertuples(index=False), strict=True)
+        ]
+        return response
+
+
+def _utc(ts: datetime | None) -> datetime | None:
+    if ts is None:
+        return None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _covers(cached: pd.DataFrame, start: datetime, timeframe: Timeframe) -> bool:
+    return not cached.empty and cached.index[0].to_pydatetime() <= start + timeframe.delta
+
+
+def _providers_of(frame: pd.DataFrame) -> str | None:
+    if frame.empty:
+        return None
+    return ",".join(sorted(set(frame["provider"])))

@@ -1,0 +1,150 @@
+"""The local gateway: one port (3000) that routes path prefixes exactly as the Ingress does.
+
+`/data/...` goes to the data service with the prefix stripped and `X-Forwarded-Prefix: /data`
+set (what Traefik's StripPrefix middleware does in a cluster), and so on for every catalog
+workload with a path; `/` goes to the UI. Responses stream (chat, progress). The gateway also
+serves the local health loop's findings at `/_status`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tradingstack.core.catalog import Workload, routed_workloads
+from tradingstack.core.errors import problem_response
+
+log = logging.getLogger("tradingstack.gateway")
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+
+
+def match(path: str, workloads: list[Workload]) -> tuple[Workload, str] | None:
+    """The workload whose prefix matches `path` element-wise, and the path with it stripped.
+
+    Like an Ingress `pathType: Prefix`: `/data` matches `/data` and `/data/x`, not `/database`.
+    """
+    for w in workloads:
+        prefix = w.prefix
+        if prefix == "":
+            return w, path
+        if path == prefix or path.startswith(prefix + "/"):
+            return w, path[len(prefix) :] or "/"
+    return None
+
+
+def create_gateway(
+    upstreams: Mapping[str, str],
+    *,
+    status: Callable[[], dict[str, Any]] | None = None,
+    timeout: float = 300.0,
+) -> Starlette:
+    """A gateway for `upstreams` (workload name -> base URL of its running process)."""
+    workloads = routed_workloads()
+    client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False)
+
+    async def status_route(request: Request) -> Response:
+        body = status() if status else {}
+        return JSONResponse(body)
+
+    async def index_without_ui(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "gateway": "tradingstack local gateway",
+                "ui": "not built yet",
+                "routes": {
+                    w.prefix or "/": {"service": w.name, "running": w.name in upstreams}
+                    for w in workloads
+                },
+                "status": "/_status",
+            }
+        )
+
+    async def proxy(request: Request) -> Response:
+        path = request.url.path
+        found = match(path, workloads)
+        if found is None:  # pragma: no cover - '/' always matches the UI
+            return problem_response(404, f"No service serves {path}.")
+        workload, upstream_path = found
+        base = upstreams.get(workload.name)
+        if base is None:
+            if workload.name == "ui" and path == "/":
+                return await index_without_ui(request)
+            return problem_response(
+                503,
+                f"The {workload.name} service is not running in this local stack "
+                f"({'not built yet' if not workload.implemented else 'not started'}).",
+                title="Service unavailable",
+                service=workload.name,
+            )
+        headers = [
+            (k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP
+        ]
+        client_host = request.client.host if request.client else "127.0.0.1"
+        headers += [
+            (b"x-forwarded-for", client_host.encode()),
+            (b"x-forwarded-proto", request.url.scheme.encode()),
+            (b"x-forwarded-host", request.headers.get("host", "").encode("latin-1")),
+        ]
+        if workload.prefix:
+            headers.append((b"x-forwarded-prefix", workload.prefix.encode()))
+        url = httpx.URL(base + upstream_path, query=request.url.query.encode("latin-1"))
+        body = await request.body()
+        upstream = client.build_request(request.method, url, headers=headers, content=body)
+        try:
+            resp = await client.send(upstream, stream=True)
+        except httpx.TransportError as exc:
+            return problem_response(
+                502,
+                f"The {workload.name} service did not answer: {type(exc).__name__}.",
+                title="Bad gateway",
+                service=workload.name,
+            )
+        out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
+        if "location" in out_headers and out_headers["location"].startswith(base):
+            out_headers["location"] = workload.prefix + out_headers["location"][len(base) :]
+        return StreamingResponse(
+            resp.aiter_raw(),
+            status_code=resp.status_code,
+            headers=out_headers,
+            background=BackgroundTask(resp.aclose),
+        )
+
+    @asynccontextmanager
+    async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    app = Starlette(
+        routes=[
+            Route("/_status", status_route, methods=["GET"]),
+            Route("/{path:path}", proxy, methods=methods),
+        ],
+        lifespan=_lifespan,
+    )
+    return app
