@@ -98,8 +98,10 @@ class ResourceRequirements(_Model):
     )
 
 
+# CEL rules use has(): the API server also checks them against the `default: {}` values, before
+# nested defaults are filled in.
 _GPU_RULE = cel(
-    "self.gpu >= 0",
+    "!has(self.gpu) || self.gpu >= 0",
     "gpu is a count of nvidia.com/gpu devices and cannot be negative; use 0 for no GPU",
 )
 
@@ -171,13 +173,18 @@ WORKLOAD_MODELS: dict[str, type[WorkloadSpec]] = {
 }
 
 
+def _enabled(name: str) -> str:
+    """CEL: workload `name` is enabled (absent means the default, enabled)."""
+    return f"(!has(self.{name}) || !has(self.{name}.enabled) || self.{name}.enabled)"
+
+
 def _dependency_rules() -> list[dict[str, Any]]:
     rules = []
     for w in catalog.WORKLOADS:
         for dep in w.depends_on:
             rules.append(
                 cel(
-                    f"!self.{w.name}.enabled || self.{dep}.enabled",
+                    f"!{_enabled(w.name)} || {_enabled(dep)}",
                     f"{w.name} depends on {dep}: enable {dep} or disable {w.name} too",
                 )
             )
@@ -410,7 +417,8 @@ class AlertingSpec(_Model):
 
 
 _ALERT_RULE = cel(
-    "!self.alerting.enabled || has(self.alerting.telegram)",
+    "!has(self.alerting) || !has(self.alerting.enabled) || !self.alerting.enabled"
+    " || has(self.alerting.telegram)",
     "alerting.enabled needs alerting.telegram (a Secret with the bot token and chat id)",
 )
 

@@ -236,10 +236,22 @@ def cluster(api_client: client.ApiClient, namespace: str, operator: KopfRunner) 
 
 
 def test_chart_values_schema_refuses_typos(helm: Any) -> None:
-    ok = helm("template", "x", CHART, "--set", "example.enabled=true", "--set", "watchNamespace=a")
+    ok = helm(
+        "template",
+        "x",
+        CHART,
+        "--kube-version",
+        "1.35.0",
+        "--set",
+        "example.enabled=true",
+        "--set",
+        "watchNamespace=a",
+    )
     kinds = [d["kind"] for d in yaml.safe_load_all(ok.stdout) if d]
     assert "TradingStack" in kinds and "RoleBinding" in kinds
-    bad = helm("template", "x", CHART, "--set", "imgae.tag=1", check=False)
+    bad = helm(
+        "template", "x", CHART, "--kube-version", "1.35.0", "--set", "imgae.tag=1", check=False
+    )
     assert bad.returncode != 0
     assert "imgae" in bad.stderr and "additional properties" in bad.stderr.lower()
 

@@ -65,13 +65,18 @@ def test_defaults_fill_nested_sections() -> None:
 def test_cel_rules_cover_gpu_dependencies_and_storage_class() -> None:
     props = _schema()["properties"]["spec"]["properties"]
     rules = props["workloads"]["x-kubernetes-validations"]
-    expected = {(w.name, d) for w in catalog.WORKLOADS for d in w.depends_on}
-    assert {
-        (r["rule"].split(".")[1], r["rule"].split("|| self.")[1].split(".")[0]) for r in rules
-    } == expected
+    expected = {
+        f"{w.name} depends on {d}: enable {d} or disable {w.name} too"
+        for w in catalog.WORKLOADS
+        for d in w.depends_on
+    }
+    assert {r["message"] for r in rules} == expected
+    for r in rules:
+        w, d = r["message"].split(" depends on ")[0], r["message"].split(":")[0].split()[-1]
+        assert f"self.{w}.enabled" in r["rule"] and f"self.{d}.enabled" in r["rule"]
     assert all(r["message"] for r in rules)
     gpu_rules = props["workloads"]["properties"]["nhits"]["x-kubernetes-validations"]
-    assert gpu_rules[0]["rule"] == "self.gpu >= 0"
+    assert gpu_rules[0]["rule"] == "!has(self.gpu) || self.gpu >= 0"
     storage_rule = props["storage"]["x-kubernetes-validations"][0]
     assert "oldSelf.className" in storage_rule["rule"]
 
