@@ -99,7 +99,12 @@ def control_plane(request: pytest.FixtureRequest) -> Iterator[Any]:
             controlplane.build()
     _stop_stale_sessions()
     directory = controlplane.CLUSTER_DIR / f"pytest-{os.getpid()}"
-    cp = controlplane.start(directory, tie_to_parent=True)
+    try:
+        cp = controlplane.start(directory, tie_to_parent=True)  # stops what it began on error
+    except BaseException:
+        if os.environ.get("TS_CLUSTER_KEEP_LOGS") != "1":
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
 
     def cleanup() -> None:
         cp.stop()
