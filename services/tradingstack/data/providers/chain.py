@@ -11,6 +11,7 @@ spelling of the symbol (`mappings[provider]`, else the canonical symbol):
 3. it raises any other `ProviderError` (down, rate limited, breaker open, unknown symbol,
    not configured) -> recorded, next provider.
 
+An answer with no bars (nothing in the asked range) is an answer: the chain returns it.
 When none answers, `AllProvidersFailed` carries every provider's error, in order (the service
 answers 503 with those reasons, or serves stale cached bars).
 """

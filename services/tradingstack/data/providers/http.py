@@ -10,8 +10,10 @@
   one failure per fetch that still failed after its retries, and only failures that look like an
   outage (`ProviderError.retryable`): a 404 for an unknown symbol does not trip it. After
   `breaker_fail_max` such fetches in a row it opens; calls then fail at once without touching the
-  network until `breaker_reset_seconds` have passed, when one trial call is let through
-  (half-open). aiobreaker keeps time with `datetime.utcnow()`, which is fine for a cooldown.
+  network until `breaker_reset_seconds` have passed; then calls go through again as trials
+  (half-open: aiobreaker does not limit them to one under concurrency): a success closes the
+  breaker, a failure opens it for another period. aiobreaker keeps time with
+  `datetime.utcnow()`, which is fine for a cooldown.
 - Secrets: API keys are never logged nor put in error messages. Every error reason goes through
   `scrub()` (which replaces the key's value), URLs are logged through `redact_url()` (which masks
   `apikey`, `api_key`, `token`, ... query parameters), and a logging filter on the `httpx` and
@@ -252,7 +254,7 @@ class HttpProvider:
             response = await self._client.get(path, params=dict(params or {}))
         except httpx.TimeoutException as exc:
             raise self.error(f"timed out ({type(exc).__name__})", retryable=True) from None
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # connect/read/write errors, dropped connections
             raise self.error(f"connection failed ({type(exc).__name__})", retryable=True) from None
         url = redact_url(response.request.url)
         log.debug("%s: GET %s -> %d", self.name, url, response.status_code)
