@@ -239,29 +239,44 @@ def _rag_text(r: Any) -> list[str]:
     return out
 
 
-def reference_levels(close: float, atr: float | None) -> dict[str, dict[str, Any]] | None:
-    """ATR-based reference levels (1.5 ATR stop, 2 and 3 ATR targets), computed, not guessed."""
-    if atr is None or not atr > 0:
+def bars_atr(bars: list[Any], n: int = 14) -> float | None:
+    """Average true range of the last n bars (when the indicator input is missing)."""
+    if len(bars) < n + 1:
         return None
-    r = lambda x: float(f"{x:.6g}")  # noqa: E731
+    trs = [
+        max(b.high - b.low, abs(b.high - p.close), abs(b.low - p.close))
+        for p, b in zip(bars[-n - 1 : -1], bars[-n:], strict=True)
+    ]
+    return sum(trs) / n
+
+
+def reference_levels(close: float, atr: float | None) -> dict[str, dict[str, Any]] | None:
+    """Candidate levels from the ATR, computed, not guessed: stops 1, 1.5 and 2 ATR away,
+    targets 1.5, 2 and 3 ATR away, on each side of the last close."""
+    if atr is None or not atr > 0 or atr >= close / 4:
+        return None
+
+    def r(x: float) -> float:
+        return float(f"{x:.6g}")
+
     return {
         "long": {
             "entry": r(close),
-            "stop_loss": r(close - 1.5 * atr),
-            "take_profits": [r(close + 2 * atr), r(close + 3 * atr)],
+            "stops": [r(close - m * atr) for m in (1, 1.5, 2)],
+            "targets": [r(close + m * atr) for m in (1.5, 2, 3)],
         },
         "short": {
             "entry": r(close),
-            "stop_loss": r(close + 1.5 * atr),
-            "take_profits": [r(close - 2 * atr), r(close - 3 * atr)],
+            "stops": [r(close + m * atr) for m in (1, 1.5, 2)],
+            "targets": [r(close - m * atr) for m in (1.5, 2, 3)],
         },
     }
 
 
 def build_prompt(
     symbol: str, tf: Timeframe, got: dict[str, Gathered]
-) -> tuple[str, float, float | None]:
-    """The user message, the last close and the ATR (None when the indicators are missing)."""
+) -> tuple[str, float, dict[str, dict[str, Any]] | None]:
+    """The user message, the last close and the candidate levels (from the ATR)."""
     bars = got["bars"].data.bars
     closes = [b.close for b in bars]
     last = closes[-1]
@@ -294,14 +309,18 @@ def build_prompt(
     missing = [n for n, g in got.items() if not g.ok]
     if missing:
         lines.append(f"Not available (do not assume anything about them): {', '.join(missing)}.")
+    if atr is None:
+        atr = bars_atr(bars)
     levels = reference_levels(last, atr)
-    if levels:
-        lines.append(
-            f"Reference levels from ATR: long {json.dumps(levels['long'])}; "
-            f"short {json.dumps(levels['short'])}."
-        )
+    if levels and atr:
+        for side in ("long", "short"):
+            lv = levels[side]
+            lines.append(
+                f"Candidate levels for {side} (from ATR {atr:.6g}): entry {lv['entry']}, "
+                f"stop_loss one of {lv['stops']}, take_profits from {lv['targets']}."
+            )
     lines.append("Give your analysis as JSON.")
-    return "\n".join(lines), last, atr
+    return "\n".join(lines), last, levels
 
 
 def check_market(a: ModelAnalysis, last_close: float) -> None:
@@ -326,19 +345,26 @@ class InvalidOutput(Exception):
         self.outputs = outputs
 
 
-async def generate(backend: Backend, prompt: str, last_close: float) -> tuple[ModelAnalysis, int]:
-    """Ask for JSON, validate (schema + levels + market check); one retry with the errors."""
+async def generate(
+    backend: Backend,
+    prompt: str,
+    last_close: float,
+    levels: dict[str, dict[str, Any]] | None = None,
+) -> tuple[ModelAnalysis, int]:
+    """Ask for JSON, validate (schema + levels + market check); one retry with the errors.
+    With `levels`, the schema restricts prices to those candidates."""
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
-    schema = generation_schema()
+    schema = generation_schema(levels)
     errors: list[str] = []
     outputs: list[str] = []
     for attempt in (1, 2):
         raw = await backend.complete(messages, schema=schema)
         outputs.append(raw[:2000])
         try:
-            parsed = ModelAnalysis.model_validate_json(raw)
+            # strict=False: small models put raw newlines inside strings; that is not invalid
+            parsed = ModelAnalysis.model_validate(json.loads(raw, strict=False))
             check_market(parsed, last_close)
-        except (ValidationError, ValueError) as exc:
+        except (ValidationError, ValueError, TypeError) as exc:
             msg = _error_text(exc)
             errors.append(f"attempt {attempt}: {msg}")
             messages += [

@@ -92,11 +92,17 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
             inputs_missing=missing,
             inputs={k: v.model_dump() for k, v in inputs.items()},
         )
-    prompt, last_close, _ = build_prompt(symbol, body.timeframe, got)
+    prompt, last_close, levels = build_prompt(symbol, body.timeframe, got)
     backend = _backend(request)
+    s: LlmSettings = st.llm_settings
+    constrain = s.constrain_levels == "always" or (
+        s.constrain_levels == "auto" and backend.name == "llamacpp"
+    )
     t1 = time.perf_counter()
     try:
-        result, attempts = await generate(backend, prompt, last_close)
+        result, attempts = await generate(
+            backend, prompt, last_close, levels if constrain else None
+        )
     except BackendError as exc:
         st.m_analyses.labels("backend_error").inc()
         raise _backend_problem(exc) from None
@@ -127,6 +133,7 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
         attempts=attempts,
         gather_seconds=round(gather_s, 4),
         generation_seconds=round(gen_s, 4),
+        prompt=prompt if body.include_prompt else None,
     )
 
 

@@ -98,6 +98,7 @@ class LlamaCppBackend:
             "max_tokens": max_tokens or self.settings.max_tokens,
             "temperature": self.settings.temperature,
             "seed": self.settings.seed,
+            "repeat_penalty": self.settings.repeat_penalty,
         }
 
     def _complete(

@@ -43,10 +43,56 @@ class ModelAnalysis(BaseModel):
         return self
 
 
-def generation_schema() -> dict[str, Any]:
-    """A plain JSON schema (no $defs, no validators) for the grammar / Ollama's `format`."""
+def generation_schema(levels: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A plain JSON schema (no $defs, no validators) for the grammar / Ollama's `format`.
+
+    With `levels` (candidate prices per direction, computed from the bars' ATR), the schema is
+    one branch per direction whose prices are restricted to those candidates: a small model
+    then chooses a direction and levels but cannot write a price on the wrong side of entry.
+    """
     num = {"type": "number"}
     nullable = {"anyOf": [num, {"type": "null"}]}
+    rationale = {"type": "string", "minLength": 10, "maxLength": 400}
+    if levels is not None:
+        branches = []
+        for direction in ("long", "short"):
+            lv = levels[direction]
+            branches.append(
+                {
+                    "type": "object",
+                    "properties": {
+                        "direction": {"const": direction},
+                        "confidence": num,
+                        "entry": {"enum": [lv["entry"]]},
+                        "stop_loss": {"enum": lv["stops"]},
+                        "take_profits": {
+                            "type": "array",
+                            "items": {"enum": lv["targets"]},
+                            "minItems": 1,
+                            "maxItems": 3,
+                        },
+                        "risk_reward": nullable,
+                        "rationale": rationale,
+                    },
+                    "required": list(_FIELDS),
+                }
+            )
+        branches.append(
+            {
+                "type": "object",
+                "properties": {
+                    "direction": {"const": "neutral"},
+                    "confidence": num,
+                    "entry": {"type": "null"},
+                    "stop_loss": {"type": "null"},
+                    "take_profits": {"type": "array", "items": num, "maxItems": 0},
+                    "risk_reward": {"type": "null"},
+                    "rationale": rationale,
+                },
+                "required": list(_FIELDS),
+            }
+        )
+        return {"anyOf": branches}
     return {
         "type": "object",
         "properties": {
@@ -56,23 +102,27 @@ def generation_schema() -> dict[str, Any]:
             "stop_loss": nullable,
             "take_profits": {"type": "array", "items": num, "maxItems": 3},
             "risk_reward": nullable,
-            "rationale": {"type": "string"},
+            "rationale": rationale,
         },
-        "required": [
-            "direction",
-            "confidence",
-            "entry",
-            "stop_loss",
-            "take_profits",
-            "risk_reward",
-            "rationale",
-        ],
+        "required": list(_FIELDS),
     }
+
+
+_FIELDS = (
+    "direction",
+    "confidence",
+    "entry",
+    "stop_loss",
+    "take_profits",
+    "risk_reward",
+    "rationale",
+)
 
 
 class AnalyzeRequest(BaseModel):
     symbol: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-/^=]+$")
     timeframe: Timeframe = Timeframe.H1
+    include_prompt: bool = Field(default=False, description="return the prompt the model saw")
 
 
 class InputStatus(BaseModel):
@@ -95,6 +145,7 @@ class Analysis(ModelAnalysis):
     attempts: int
     gather_seconds: float
     generation_seconds: float
+    prompt: str | None = None
 
 
 class ChatRequest(BaseModel):

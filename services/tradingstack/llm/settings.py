@@ -51,6 +51,7 @@ class LlmSettings(BaseSettings):
     max_tokens: int = Field(default=384, ge=16, description="tokens generated per answer")
     temperature: float = Field(default=0.2, ge=0, le=2)
     seed: int = 42
+    repeat_penalty: float = Field(default=1.15, ge=1.0, description="llama.cpp: discourages loops")
     upstream_timeout_seconds: float = Field(default=15.0, gt=0, description="per gathered input")
     nhits_url: str = Field(
         default_factory=lambda: _url("nhits"),
@@ -64,6 +65,11 @@ class LlmSettings(BaseSettings):
     )
     rag_url: str = Field(
         default_factory=lambda: _url("rag"), validation_alias=AliasChoices("TS_RAG_URL", "rag_url")
+    )
+    constrain_levels: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="restrict the answer's prices to ATR candidates in the JSON schema; auto: "
+        "for llama.cpp (small models) but not for Ollama",
     )
     bars: int = Field(default=200, ge=30, description="bars fetched for the analysis")
     rag_k: int = Field(default=3, ge=0, le=20)
