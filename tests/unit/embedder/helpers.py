@@ -1,4 +1,4 @@
-"""Real services for the knowledge tests: the data service and the embedder (model loaded once)."""
+"""Real services for the knowledge tests: data and the embedder (its model loaded once)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.unit.servers import serve_app
 from tradingstack.core.data_client import DataClient
 from tradingstack.data.app import create_app as create_data_app
 from tradingstack.data.settings import DataSettings
@@ -14,6 +13,8 @@ from tradingstack.embedder.app import create_app as create_embedder_app
 from tradingstack.embedder.sentiment import LoughranMcDonald
 from tradingstack.embedder.settings import EmbedderSettings
 from tradingstack.embedder.text import TextEncoder
+
+from tests.unit.servers import serve_app
 
 
 @contextmanager

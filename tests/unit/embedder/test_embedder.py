@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import httpx
 import numpy as np
 import pytest
+from tradingstack.embedder import timeseries as ts
 
 from tests.unit.embedder.helpers import serve_data, serve_embedder
-from tradingstack.embedder import timeseries as ts
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_cache_hits_and_metrics(c: httpx.Client) -> None:
 def test_sentiment_loughran_mcdonald(c: httpx.Client) -> None:
     texts = [
         "Revenue grew strongly and the company achieved record profitability, beating estimates.",
-        "The firm reported heavy losses, a fraud investigation and declining sales; default risk rose.",
+        "The firm reported heavy losses, a fraud probe and declining sales; default risk rose.",
         "The meeting is scheduled for Tuesday in the main building.",
         "Management said margins did not improve this quarter.",
     ]
