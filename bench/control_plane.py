@@ -143,7 +143,8 @@ def startup_runs(runs: int, settle: float) -> dict[str, Any]:
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench` calls this without arguments: the defaults apply."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cold", action="store_true", help="also time a cold build")
     parser.add_argument("--runs", type=int, default=3)
@@ -153,7 +154,7 @@ def main() -> int:
         type=Path,
         help="record a cold build measured earlier: the build.json it left in the binary cache",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv or [])
 
     previous: dict[str, Any] = {}
     if RESULT.is_file():
@@ -186,4 +187,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
