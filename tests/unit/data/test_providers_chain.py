@@ -160,6 +160,7 @@ async def test_breaker_open_provider_is_skipped_without_requests(
     for _ in range(2):  # breaker_fail_max = 2 failed fetches
         result = await chain.fetch_ohlcv("EURUSD", MAPPINGS, None, Timeframe.M15, limit=2)
         assert result.provider == "yahoo"
+        assert_same(result.bars, market.m15.iloc[-2:])
     assert {s["name"]: s for s in chain.status()}["twelvedata"]["state"] == "open"
     sent = market.count("twelvedata")
     result = await chain.fetch_ohlcv("EURUSD", MAPPINGS, None, Timeframe.M15, limit=2)

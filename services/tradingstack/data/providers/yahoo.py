@@ -9,8 +9,9 @@ Request::
 `BTC-USD`, `^GSPC`), percent-encoded in the path. Intervals: M5 `5m`, M15 `15m`, H1 `60m`,
 D1 `1d`. Yahoo has no 4-hour bars: H4 raises `TimeframeNotSupported` and the chain resamples
 60m bars. We always send `period1`/`period2` (Unix seconds): the given range, or, for a plain
-`limit`, a look-back wide enough for that many bars (markets close at night and on weekends),
-clipped to what Yahoo keeps (5m/15m: 60 days, 60m: 730 days).
+`limit`, a look-back wide enough for that many bars (markets close at night and on weekends:
+5 times the bars' span intraday, 1.6 times for days; at least 7 days intraday and 14 days for
+daily bars), clipped to what Yahoo keeps (5m/15m: 60 days, 60m: 730 days).
 
 Success (HTTP 200)::
 
@@ -76,6 +77,9 @@ MAX_HISTORY: dict[Timeframe, timedelta] = {
 # Calendar time per bar, generously: stocks trade ~6.5 h a day, 5 days a week.
 _SPAN_FACTOR = {Timeframe.D1: 1.6}
 _INTRADAY_SPAN_FACTOR = 5.0
+# Never look back less than this: a weekend or a holiday must not swallow a small `limit`.
+_MIN_LOOKBACK = {Timeframe.D1: timedelta(days=14)}
+_INTRADAY_MIN_LOOKBACK = timedelta(days=7)
 
 
 class YahooProvider(HttpProvider):
@@ -102,7 +106,9 @@ class YahooProvider(HttpProvider):
         else:
             bars_wanted = limit if limit is not None else DEFAULT_LIMIT
             factor = _SPAN_FACTOR.get(timeframe, _INTRADAY_SPAN_FACTOR)
-            period1 = period2 - timeframe.delta * (bars_wanted * factor + 2)
+            span = timeframe.delta * (bars_wanted * factor + 2)
+            span = max(span, _MIN_LOOKBACK.get(timeframe, _INTRADAY_MIN_LOOKBACK))
+            period1 = period2 - span
         if timeframe in MAX_HISTORY:
             period1 = max(period1, pd.Timestamp(now) - MAX_HISTORY[timeframe])
         params = {
