@@ -184,7 +184,9 @@ async def get_ohlcv(
     end: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset")] = None,
 ) -> OHLCV:
     """Bars for a symbol; says which provider served them, how fresh, and whether stale."""
-    return await _market(request).ohlcv(symbol, timeframe, start=start, end=end, limit=limit)
+    ohlcv = await _market(request).ohlcv(symbol, timeframe, start=start, end=end, limit=limit)
+    # Serialised once here; returning the model would make FastAPI validate every bar again.
+    return Response(ohlcv.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
 
 
 @market_router.post("/ohlcv/{symbol}/import", response_model=ImportResult)

@@ -171,16 +171,18 @@ class MarketData:
 
     async def ohlcv(self, symbol: str, timeframe: Timeframe, **kw: object) -> OHLCV:
         frame, response = await self.bars(symbol, timeframe, **kw)  # type: ignore[arg-type]
+        # The bars come from our own store, already checked: construct, do not re-validate.
         response.bars = [
-            Bar(
-                time=ts.to_pydatetime(),
-                open=r.open,
-                high=r.high,
-                low=r.low,
-                close=r.close,
-                volume=r.volume,
+            Bar.model_construct(time=ts, open=o, high=h, low=lo, close=c, volume=v)
+            for ts, o, h, lo, c, v in zip(
+                frame.index.to_pydatetime(),
+                frame["open"].tolist(),
+                frame["high"].tolist(),
+                frame["low"].tolist(),
+                frame["close"].tolist(),
+                frame["volume"].tolist(),
+                strict=True,
             )
-            for ts, r in zip(frame.index, frame.itertuples(index=False), strict=True)
         ]
         return response
 

@@ -270,8 +270,9 @@ class Store:
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        frame = pd.DataFrame(
+            # plain tuples: pandas probes Row objects attribute by attribute, which is slow
+            rows = [tuple(r) for r in conn.execute(stmt)]
+        frame = pd.DataFrame.from_records(
             rows, columns=["time", "open", "high", "low", "close", "volume", "provider"]
         )
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
