@@ -25,7 +25,9 @@ def serve_data(directory: Path) -> Iterator[str]:
 
 
 @contextmanager
-def serve_embedder(data_url: str, *, cache_size: int = 1024) -> Iterator[str]:
+def serve_embedder(
+    data_url: str = "http://127.0.0.1:9", *, cache_size: int = 1024
+) -> Iterator[str]:
     """The real embedder: the bundled all-MiniLM-L6-v2 and the Loughran-McDonald lists."""
     settings = EmbedderSettings(cache_size=cache_size, device="cpu")
     app = create_embedder_app(
