@@ -1,0 +1,469 @@
+"""The TCN service: chart-pattern detection over the data service's bars.
+
+Routes (under /api/v1): GET /patterns, GET /detect/{symbol}, POST /scan, POST /train,
+GET /training/progress, GET /train/{job_id}, GET /model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import pandas as pd
+import torch
+from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
+from prometheus_client import Counter, Gauge
+from pydantic import BaseModel, Field
+
+from tradingstack.core.app import create_service_app, registry_of
+from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
+from tradingstack.core.errors import ProblemError
+from tradingstack.core.settings import load_settings
+from tradingstack.core.timeframes import Timeframe
+from tradingstack.tcn import detector, training
+from tradingstack.tcn.jobs import JobConflictError, JobManager, JobProgress, Reporter
+from tradingstack.tcn.model import TCNClassifier, pick_device
+from tradingstack.tcn.patterns import PATTERNS
+from tradingstack.tcn.settings import TcnSettings
+from tradingstack.tcn.store import ModelCorruptError, ModelMeta, ModelStore
+
+router = APIRouter(tags=["patterns"])
+
+HOW_TO_TRAIN = (
+    "No trained pattern model yet: train one with POST /api/v1/train (progress at GET "
+    "/api/v1/training/progress), or add ?train=true to train a tiny model on demand (seconds, "
+    "lower accuracy)."
+)
+
+
+# --- schemas --------------------------------------------------------------------------------
+class PatternInfo(BaseModel):
+    name: str
+    description: str
+
+
+class PatternList(BaseModel):
+    count: int
+    patterns: list[PatternInfo]
+
+
+class DetectionOut(BaseModel):
+    pattern: str
+    description: str
+    confidence: float = Field(description="the window's class probability, 0-1")
+    start_time: datetime = Field(description="open time of the first bar of the pattern, UTC")
+    end_time: datetime = Field(description="open time of the last bar of the pattern, UTC")
+    bars: int
+
+
+class ModelInfo(BaseModel):
+    trained_at: datetime
+    age_seconds: float
+    device: str
+    synthetic_macro_f1: float | None = None
+    real_macro_f1: float | None = None
+
+
+class DetectResult(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    min_confidence: float
+    bars_scanned: int
+    first_bar: datetime | None
+    last_bar: datetime | None
+    windows_scanned: int
+    candidates: int = Field(description="windows above the threshold before NMS")
+    detections: list[DetectionOut]
+    model: ModelInfo
+    data_provider: str | None = None
+    data_stale: bool = False
+
+
+class ScanRequest(BaseModel):
+    symbols: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        min_length=1, description="at least one symbol"
+    )
+    timeframes: list[Timeframe] = Field(default_factory=lambda: [Timeframe.H1], min_length=1)
+    min_confidence: float = Field(default=0.6, ge=0, le=1)
+    bars: int | None = Field(default=None, ge=32, le=5000)
+
+
+class ScanItem(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    ok: bool
+    error: str | None = None
+    status: int | None = Field(default=None, description="HTTP status the error would have")
+    result: DetectResult | None = None
+
+
+class ScanResult(BaseModel):
+    items: list[ScanItem]
+    detections: int
+
+
+class JobList(BaseModel):
+    in_progress: bool
+    jobs: list[JobProgress]
+
+
+# --- state ----------------------------------------------------------------------------------
+class TcnState:
+    def __init__(self, settings: TcnSettings, data: DataClient, registry: Any) -> None:
+        self.settings = settings
+        self.data = data
+        self.store = ModelStore(settings.dir)
+        self.jobs = JobManager()
+        self.device = pick_device(settings.device)
+        self._lock = threading.Lock()
+        self._model: TCNClassifier | None = None
+        self._meta: ModelMeta | None = None
+        self.detections = Counter(
+            "tradingstack_tcn_detections_total",
+            "Patterns reported by /detect and /scan, by type.",
+            ["pattern"],
+            registry=registry,
+        )
+        self.training_seconds = Gauge(
+            "tradingstack_tcn_training_duration_seconds",
+            "Wall time of the last completed training.",
+            registry=registry,
+        )
+        self.model_f1 = Gauge(
+            "tradingstack_tcn_model_macro_f1",
+            "Validation macro-F1 of the loaded model.",
+            ["dataset"],
+            registry=registry,
+        )
+
+    def loaded(self) -> tuple[TCNClassifier, ModelMeta] | None:
+        """The model (loaded from disk on first use); None when none was trained."""
+        with self._lock:
+            if self._model is not None and self._meta is not None:
+                return self._model, self._meta
+            if not self.store.exists():
+                return None
+            model, meta = self.store.load(self.device)  # ModelCorruptError propagates
+            self._set(model, meta)
+            return model, meta
+
+    def _set(self, model: TCNClassifier, meta: ModelMeta) -> None:
+        self._model, self._meta = model.to(self.device).eval(), meta
+        for ds in ("synthetic_validation", "real_validation"):
+            f1 = meta.metrics.get(ds, {}).get("macro_f1")
+            if f1 is not None:
+                self.model_f1.labels(ds.removesuffix("_validation")).set(f1)
+
+    def install(self, model: TCNClassifier, meta: ModelMeta) -> None:
+        with self._lock:
+            self._set(model, meta)
+
+    def start_training(self, cfg: training.TrainConfig) -> JobProgress:
+        async def work(report: Reporter) -> dict[str, Any]:
+            report(phase="fetching real bars from the data service")
+            frames: dict[str, pd.DataFrame] = {}
+            skipped: dict[str, str] = {}
+            if cfg.real_bars > 0:
+                for src in cfg.real_sources:
+                    name = f"{src.symbol}:{src.timeframe}"
+                    try:
+                        frames[name] = await self.data.ohlcv_frame(
+                            src.symbol, src.timeframe, limit=cfg.real_bars
+                        )
+                    except DataServiceError as exc:
+                        skipped[name] = exc.detail
+            result = await asyncio.to_thread(training.train, cfg, frames, report)
+            report(phase="saving")
+            meta = await asyncio.to_thread(self.store.save, result.model, result.meta)
+            self.install(result.model, meta)
+            self.training_seconds.set(meta.duration_seconds)
+            return {
+                "trained_at": meta.trained_at.isoformat(),
+                "duration_seconds": meta.duration_seconds,
+                "device": meta.device,
+                "samples": meta.training.get("samples"),
+                "synthetic_macro_f1": meta.metrics["synthetic_validation"].get("macro_f1"),
+                "real_macro_f1": meta.metrics["real_validation"].get("macro_f1"),
+                "skipped_sources": skipped,
+            }
+
+        return self.jobs.start("train", work)
+
+
+def _state(request: Request) -> TcnState:
+    state: TcnState = request.app.state.tcn
+    return state
+
+
+def _model_info(meta: ModelMeta) -> ModelInfo:
+    return ModelInfo(
+        trained_at=meta.trained_at,
+        age_seconds=round((datetime.now(UTC) - meta.trained_at).total_seconds(), 1),
+        device=meta.device,
+        synthetic_macro_f1=meta.metrics.get("synthetic_validation", {}).get("macro_f1"),
+        real_macro_f1=meta.metrics.get("real_validation", {}).get("macro_f1"),
+    )
+
+
+def _corrupt(exc: ModelCorruptError) -> ProblemError:
+    return ProblemError(503, f"The saved pattern model is unusable: {exc}", title="Model corrupt")
+
+
+async def _model(state: TcnState, train: bool) -> tuple[TCNClassifier, ModelMeta]:
+    try:
+        found = await asyncio.to_thread(state.loaded)
+    except ModelCorruptError as exc:
+        if not train:
+            raise _corrupt(exc) from None
+        found = None
+    if found is not None:
+        return found
+    if not train:
+        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model")
+    running = state.jobs.running()
+    job = running or state.start_training(training.TINY)
+    done = await state.jobs.wait(job.id)
+    if done is None or done.status != "completed":
+        error = done.error if done else "the job disappeared"
+        raise ProblemError(503, f"On-demand training failed: {error}", title="Training failed")
+    try:
+        found = await asyncio.to_thread(state.loaded)
+    except ModelCorruptError as exc:
+        raise _corrupt(exc) from None
+    if found is None:
+        raise ProblemError(503, "On-demand training finished but saved no model.")
+    return found
+
+
+def _data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe) -> ProblemError:
+    if isinstance(exc, UnknownSymbolError):
+        return ProblemError(
+            404,
+            f"Unknown symbol {symbol!r} (or no {timeframe} bars for it): {exc.detail}. The data "
+            "service lists symbols at /data/api/v1/symbols.",
+            title="Unknown symbol",
+        )
+    if exc.status is not None and 400 <= exc.status < 500:
+        return ProblemError(422, f"The data service refused the request: {exc.detail}")
+    return ProblemError(502, f"Could not get bars from the data service: {exc.detail}")
+
+
+async def _detect(
+    state: TcnState,
+    symbol: str,
+    timeframe: Timeframe,
+    min_confidence: float,
+    bars: int | None,
+    train: bool,
+) -> DetectResult:
+    model, meta = await _model(state, train)
+    limit = bars or state.settings.default_bars
+    try:
+        ohlcv = await state.data.ohlcv(symbol, timeframe, limit=limit)
+    except DataServiceError as exc:
+        raise _data_problem(exc, symbol, timeframe) from None
+    frame = pd.DataFrame(
+        [b.model_dump() for b in ohlcv.bars],
+        columns=["time", "open", "high", "low", "close", "volume"],
+    )
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame = frame.set_index("time")
+    smallest = min(state.settings.window_sizes)
+    if len(frame) < smallest:
+        raise ProblemError(
+            422,
+            f"{symbol} {timeframe} has {len(frame)} bars; detection needs at least {smallest}.",
+        )
+    run = await asyncio.to_thread(
+        detector.detect,
+        model,
+        frame,
+        state.device,
+        sizes=state.settings.window_sizes,
+        stride_frac=state.settings.stride_frac,
+        min_confidence=min_confidence,
+        iou_threshold=state.settings.iou_threshold,
+    )
+    for d in run.detections:
+        state.detections.labels(d.pattern).inc()
+    return DetectResult(
+        symbol=ohlcv.symbol,
+        timeframe=timeframe,
+        min_confidence=min_confidence,
+        bars_scanned=len(frame),
+        first_bar=frame.index[0].to_pydatetime(),
+        last_bar=frame.index[-1].to_pydatetime(),
+        windows_scanned=run.windows,
+        candidates=run.candidates,
+        detections=[
+            DetectionOut(
+                pattern=d.pattern,
+                description=PATTERNS[d.pattern],
+                confidence=d.confidence,
+                start_time=d.start_time.to_pydatetime(),
+                end_time=d.end_time.to_pydatetime(),
+                bars=d.window_bars,
+            )
+            for d in run.detections
+        ],
+        model=_model_info(meta),
+        data_provider=ohlcv.provider,
+        data_stale=ohlcv.stale,
+    )
+
+
+# --- routes ---------------------------------------------------------------------------------
+@router.get("/patterns", response_model=PatternList)
+def list_patterns() -> PatternList:
+    """The 16 pattern types this service detects, each with a one-line description."""
+    return PatternList(
+        count=len(PATTERNS),
+        patterns=[PatternInfo(name=k, description=v) for k, v in PATTERNS.items()],
+    )
+
+
+@router.get("/detect/{symbol}", response_model=DetectResult)
+async def detect_patterns(
+    request: Request,
+    symbol: str,
+    timeframe: Timeframe = Timeframe.H1,
+    min_confidence: Annotated[float, Query(ge=0, le=1, description="confidence threshold")] = 0.6,
+    bars: Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")] = None,
+    train: Annotated[bool, Query(description="train a tiny model first if none exists")] = False,
+) -> DetectResult:
+    """Patterns in the newest bars: type, confidence, first and last bar (after NMS)."""
+    return await _detect(_state(request), symbol, timeframe, min_confidence, bars, train)
+
+
+@router.post("/scan", response_model=ScanResult)
+async def scan(request: Request, body: ScanRequest) -> ScanResult:
+    """Detect patterns for every symbol x timeframe; failures are reported per item."""
+    state = _state(request)
+    pairs = [(s, tf) for s in dict.fromkeys(body.symbols) for tf in dict.fromkeys(body.timeframes)]
+    if len(pairs) > state.settings.max_scan_items:
+        raise ProblemError(
+            422,
+            f"{len(pairs)} symbol x timeframe pairs; at most {state.settings.max_scan_items} per "
+            "scan (TS_TCN_MAX_SCAN_ITEMS).",
+        )
+    await _model(state, train=False)  # no model: one clear 404 instead of one per item
+    items: list[ScanItem] = []
+    for symbol, tf in pairs:
+        try:
+            result = await _detect(state, symbol, tf, body.min_confidence, body.bars, False)
+        except ProblemError as exc:
+            items.append(
+                ScanItem(symbol=symbol, timeframe=tf, ok=False, error=exc.detail, status=exc.status)
+            )
+        else:
+            items.append(ScanItem(symbol=symbol, timeframe=tf, ok=True, result=result))
+    return ScanResult(
+        items=items, detections=sum(len(i.result.detections) for i in items if i.result)
+    )
+
+
+@router.post("/train", response_model=JobProgress, status_code=202, tags=["training"])
+async def start_training(
+    request: Request,
+    response: Response,
+    body: Annotated[training.TrainConfig | None, Body()] = None,
+) -> JobProgress:
+    """Train a new model in the background (one job at a time; 409 names the running one)."""
+    state = _state(request)
+    try:
+        job = state.start_training(body or training.TrainConfig())
+    except JobConflictError as exc:
+        raise ProblemError(
+            409,
+            f"Training job {exc.running.id} is already running ({exc.running.percent:.0f} %); "
+            "follow it at GET /api/v1/training/progress.",
+            job_id=exc.running.id,
+        ) from None
+    response.headers["Location"] = f"{request.scope.get('root_path', '')}/api/v1/train/{job.id}"
+    return job
+
+
+@router.get("/training/progress", response_model=JobList, tags=["training"])
+def training_progress(request: Request) -> JobList:
+    """Every recent training job: status, phase, percent, step, loss and ETA."""
+    jobs = _state(request).jobs
+    return JobList(in_progress=jobs.in_progress(), jobs=jobs.all())
+
+
+@router.get("/train/{job_id}", response_model=JobProgress, tags=["training"])
+def training_job(request: Request, job_id: str) -> JobProgress:
+    job = _state(request).jobs.get(job_id)
+    if job is None:
+        raise ProblemError(404, f"No training job {job_id!r}; see GET /api/v1/training/progress.")
+    return job
+
+
+@router.get("/model", response_model=ModelMeta, tags=["training"])
+async def model_info(request: Request) -> ModelMeta:
+    """The loaded model's metadata: architecture, training data and validation metrics."""
+    state = _state(request)
+    try:
+        found = await asyncio.to_thread(state.loaded)
+    except ModelCorruptError as exc:
+        raise _corrupt(exc) from None
+    if found is None:
+        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model")
+    return found[1]
+
+
+def create_app(
+    settings: TcnSettings | None = None,
+    *,
+    data_client: DataClient | None = None,
+    data_url: str | None = None,
+) -> FastAPI:
+    """The TCN service; tests pass `data_url` (or a client) of a real data service."""
+    settings = settings or load_settings(TcnSettings)
+    holder: dict[str, TcnState] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.torch_threads > 0:
+            torch.set_num_threads(settings.torch_threads)
+        settings.dir.mkdir(parents=True, exist_ok=True)
+        client = data_client or DataClient(data_url)
+        state = TcnState(settings, client, registry_of(app))
+        holder["state"] = state
+        app.state.tcn = state
+        try:
+            yield
+        finally:
+            await state.jobs.aclose()
+            if data_client is None:
+                await client.aclose()
+
+    async def health_check() -> tuple[Any, dict[str, Any]]:
+        state = holder.get("state")
+        if state is None:
+            return "unhealthy", {"model": "service not started"}
+        details: dict[str, Any] = {"device": str(state.device), "model_dir": str(settings.dir)}
+        try:
+            found = await asyncio.to_thread(state.loaded)
+        except ModelCorruptError as exc:
+            return "degraded", {**details, "model": f"corrupt: {exc}"}
+        if found is None:
+            details["model"] = None
+        else:
+            details["model"] = _model_info(found[1]).model_dump(mode="json")
+        return "healthy", details
+
+    def training_in_progress() -> bool:
+        state = holder.get("state")
+        return bool(state and state.jobs.in_progress())
+
+    return create_service_app(
+        "tcn",
+        routers=[router],
+        lifespan=lifespan,
+        health_check=health_check,
+        training_in_progress=training_in_progress,
+    )
