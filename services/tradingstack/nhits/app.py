@@ -99,7 +99,9 @@ async def cancel(request: Request, job_id: str) -> dict[str, Any]:
     """Cancel a training job: a running one stops after its current step, nothing is saved."""
     job = _service(request).jobs.get(job_id)
     if job is None:
-        raise ProblemError(404, f"No training job {job_id!r}; list jobs at /api/v1/training/progress.")
+        raise ProblemError(
+            404, f"No training job {job_id!r}; list jobs at /api/v1/training/progress."
+        )
     if job.active:
         job.progress.cancel.set()
     return job.snapshot()

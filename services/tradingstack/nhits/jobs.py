@@ -53,7 +53,7 @@ class Job:
         if self.status == "succeeded":
             percent = 100.0
         else:
-            percent = round(100.0 * step / p.max_steps, 1) if p.max_steps else 0.0
+            percent = round(100.0 * step / p.max_steps, 3) if p.max_steps else 0.0
         eta: float | None = None
         if self.status == "running" and self.started_mono is not None and step > 0:
             elapsed = time.monotonic() - self.started_mono

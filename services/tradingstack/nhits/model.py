@@ -39,6 +39,7 @@ def _quiet() -> None:
 warnings.filterwarnings("ignore", module="pytorch_lightning")
 warnings.filterwarnings("ignore", module="lightning")
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*Attribute 'callbacks' removed from hparams.*")
 warnings.filterwarnings("ignore", message=".*val_check_steps is greater than max_steps.*")
 
 SERIES_ID = "series"

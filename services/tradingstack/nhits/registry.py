@@ -122,6 +122,16 @@ class Registry:
             raise CorruptModelError("the model pointer names an invalid version")
         return version
 
+    def signature(self, symbol: str, timeframe: Timeframe) -> tuple[Any, ...]:
+        """Changes whenever the current model's files change (for caches): version + stats."""
+        version = self.current_version(symbol, timeframe)
+        base = self.model_dir(symbol, timeframe) / version
+        try:
+            stats = [(base / n).stat() for n in (WEIGHTS, META)]
+        except OSError as exc:
+            raise CorruptModelError(f"the model files are missing: {exc}") from exc
+        return (version, *((st.st_mtime_ns, st.st_size, st.st_ino) for st in stats))
+
     def meta(self, symbol: str, timeframe: Timeframe) -> dict[str, Any]:
         version = self.current_version(symbol, timeframe)
         path = self.model_dir(symbol, timeframe) / version / META

@@ -97,6 +97,7 @@ class Loaded:
     hyper: nh.Hyper
     nf: Any
     lock: threading.Lock
+    signature: tuple[Any, ...] = ()
 
 
 def _finite(value: Any) -> Any:
@@ -333,10 +334,10 @@ class NhitsService:
 
     # --- models -------------------------------------------------------------------------
     def _load(self, symbol: str, timeframe: Timeframe) -> Loaded:
-        version = self.registry.current_version(symbol, timeframe)
+        signature = self.registry.signature(symbol, timeframe)
         with self._cache_lock:
             hit = self._cache.get((symbol, timeframe))
-            if hit is not None and hit.version == version:
+            if hit is not None and hit.signature == signature:
                 self._cache.move_to_end((symbol, timeframe))
                 return hit
         stored = self.registry.load(symbol, timeframe)
@@ -349,6 +350,7 @@ class NhitsService:
         loaded = Loaded(
             stored.meta["version"], stored.meta, hyper, nh.forecaster(net), threading.Lock()
         )
+        loaded.signature = signature
         with self._cache_lock:
             self._cache[(symbol, timeframe)] = loaded
             while len(self._cache) > self.settings.model_cache_size:
