@@ -85,6 +85,18 @@ def _output_shown(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Build missing binaries before any test runs, so that a cold build (tens of minutes on
+    two cores) is not cut short by a test's timeout; progress goes to the terminal."""
+    if session.config.option.collectonly or controlplane.binaries_present():
+        return
+    if not any(item.get_closest_marker("cluster") for item in session.items):
+        return
+    capman = session.config.pluginmanager.getplugin("capturemanager")
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        controlplane.build()
+
+
 @pytest.fixture(scope="session")
 def control_plane(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The control plane: `.kubeconfig` (Path), `.server` (https URL), `.bin(name)` (Path of

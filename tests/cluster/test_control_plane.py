@@ -4,10 +4,13 @@ and RBAC is enforced."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 pytestmark = pytest.mark.cluster
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
@@ -285,3 +290,52 @@ def test_namespace_fixture_gives_a_fresh_namespace(api_client: Any, namespace: s
     names = {c.metadata.name for c in core.list_namespaced_config_map(namespace).items}
     assert names <= {"kube-root-ca.crt"}
     assert [p.metadata.name for p in core.list_namespaced_pod(namespace).items] == []
+
+
+@pytest.mark.slow
+def test_cluster_up_and_down_leave_no_process_behind(tmp_path: Any) -> None:
+    """What `make cluster-up` / `make cluster-down` run: a second control plane, with its own
+    ports and directory, configured for 2 GPUs x 2 replicas; `down` leaves nothing running."""
+    script = [sys.executable, str(REPO / "hack" / "controlplane.py")]
+    env = {
+        **os.environ,
+        "TS_CLUSTER_DIR": str(tmp_path),
+        "TS_CLUSTER_GPUS": "2",
+        "TS_CLUSTER_GPU_REPLICAS": "2",
+    }
+    env.pop("TS_CLUSTER_API_PORT", None)
+    env.pop("TS_CLUSTER_ETCD_PORT", None)
+    up = subprocess.run([*script, "up"], env=env, capture_output=True, text=True, timeout=120)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert up.stdout.strip() == f"export KUBECONFIG={tmp_path / 'kubeconfig'}"
+        state = json.loads((tmp_path / "state.json").read_text())
+        pids = [info["pid"] for info in state["processes"].values()]
+        assert len(pids) == 5 and all(Path(f"/proc/{pid}").exists() for pid in pids)
+        kubectl = subprocess.run(
+            [*script, "bin", "kubectl"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        gpus = subprocess.run(
+            [kubectl, "--kubeconfig", str(tmp_path / "kubeconfig"), "get", "nodes", "-o",
+             "jsonpath={.items[0].status.allocatable.nvidia\\.com/gpu}"],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout  # fmt: skip
+        assert gpus == "4"
+        listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+        for line in listening.splitlines():
+            if any(f"pid={pid}," in line for pid in pids):
+                assert line.split()[3].startswith("127.0.0.1:"), line
+    finally:
+        down = subprocess.run([*script, "down"], env=env, capture_output=True, text=True)
+    assert down.returncode == 0, down.stderr
+    assert not (tmp_path / "state.json").exists()
+    alive = [pid for pid in pids if _running(pid)]
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
