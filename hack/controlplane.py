@@ -278,6 +278,7 @@ def pin(module_name: str, version: str) -> None:
         staging = re.findall(r"^\s*(k8s\.io/\S+)\s+=>\s+\./staging/", gomod, re.M)
         minor_version = "v0." + version.lstrip("v").split(".", 1)[1]
         edits += [f"-replace={m}={m}@{minor_version}" for m in staging]
+        edits += [f"-droprequire={m}" for m in staging]  # tidy adds them back at that version
     subprocess.run([go, "mod", "edit", *edits], cwd=cwd, check=True)
     subprocess.run([go, "mod", "tidy"], cwd=cwd, check=True)
     log(f"{module.version_of} pinned at {version}; `make control-plane` rebuilds")
