@@ -350,6 +350,7 @@ async def generate(
     prompt: str,
     last_close: float,
     levels: dict[str, dict[str, Any]] | None = None,
+    max_tokens: int | None = None,
 ) -> tuple[ModelAnalysis, int]:
     """Ask for JSON, validate (schema + levels + market check); one retry with the errors.
     With `levels`, the schema restricts prices to those candidates."""
@@ -358,7 +359,7 @@ async def generate(
     errors: list[str] = []
     outputs: list[str] = []
     for attempt in (1, 2):
-        raw = await backend.complete(messages, schema=schema)
+        raw = await backend.complete(messages, schema=schema, max_tokens=max_tokens)
         outputs.append(raw[:2000])
         try:
             # strict=False: small models put raw newlines inside strings; that is not invalid

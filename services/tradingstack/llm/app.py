@@ -101,7 +101,7 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
     t1 = time.perf_counter()
     try:
         result, attempts = await generate(
-            backend, prompt, last_close, levels if constrain else None
+            backend, prompt, last_close, levels if constrain else None, s.max_tokens
         )
     except BackendError as exc:
         st.m_analyses.labels("backend_error").inc()
@@ -225,7 +225,7 @@ async def chat(request: Request, body: ChatRequest) -> Any:
     if not body.stream:
         t0 = time.perf_counter()
         try:
-            reply = await backend.complete(messages)
+            reply = await backend.complete(messages, max_tokens=s.chat_max_tokens)
         except BackendError as exc:
             raise _backend_problem(exc) from None
         st.m_generation.labels("chat").observe(time.perf_counter() - t0)
@@ -239,7 +239,7 @@ async def chat(request: Request, body: ChatRequest) -> Any:
         pieces: list[str] = []
         t0 = time.perf_counter()
         try:
-            async for delta in backend.stream(messages):
+            async for delta in backend.stream(messages, max_tokens=s.chat_max_tokens):
                 pieces.append(delta)
                 yield f"data: {json.dumps({'delta': delta})}\n\n"
         except BackendError as exc:

@@ -49,6 +49,7 @@ class LlmSettings(BaseSettings):
         default=-1, description="llama.cpp layers offloaded when built with CUDA"
     )
     max_tokens: int = Field(default=384, ge=16, description="tokens generated per answer")
+    chat_max_tokens: int = Field(default=512, ge=1, description="tokens per chat reply")
     temperature: float = Field(default=0.2, ge=0, le=2)
     seed: int = 42
     repeat_penalty: float = Field(default=1.15, ge=1.0, description="llama.cpp: discourages loops")
