@@ -103,15 +103,16 @@ class Controller:
 
     async def _loop(self, worker: Worker) -> None:
         backoff = 1.0
-        periodic = True
-        last_token_check = 0.0
+        last_token_check = -1e9
         while True:
             body = worker.body
             meta = body["metadata"]
             paused = (meta.get("annotations") or {}).get(s.PAUSE_ANNOTATION, "")
             worker.seen = (int(meta.get("generation") or 0), paused)
             worker.wake.clear()
-            ensure_token = periodic or time.monotonic() - last_token_check > self.resync
+            # the token Secret is created once; re-checked now and then (one POST, 409 when
+            # it exists) so that a deleted one comes back
+            ensure_token = time.monotonic() - last_token_check > max(60.0, 5 * self.resync)
             try:
                 result = await reconcile(self.kube, body, await self.options(), ensure_token)
                 worker.reconciles += 1
@@ -128,12 +129,11 @@ class Controller:
                 log.warning("%s/%s: reconcile failed: %s", *worker.key, e)
                 delay = backoff
                 backoff = min(backoff * 2, 60.0)
-            periodic = False
             try:
                 await asyncio.wait_for(worker.wake.wait(), timeout=delay)
                 await asyncio.sleep(self.debounce)  # coalesce bursts of events
             except TimeoutError:
-                periodic = True
+                pass  # the periodic resync
 
     async def stop(self) -> None:
         tasks = [w.task for w in self.workers.values() if w.task]
@@ -176,6 +176,8 @@ CURRENT: list[Controller] = []
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.peering.standalone = True
+    # kopf logs every handled watch event at INFO ("Handler ... succeeded"): too chatty here
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330

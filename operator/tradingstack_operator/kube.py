@@ -94,6 +94,8 @@ class Kube:
     api: client.ApiClient
     attempts: int = 5
     timeout: float = 30.0
+    backoff: float = 0.2
+    """First retry delay in seconds; doubles per attempt (with jitter), at most 5 s."""
     requests: Counter[str] = field(default_factory=Counter)
 
     @classmethod
@@ -117,7 +119,7 @@ class Kube:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_retryable),
                 stop=stop_after_attempt(self.attempts),
-                wait=wait_exponential_jitter(initial=0.2, max=5.0),
+                wait=wait_exponential_jitter(initial=self.backoff, max=5.0, jitter=self.backoff),
                 reraise=True,
             ):
                 with attempt:
@@ -173,6 +175,9 @@ class Kube:
             query=[("labelSelector", label_selector)],
         )
         items: list[dict[str, Any]] = answer.get("items") or []
+        for item in items:  # list items come without them
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
         return items
 
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None:

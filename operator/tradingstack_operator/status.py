@@ -123,6 +123,7 @@ def compute(
         dst = (dep or {}).get("status") or {}
         ready_replicas = int(dst.get("readyReplicas") or 0)
         updated = int(dst.get("updatedReplicas") or 0)
+        total = int(dst.get("replicas") or 0)  # old and new pods, not the terminating ones
         current = dep is not None and int(dst.get("observedGeneration") or 0) >= int(
             (dep.get("metadata") or {}).get("generation") or 0
         )
@@ -145,7 +146,8 @@ def compute(
             dep is not None
             and current
             and ready_replicas >= ws.replicas
-            and (updated >= ws.replicas or ws.replicas == 0)
+            and updated >= ws.replicas
+            and total <= ws.replicas  # no pod of an older template left (rollout complete)
             and prob.pending == 0
         )
         message = ""

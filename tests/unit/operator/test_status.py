@@ -107,6 +107,18 @@ def test_stale_generation_is_not_ready() -> None:
     assert cond(s, "Ready")["status"] == "False"
 
 
+def test_not_ready_until_the_old_pods_are_gone() -> None:
+    obs = all_ready()
+    surge = deployment("data", 3)  # 2 new pods ready, 1 old pod still ready
+    surge["status"]["updatedReplicas"] = 2
+    obs.deployments["data"] = surge
+    ts = spec.TradingStackSpec.model_validate({"workloads": {"data": {"replicas": 2}}})
+    s = st.compute(STACK, ts, obs, generation=1)
+    assert cond(s, "Ready")["status"] == "False"
+    surge["status"]["replicas"] = surge["status"]["readyReplicas"] = 2
+    assert cond(st.compute(STACK, ts, obs, generation=1), "Ready")["status"] == "True"
+
+
 def test_disabled_workloads_do_not_count() -> None:
     ts = spec.TradingStackSpec.model_validate({"workloads": {"ui": {"enabled": False}}})
     obs = all_ready()

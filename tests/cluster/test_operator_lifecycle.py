@@ -1,0 +1,156 @@
+"""The operator across restarts, and the plain `kubectl apply -k manifests/` install, on the
+real control plane."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kopf.testing import KopfRunner
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+from tests.cluster.conftest import wait_for
+from tests.cluster.test_operator import Cluster, small_spec
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+
+REPO = Path(__file__).resolve().parents[2]
+ARGS = ["run", "--all-namespaces", "--standalone", "-m", "tradingstack_operator.handlers"]
+
+
+@contextlib.contextmanager
+def operator_env(kubeconfig: Path) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in ("KUBECONFIG", "TS_OPERATOR_RESYNC_SECONDS")}
+    os.environ["KUBECONFIG"] = str(kubeconfig)
+    os.environ["TS_OPERATOR_RESYNC_SECONDS"] = "2"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def started(runner: KopfRunner) -> KopfRunner:
+    from tradingstack_operator import handlers
+
+    wait_for("the operator's controller", lambda: handlers.CURRENT, timeout=30)
+    return runner
+
+
+@pytest.fixture
+def crd(control_plane: Any, kubeconfig: Path) -> None:
+    """The CRD, applied as `kubectl apply -k crds/` would (no-op when already there)."""
+    kubectl = control_plane.bin("kubectl")
+    subprocess.run(
+        [kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "-k", REPO / "crds"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
+        [
+            kubectl,
+            "--kubeconfig",
+            kubeconfig,
+            "wait",
+            "--for=condition=Established",
+            "crd/tradingstacks.tradingstack.dev",
+            "--timeout=30s",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_operator_restart_mid_reconcile_converges(
+    crd: None, kubeconfig: Path, api_client: client.ApiClient, namespace: str
+) -> None:
+    cluster = Cluster(api_client, namespace)
+    with operator_env(kubeconfig):
+        with KopfRunner(ARGS, timeout=60) as first:
+            started(first)
+            cluster.create("restart", small_spec())
+            # stop as soon as the first children appear: the reconcile is under way
+            wait_for(
+                "first children", lambda: cluster.children("restart"), timeout=30, interval=0.02
+            )
+        assert first.exception is None
+        partial = len(cluster.children("restart"))
+        # while no operator runs: a spec change
+        cluster.patch("restart", {"spec": {"workloads": {"ui": {"enabled": False}}}})
+        time.sleep(1)
+        with KopfRunner(ARGS, timeout=60) as second:
+            started(second)
+            status = cluster.wait_ready("restart", timeout=60)
+            assert status["status"]["servicesReady"] == "8/8"
+            assert "ui" not in cluster.deployments("restart")
+            assert len(cluster.deployments("restart")) == 8
+        assert second.exception is None
+    assert partial > 0
+
+
+def test_kubectl_apply_k_manifests(control_plane: Any, kubeconfig: Path) -> None:
+    kubectl = control_plane.bin("kubectl")
+    base = [str(kubectl), "--kubeconfig", str(kubeconfig)]
+    rendered = subprocess.run(
+        [*base, "kustomize", str(REPO / "manifests")], check=True, capture_output=True, text=True
+    ).stdout
+    kinds = sorted(d["kind"] for d in yaml.safe_load_all(rendered) if d)
+    assert kinds == sorted(
+        [
+            "CustomResourceDefinition",
+            "Namespace",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Deployment",
+        ]
+    )
+    applied = subprocess.run(
+        [*base, "apply", "--server-side", "-k", str(REPO / "manifests")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    try:
+        assert applied.returncode == 0, applied.stderr
+        api = config.new_client_from_config(config_file=str(kubeconfig))
+        try:
+            dep = client.AppsV1Api(api).read_namespaced_deployment(
+                "tradingstack-operator", "tradingstack-system"
+            )
+            assert dep.spec.template.spec.service_account_name == "tradingstack-operator"
+            review = client.AuthorizationV1Api(api).create_subject_access_review(
+                client.V1SubjectAccessReview(
+                    spec=client.V1SubjectAccessReviewSpec(
+                        user="system:serviceaccount:tradingstack-system:tradingstack-operator",
+                        resource_attributes=client.V1ResourceAttributes(
+                            group="apps", resource="deployments", verb="patch", namespace="any"
+                        ),
+                    )
+                )
+            )
+            assert review.status.allowed
+        finally:
+            api.close()
+    finally:
+        # everything but the CRD (other tests' TradingStacks live in it)
+        for args in (
+            ["delete", "namespace", "tradingstack-system", "--wait=false"],
+            ["delete", "clusterrolebinding", "tradingstack-operator"],
+            ["delete", "clusterrole", "tradingstack-operator"],
+        ):
+            with contextlib.suppress(subprocess.SubprocessError, ApiException):
+                subprocess.run([*base, *args], capture_output=True, timeout=60)
