@@ -43,6 +43,7 @@ warnings.filterwarnings("ignore", message=".*Attribute 'callbacks' removed from 
 warnings.filterwarnings("ignore", message=".*val_check_steps is greater than max_steps.*")
 
 SERIES_ID = "series"
+MASE_SCALE_BARS = 500
 MODEL_NAME = "NHITS"
 # Lightning keeps the files it writes under a temp dir we own, never ./lightning_logs.
 _ROOT_DIR = tempfile.mkdtemp(prefix="tradingstack-nhits-lightning-")
@@ -94,6 +95,14 @@ class Progress:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Progress:
         return self  # neuralforecast deep-copies models (and their callbacks); keep one tracker
+
+
+def preload() -> None:
+    """Import neuralforecast (seconds on a busy CPU) so a training timer measures training."""
+    import neuralforecast.losses.pytorch
+    import neuralforecast.models  # noqa: F401
+
+    _quiet()
 
 
 def device() -> str:
@@ -309,8 +318,10 @@ def evaluate(
     """Walk-forward scores on the last `windows` windows of `h` bars of `close`.
 
     Window k forecasts bars [T - k*h, T - (k-1)*h) from the bars before them. MASE divides by
-    the mean absolute one-step change of `scale_history` (the training bars), so MASE(naive)
-    is comparable. Directional accuracy compares the sign of (forecast - last close) with the
+    the mean absolute one-step change of the last `MASE_SCALE_BARS` bars of `scale_history`
+    (the newest training bars: on a price that grew 1000-fold since 1999 the scale of the whole
+    history would say nothing about today's moves), so MASE(naive) is comparable.
+    Directional accuracy compares the sign of (forecast - last close) with the
     sign of (actual - last close); its base rate is the share of the more frequent direction.
     """
     close = np.asarray(close, dtype=np.float64)
@@ -324,7 +335,7 @@ def evaluate(
     last = np.array([close[o - 1] for o in origins])[:, None]
     naive = np.repeat(last, h, axis=1)
     snaive = np.stack([seasonal_naive(hist, h, season) for hist in histories])
-    diffs = np.abs(np.diff(np.asarray(scale_history, dtype=np.float64)))
+    diffs = np.abs(np.diff(np.asarray(scale_history, dtype=np.float64)[-MASE_SCALE_BARS:]))
     scale = float(diffs.mean()) if len(diffs) and diffs.mean() > 0 else float("nan")
 
     def mae(f: np.ndarray) -> float:
@@ -372,6 +383,7 @@ def evaluate(
         "directional_base_rate": base,
         "coverage": coverage,
         "season": season,
+        "mase_scale_bars": min(MASE_SCALE_BARS, len(scale_history)),
         "beats_naive": beats,
         "beats_seasonal_naive": bool(mae_model < mae_snaive),
         "verdict": verdict,

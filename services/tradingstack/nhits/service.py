@@ -258,6 +258,7 @@ class NhitsService:
         holdout = s.eval_windows * hyper.h
         train = close[:-holdout]
         lr = s.finetune_learning_rate if job.mode == "finetune" else hyper.learning_rate
+        nh.preload()
         started = time.monotonic()
         status = "failed"
         try:
