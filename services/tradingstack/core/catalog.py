@@ -73,7 +73,7 @@ WORKLOADS: tuple[Workload, ...] = (
         description="web dashboard",
         gpu=False,
         app="tradingstack.ui.app:create_app",
-        implemented=False,
+        implemented=True,
         resources=_SMALL,
         critical=False,
     ),

@@ -1,0 +1,1 @@
+"""The web dashboard (`ui` workload): serves the built single-page app and its /config.json."""

@@ -1,0 +1,223 @@
+// Typed calls to the model services through the gateway, and tolerant readers of their answers
+// (patterns from tcn, regimes and scores from hmm) into what the chart draws.
+import { getJson, sendJson } from "./api";
+import type { Bar, ForecastData, PatternSpan, RegimeSegment } from "./chart";
+import { prefixOf } from "./config";
+
+export interface OHLCV {
+  symbol: string;
+  timeframe: string;
+  provider: string;
+  stale: boolean;
+  age_seconds: number;
+  resampled_from: string | null;
+  warnings: string[];
+  bars: Bar[];
+}
+
+export interface Indicators {
+  symbol: string;
+  timeframe: string;
+  indicators: { name: string; columns: string[]; params: Record<string, number> }[];
+  times: string[];
+  values: Record<string, (number | null)[]>;
+}
+
+export interface Forecast extends ForecastData {
+  symbol: string;
+  timeframe: string;
+  horizon: number;
+  model: {
+    version: string;
+    trained_at: string;
+    age_seconds: number;
+    mode: string;
+    beats_naive: boolean | null;
+  };
+  provider: string;
+}
+
+export const data = (p: string) => `${prefixOf("data")}/api/v1${p}`;
+export const nhits = (p: string) => `${prefixOf("nhits")}/api/v1${p}`;
+export const tcn = (p: string) => `${prefixOf("tcn")}/api/v1${p}`;
+export const hmm = (p: string) => `${prefixOf("hmm")}/api/v1${p}`;
+export const rag = (p: string) => `${prefixOf("rag")}/api/v1${p}`;
+export const llm = (p: string) => `${prefixOf("llm")}/api/v1${p}`;
+
+export function ohlcv(symbol: string, timeframe: string, limit: number, signal?: AbortSignal) {
+  return getJson<OHLCV>(data(`/ohlcv/${encodeURIComponent(symbol)}`), {
+    query: { timeframe, limit },
+    signal,
+  });
+}
+
+export function indicators(
+  symbol: string,
+  timeframe: string,
+  names: string[],
+  limit: number,
+  signal?: AbortSignal,
+) {
+  return getJson<Indicators>(data(`/indicators/${encodeURIComponent(symbol)}`), {
+    query: { timeframe, names: names.join(","), limit },
+    signal,
+  });
+}
+
+export function forecast(symbol: string, timeframe: string, signal?: AbortSignal) {
+  return getJson<Forecast>(nhits(`/forecast/${encodeURIComponent(symbol)}`), {
+    query: { timeframe },
+    signal,
+  });
+}
+
+export interface Detection {
+  pattern: string;
+  description?: string;
+  confidence: number;
+  start_time: string;
+  end_time: string;
+  bars?: number;
+}
+
+export interface DetectResult {
+  symbol: string;
+  timeframe: string;
+  min_confidence: number;
+  bars_scanned: number;
+  windows_scanned: number;
+  candidates: number;
+  detections: Detection[];
+  model: { trained_at: string; age_seconds: number; device: string };
+}
+
+export function detect(
+  symbol: string,
+  timeframe: string,
+  minConfidence: number,
+  bars: number,
+  signal?: AbortSignal,
+) {
+  return getJson<DetectResult>(tcn(`/detect/${encodeURIComponent(symbol)}`), {
+    query: { timeframe, min_confidence: minConfidence, bars: Math.max(32, Math.min(bars, 5000)) },
+    signal,
+  });
+}
+
+export function patternSpans(r: unknown): PatternSpan[] {
+  const obj = (r ?? {}) as Record<string, unknown>;
+  const list = (Array.isArray(r) ? r : (obj.detections ?? obj.patterns ?? [])) as Record<string, unknown>[];
+  return list
+    .map((d) => ({
+      name: String(d.pattern ?? d.name ?? d.type ?? "pattern"),
+      start: String(d.start_time ?? d.start ?? ""),
+      end: String(d.end_time ?? d.end ?? ""),
+      confidence: typeof d.confidence === "number" ? d.confidence : undefined,
+      direction: typeof d.direction === "string" ? d.direction : undefined,
+    }))
+    .filter((p) => p.start && p.end);
+}
+
+/** The hmm service's regime answer, read tolerantly: current label + per-bar (or segment) path. */
+export interface RegimeView {
+  current: string | null;
+  probability: number | null;
+  segments: RegimeSegment[];
+  raw: Record<string, unknown>;
+}
+
+function label(v: Record<string, unknown>): string | null {
+  const x = v.regime ?? v.label ?? v.name ?? v.state;
+  return x === undefined || x === null ? null : String(x);
+}
+
+export function regimeView(r: unknown): RegimeView {
+  const obj = (r ?? {}) as Record<string, unknown>;
+  const cur = obj.current;
+  let current: string | null = null;
+  let probability: number | null = null;
+  if (cur && typeof cur === "object") {
+    current = label(cur as Record<string, unknown>);
+    const p = (cur as Record<string, unknown>).probability;
+    probability = typeof p === "number" ? p : null;
+  } else if (typeof cur === "string") {
+    current = cur;
+  } else {
+    current = label(obj);
+  }
+  if (probability === null && typeof obj.probability === "number") probability = obj.probability;
+  const segments: RegimeSegment[] = [];
+  const segs = (obj.segments ?? obj.periods) as Record<string, unknown>[] | undefined;
+  if (Array.isArray(segs)) {
+    for (const s of segs) {
+      const l = label(s);
+      const start = s.start_time ?? s.start ?? s.from;
+      const end = s.end_time ?? s.end ?? s.to;
+      if (l && start && end) segments.push({ label: l, start: String(start), end: String(end) });
+    }
+  }
+  const path = (obj.history ?? obj.path ?? obj.states ?? obj.series) as unknown;
+  if (!segments.length && Array.isArray(path)) {
+    for (const p of path as Record<string, unknown>[]) {
+      if (!p || typeof p !== "object") continue;
+      const l = label(p);
+      const t = p.time ?? p.timestamp ?? p.start_time;
+      if (!l || !t) continue;
+      const last = segments[segments.length - 1];
+      if (last && last.label === l) last.end = String(t);
+      else segments.push({ label: l, start: String(t), end: String(t) });
+    }
+  } else if (!segments.length && path && typeof path === "object") {
+    // {times: [...], regimes|labels|states: [...]}
+    const p = path as Record<string, unknown>;
+    const times = (p.times ?? p.time) as string[] | undefined;
+    const labels = (p.regimes ?? p.labels ?? p.states) as unknown[] | undefined;
+    if (Array.isArray(times) && Array.isArray(labels)) {
+      times.forEach((t, i) => {
+        const l = String(labels[i]);
+        const last = segments[segments.length - 1];
+        if (last && last.label === l) last.end = t;
+        else segments.push({ label: l, start: t, end: t });
+      });
+    }
+  }
+  if (!segments.length && Array.isArray(obj.times) && Array.isArray(obj.regimes ?? obj.labels)) {
+    const labels = (obj.regimes ?? obj.labels) as unknown[];
+    (obj.times as string[]).forEach((t, i) => {
+      const l = String(labels[i]);
+      const last = segments[segments.length - 1];
+      if (last && last.label === l) last.end = t;
+      else segments.push({ label: l, start: t, end: t });
+    });
+  }
+  return { current, probability, segments, raw: obj };
+}
+
+export function regime(symbol: string, timeframe: string, bars: number, signal?: AbortSignal) {
+  return getJson<unknown>(hmm(`/regime/${encodeURIComponent(symbol)}`), {
+    query: { timeframe, bars },
+    signal,
+  });
+}
+
+export interface Score {
+  direction: string;
+  value: number | null;
+  raw: Record<string, unknown>;
+}
+
+export async function score(
+  symbol: string,
+  timeframe: string,
+  direction: "long" | "short",
+  signal?: AbortSignal,
+): Promise<Score> {
+  const raw = ((await sendJson<Record<string, unknown>>(
+    "POST",
+    hmm("/score"),
+    { symbol, timeframe, direction },
+    { signal },
+  )) ?? {}) as Record<string, unknown>;
+  const v = raw.score ?? raw.probability ?? raw.value;
+  return { direction, value: typeof v === "number" ? v : null, raw };
+}

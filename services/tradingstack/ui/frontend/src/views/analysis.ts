@@ -1,0 +1,240 @@
+// Analysis: the LLM's trade plan for a symbol (direction, levels, rationale, which inputs it
+// used and which were missing) and a chat panel whose answer streams in as it is generated.
+import { ApiError, getJson, postEvents, sendJson } from "../api";
+import { cfg, selection, setSelection, symbols } from "../config";
+import { clear, field, fmtNumber, h, Panel, select } from "../dom";
+import type { Dispose } from "../main";
+import * as svc from "../services";
+
+interface InputStatus {
+  ok: boolean;
+  seconds: number;
+  error: string | null;
+}
+
+interface Analysis {
+  symbol: string;
+  timeframe: string;
+  direction: "long" | "short" | "neutral";
+  confidence: number;
+  entry: number | null;
+  stop_loss: number | null;
+  take_profits: number[];
+  risk_reward: number | null;
+  rationale: string;
+  last_close: number;
+  inputs_used: string[];
+  inputs_missing: string[];
+  inputs: Record<string, InputStatus>;
+  backend: string;
+  model: string;
+  attempts: number;
+  gather_seconds: number;
+  generation_seconds: number;
+}
+
+export function analysisView(root: HTMLElement): Dispose {
+  const sel = selection();
+  const controller = new AbortController();
+
+  // --- analysis ---------------------------------------------------------------------------
+  const analysis = new Panel("LLM analysis", { id: "analysis" });
+  const symbolSelect = select([sel.symbol], sel.symbol, { name: "symbol" });
+  const tfSelect = select(cfg().timeframes, sel.timeframe, { name: "timeframe" });
+  const go = h("button", { type: "submit", class: "primary" }, "Analyze");
+  const form = h(
+    "form",
+    { class: "controls", "aria-label": "Analysis request" },
+    field("Symbol", symbolSelect),
+    field("Timeframe", tfSelect),
+    go,
+  );
+  const result = h("div", { class: "analysis-result", "aria-live": "polite" });
+  analysis.body.append(form, result);
+  symbols()
+    .then((list) => {
+      clear(symbolSelect, list.map((s) => h("option", { value: s.symbol }, `${s.symbol} · ${s.name}`)));
+      symbolSelect.value = list.some((s) => s.symbol === sel.symbol) ? sel.symbol : list[0]?.symbol ?? "";
+    })
+    .catch((exc) => analysis.error(exc, "Symbols"));
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    setSelection(symbolSelect.value, tfSelect.value);
+    go.disabled = true;
+    clear(result);
+    analysis.info(`Gathering inputs and asking the model about ${symbolSelect.value} ${tfSelect.value} …`);
+    void analysis
+      .run(async () => {
+        const a = await sendJson<Analysis>(
+          "POST",
+          svc.llm("/analyze"),
+          { symbol: symbolSelect.value, timeframe: tfSelect.value },
+          { signal: controller.signal },
+        );
+        if (!a) return;
+        analysis.ok(`Answered by ${a.backend} (${a.model}) in ${fmtNumber(a.gather_seconds + a.generation_seconds, 1)} s, ${a.attempts} attempt(s).`);
+        renderAnalysis(a);
+      }, "Analysis")
+      .then(() => {
+        go.disabled = false;
+        if (window.__tradingstack) window.__tradingstack.analysisDone = true;
+      });
+  });
+
+  function renderAnalysis(a: Analysis): void {
+    const chips = (names: string[], cls: string) =>
+      h(
+        "ul",
+        { class: "chips" },
+        names.map((n) =>
+          h("li", { class: `chip ${cls}`, title: a.inputs[n]?.error ?? "" }, n, a.inputs[n]?.error ? `: ${a.inputs[n].error}` : ""),
+        ),
+      );
+    clear(
+      result,
+      h(
+        "p",
+        { class: "direction" },
+        h("span", { class: `badge dir-${a.direction}`, "data-testid": "direction" }, a.direction.toUpperCase()),
+        ` confidence ${(a.confidence * 100).toFixed(0)} % · last close ${fmtNumber(a.last_close, 4)}`,
+      ),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, "Entry"),
+        h("dd", {}, fmtNumber(a.entry, 4)),
+        h("dt", {}, "Stop loss"),
+        h("dd", {}, fmtNumber(a.stop_loss, 4)),
+        h("dt", {}, "Take profits"),
+        h("dd", {}, a.take_profits.length ? a.take_profits.map((t) => fmtNumber(t, 4)).join(" · ") : "–"),
+        h("dt", {}, "Risk/reward"),
+        h("dd", {}, fmtNumber(a.risk_reward)),
+      ),
+      h("h3", {}, "Rationale"),
+      h("p", { class: "rationale" }, a.rationale),
+      h("h3", {}, "Inputs used"),
+      a.inputs_used.length ? chips(a.inputs_used, "good") : h("p", {}, "none"),
+      h("h3", {}, "Inputs missing"),
+      a.inputs_missing.length ? chips(a.inputs_missing, "bad") : h("p", {}, "none: every input answered"),
+    );
+  }
+
+  // --- chat -------------------------------------------------------------------------------
+  const chat = new Panel("Chat", { id: "chat" });
+  let sessionId: string | null = null;
+  const log = h("div", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  const input = h("textarea", { rows: 3, name: "message", placeholder: "Ask about a market, a pattern, a regime …" });
+  const ragBox = h("input", { type: "checkbox", name: "rag" });
+  const send = h("button", { type: "submit", class: "primary" }, "Send");
+  const stop = h("button", { type: "button", disabled: true }, "Stop");
+  const reset = h("button", { type: "button" }, "New conversation");
+  const chatForm = h(
+    "form",
+    { class: "chat-form", "aria-label": "Chat message" },
+    field("Message", input, "Enter sends, Shift+Enter adds a line."),
+    h("label", { class: "check" }, ragBox, "Use the knowledge base (RAG)"),
+    h("div", { class: "row" }, send, stop, reset),
+  );
+  chat.body.append(log, chatForm);
+  let streamCtl: AbortController | null = null;
+
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey) {
+      ev.preventDefault();
+      chatForm.requestSubmit();
+    }
+  });
+  reset.addEventListener("click", () => {
+    sessionId = null;
+    clear(log);
+    chat.info("New conversation.");
+  });
+  stop.addEventListener("click", () => streamCtl?.abort());
+
+  chatForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const message = input.value.trim();
+    if (!message) {
+      chat.error(new Error("Type a message first."));
+      input.focus();
+      return;
+    }
+    input.value = "";
+    log.append(h("div", { class: "msg user" }, h("span", { class: "who" }, "You"), h("p", {}, message)));
+    const replyText = h("p", {});
+    const reply = h("div", { class: "msg assistant", "aria-busy": "true" }, h("span", { class: "who" }, "Assistant"), replyText);
+    log.append(reply);
+    log.scrollTop = log.scrollHeight;
+    send.disabled = true;
+    stop.disabled = false;
+    chat.info("Streaming …");
+    streamCtl = new AbortController();
+    const body: Record<string, unknown> = { message, stream: true, rag: ragBox.checked };
+    if (sessionId) body.session_id = sessionId;
+    if (ragBox.checked) body.symbol = symbolSelect.value || undefined;
+    void (async () => {
+      let pieces = 0;
+      try {
+        for await (const ev of postEvents(svc.llm("/chat"), body, streamCtl!.signal)) {
+          const payload = JSON.parse(ev.data) as Record<string, unknown>;
+          if (ev.event === "session") sessionId = String(payload.session_id);
+          else if (ev.event === "error") throw new ApiError(Number(payload.status ?? 502), { title: "Model error", detail: String(payload.detail ?? "") }, "chat");
+          else if (ev.event === "done") sessionId = String(payload.session_id ?? sessionId);
+          else if (typeof payload.delta === "string") {
+            pieces += 1;
+            replyText.textContent += payload.delta;
+            log.scrollTop = log.scrollHeight;
+          }
+        }
+        chat.ok(`Streamed in ${pieces} pieces.`);
+        if (window.__tradingstack) window.__tradingstack.chatPieces = pieces;
+      } catch (exc) {
+        if (exc instanceof DOMException && exc.name === "AbortError") chat.info("Stopped.");
+        else {
+          chat.error(exc, "Chat");
+          reply.classList.add("failed");
+          if (!replyText.textContent) replyText.textContent = "(no answer)";
+        }
+      } finally {
+        reply.removeAttribute("aria-busy");
+        send.disabled = false;
+        stop.disabled = true;
+        streamCtl = null;
+      }
+    })();
+  });
+
+  const modelPanel = new Panel("Model", { id: "llm-model" });
+  root.append(h("div", { class: "grid two" }, analysis.el, chat.el, modelPanel.el));
+  void modelPanel
+    .run(async () => {
+      const m = await getJson<{ backend: string; model: string; status: string; max_tokens: number; n_ctx: number | null }>(
+        svc.llm("/model"),
+        { signal: controller.signal },
+      );
+      clear(
+        modelPanel.body,
+        h(
+          "dl",
+          { class: "facts" },
+          h("dt", {}, "Backend"),
+          h("dd", {}, m.backend),
+          h("dt", {}, "Model"),
+          h("dd", {}, m.model),
+          h("dt", {}, "Status"),
+          h("dd", {}, m.status),
+          h("dt", {}, "Max tokens"),
+          h("dd", {}, String(m.max_tokens)),
+        ),
+      );
+    }, "LLM service")
+    .then(() => {
+      if (window.__tradingstack) window.__tradingstack.ready = true;
+    });
+
+  return () => {
+    controller.abort();
+    streamCtl?.abort();
+  };
+}

@@ -1,0 +1,248 @@
+// Overview: health of every workload (from TS_UI_STATUS_URL: the local health loop's /_status,
+// or the operator's status API in a cluster), latency, training in progress, and each service's
+// CPU, memory and GPU from its /api/v1/system/metrics.
+import { ApiError, errorText, getJson } from "../api";
+import { cfg, prefixOf, type WorkloadInfo } from "../config";
+import {
+  clear,
+  fmtBytes,
+  fmtDuration,
+  fmtNumber,
+  fmtPercent,
+  h,
+  Panel,
+  progressBar,
+  table,
+} from "../dom";
+import type { Dispose } from "../main";
+
+export interface ServiceStatus {
+  name: string;
+  healthy: boolean;
+  status: string;
+  version?: string | null;
+  uptime_seconds?: number | null;
+  training_in_progress?: boolean;
+  latency_seconds?: number | null;
+  error?: string | null;
+  checked_at?: string | null;
+}
+
+interface StatusDoc {
+  source?: string;
+  interval_seconds?: number;
+  last_sweep?: number | null;
+  services: Record<string, ServiceStatus>;
+}
+
+/** Accept the local loop's {services: {name: probe}} and list- or map-shaped variants. */
+export function normaliseStatus(raw: unknown): StatusDoc {
+  const doc = (raw ?? {}) as Record<string, unknown>;
+  const services: Record<string, ServiceStatus> = {};
+  const src = (doc.services ?? doc.workloads ?? doc) as unknown;
+  const entries: [string, unknown][] = Array.isArray(src)
+    ? src.map((s) => [String((s as Record<string, unknown>).name ?? "?"), s])
+    : Object.entries((src ?? {}) as Record<string, unknown>);
+  for (const [name, value] of entries) {
+    if (!value || typeof value !== "object") continue;
+    const v = value as Record<string, unknown>;
+    if (!("healthy" in v) && !("status" in v) && !("ready" in v)) continue;
+    const status = String(v.status ?? (v.healthy || v.ready ? "healthy" : "unhealthy"));
+    services[name] = {
+      name,
+      healthy: Boolean(v.healthy ?? v.ready ?? status === "healthy"),
+      status,
+      version: (v.version as string) ?? null,
+      uptime_seconds: (v.uptime_seconds as number) ?? null,
+      training_in_progress: Boolean(v.training_in_progress),
+      latency_seconds: (v.latency_seconds as number) ?? null,
+      error: (v.error as string) ?? (v.message as string) ?? null,
+      checked_at: (v.checked_at as string) ?? null,
+    };
+  }
+  return {
+    source: (doc.source as string) ?? cfg().status_source,
+    interval_seconds: doc.interval_seconds as number | undefined,
+    last_sweep: (doc.last_sweep as number) ?? null,
+    services,
+  };
+}
+
+interface SystemMetrics {
+  cpu: {
+    percent: number;
+    cores_logical: number;
+    load_average: [number, number, number] | null;
+    temperature_celsius: number | null;
+  };
+  memory: { total_bytes: number; used_bytes: number; percent: number };
+  gpu: {
+    available: boolean;
+    source: string | null;
+    error: string | null;
+    devices: {
+      name: string;
+      utilization_percent: number | null;
+      memory_used_bytes: number | null;
+      memory_total_bytes: number | null;
+      temperature_celsius: number | null;
+    }[];
+  };
+}
+
+function badge(status: string, healthy: boolean): HTMLElement {
+  const cls = healthy ? (status === "degraded" ? "warn" : "good") : status === "not running" || status === "not built" ? "muted" : "bad";
+  return h("span", { class: `badge ${cls}` }, status);
+}
+
+export function overviewView(root: HTMLElement): Dispose {
+  const health = new Panel("Service health", {
+    id: "health",
+    actions: [h("button", { type: "button", onclick: () => void refresh() }, "Refresh")],
+    wide: true,
+  });
+  const training = new Panel("Training in progress", { id: "training-now" });
+  const metrics = new Panel("CPU, memory and GPU", { id: "system", wide: true });
+  root.append(h("div", { class: "grid" }, health.el, training.el, metrics.el));
+
+  const controller = new AbortController();
+  let timer: number | undefined;
+
+  async function refresh(): Promise<void> {
+    window.clearTimeout(timer);
+    const url = cfg().status_url;
+    let status: StatusDoc | null = null;
+    await health.run(async () => {
+      status = normaliseStatus(await getJson(url, { signal: controller.signal }));
+      health.clearStatus();
+    }, `Status from ${url}`);
+    renderHealth(status);
+    await Promise.all([renderTraining(status), renderMetrics(status)]);
+    if (window.__tradingstack) window.__tradingstack.ready = true;
+    if (!controller.signal.aborted) timer = window.setTimeout(() => void refresh(), 10_000);
+  }
+
+  function renderHealth(status: StatusDoc | null): void {
+    const rows = cfg().workloads.map((w: WorkloadInfo) => {
+      const s = status?.services[w.name];
+      const state = s
+        ? badge(s.status, s.healthy)
+        : badge(w.implemented ? "not running" : "not built", false);
+      return [
+        h("span", { class: "svc" }, h("strong", {}, w.name), h("small", {}, w.description)),
+        state,
+        s?.latency_seconds != null ? `${(s.latency_seconds * 1000).toFixed(1)} ms` : "–",
+        s?.uptime_seconds != null ? fmtDuration(s.uptime_seconds) : "–",
+        s?.training_in_progress ? h("span", { class: "badge warn" }, "training") : "–",
+        w.gpu ? "yes" : "no",
+        s?.error ? h("span", { class: "error-text" }, s.error) : "",
+      ];
+    });
+    const when =
+      status?.last_sweep != null
+        ? `last sweep ${fmtDuration(Date.now() / 1000 - status.last_sweep)} ago`
+        : "";
+    clear(
+      health.body,
+      h("p", { class: "muted" }, `Source: ${status?.source ?? cfg().status_source} (${cfg().status_url}) ${when}`),
+      table(["Service", "Status", "Latency", "Uptime", "Training", "GPU", "Error"], rows),
+    );
+  }
+
+  async function renderTraining(status: StatusDoc | null): Promise<void> {
+    const busy = Object.values(status?.services ?? {}).filter((s) => s.training_in_progress);
+    const items: HTMLElement[] = [];
+    if (status?.services.nhits) {
+      try {
+        const prog = await getJson<{ jobs: Job[] }>(`${prefixOf("nhits")}/api/v1/training/progress`, {
+          signal: controller.signal,
+        });
+        for (const job of prog.jobs.filter((j) => j.status === "running" || j.status === "queued")) {
+          items.push(
+            h(
+              "div",
+              { class: "job" },
+              h("p", {}, `nhits ${job.symbol} ${job.timeframe}: ${job.status}, step ${job.step}/${job.max_steps}, ETA ${fmtDuration(job.eta_seconds)}`),
+              progressBar(job.percent, `nhits ${job.symbol} ${job.timeframe} training`),
+            ),
+          );
+        }
+      } catch (exc) {
+        if (!(exc instanceof DOMException)) items.push(h("p", { class: "error", role: "alert" }, `nhits: ${errorText(exc)}`));
+      }
+    }
+    clear(
+      training.body,
+      busy.length
+        ? h("p", {}, `Training now: ${busy.map((s) => s.name).join(", ")}`)
+        : h("p", { class: "muted" }, "No service reports training in progress."),
+      items,
+      h("p", {}, h("a", { href: "#/training" }, "Open the Training view")),
+    );
+  }
+
+  async function renderMetrics(status: StatusDoc | null): Promise<void> {
+    const routed = cfg().workloads.filter((w) => w.prefix !== null);
+    const rows = await Promise.all(
+      routed.map(async (w) => {
+        if (status && !status.services[w.name]) {
+          return [h("strong", {}, w.name), h("span", { class: "muted" }, "not running"), "", ""];
+        }
+        try {
+          const m = await getJson<SystemMetrics>(`${prefixOf(w.name)}/api/v1/system/metrics`, {
+            signal: controller.signal,
+          });
+          const gpu = m.gpu.available
+            ? m.gpu.devices.map((d) =>
+                h(
+                  "div",
+                  {},
+                  `${d.name}: ${fmtPercent(d.utilization_percent)} busy, ${fmtBytes(d.memory_used_bytes)} / ${fmtBytes(d.memory_total_bytes)}`,
+                ),
+              )
+            : h("span", { class: "muted" }, m.gpu.error ?? "no GPU");
+          return [
+            h("strong", {}, w.name),
+            h(
+              "div",
+              {},
+              progressBar(m.cpu.percent, `${w.name} CPU`),
+              `${fmtPercent(m.cpu.percent)} of ${m.cpu.cores_logical} cores` +
+                (m.cpu.load_average ? `, load ${m.cpu.load_average.map((x) => fmtNumber(x)).join(" ")}` : "") +
+                (m.cpu.temperature_celsius != null ? `, ${fmtNumber(m.cpu.temperature_celsius, 0)} °C` : ""),
+            ),
+            h(
+              "div",
+              {},
+              progressBar(m.memory.percent, `${w.name} memory`),
+              `${fmtBytes(m.memory.used_bytes)} / ${fmtBytes(m.memory.total_bytes)}`,
+            ),
+            gpu,
+          ];
+        } catch (exc) {
+          if (exc instanceof DOMException) return [w.name, "", "", ""];
+          const text = exc instanceof ApiError ? exc.summary : errorText(exc);
+          return [h("strong", {}, w.name), h("span", { class: "error-text", role: "alert" }, text), "", ""];
+        }
+      }),
+    );
+    clear(metrics.body, table(["Service", "CPU", "Memory", "GPU"], rows));
+  }
+
+  void refresh();
+  return () => {
+    controller.abort();
+    window.clearTimeout(timer);
+  };
+}
+
+interface Job {
+  job_id: string;
+  symbol: string;
+  timeframe: string;
+  status: string;
+  percent: number;
+  step: number;
+  max_steps: number;
+  eta_seconds: number | null;
+}
