@@ -256,6 +256,54 @@ def test_chart_values_schema_refuses_typos(helm: Any) -> None:
     assert "imgae" in bad.stderr and "additional properties" in bad.stderr.lower()
 
 
+def test_chart_toggles(helm: Any) -> None:
+    dash = helm(
+        "template",
+        "x",
+        CHART,
+        "--kube-version",
+        "1.35.0",
+        "--set",
+        "grafanaDashboards.enabled=true",
+    )
+    maps = [d for d in yaml.safe_load_all(dash.stdout) if d and d["kind"] == "ConfigMap"]
+    assert maps and maps[0]["metadata"]["labels"]["grafana_dashboard"] == "1"
+    sm = helm(
+        "template",
+        "x",
+        CHART,
+        "--kube-version",
+        "1.35.0",
+        "--set",
+        "serviceMonitor.enabled=true",
+        check=False,
+    )
+    assert sm.returncode != 0 and "ServiceMonitor CRD" in sm.stderr  # not in this cluster
+    with_api = helm(
+        "template",
+        "x",
+        CHART,
+        "--kube-version",
+        "1.35.0",
+        "--set",
+        "serviceMonitor.enabled=true",
+        "--api-versions",
+        "monitoring.coreos.com/v1/ServiceMonitor",
+    )
+    kinds = [d["kind"] for d in yaml.safe_load_all(with_api.stdout) if d]
+    assert "ServiceMonitor" in kinds
+
+
+def test_kubectl_explain_uses_the_descriptions(
+    release: dict[str, str], control_plane: Any, kubeconfig: Path
+) -> None:
+    kubectl = control_plane.bin("kubectl")
+    out = run([kubectl, "--kubeconfig", kubeconfig, "explain", "ts.spec.workloads.nhits.gpu"])
+    assert "nvidia.com/gpu" in out.stdout, out.stdout
+    out = run([kubectl, "--kubeconfig", kubeconfig, "explain", "ts.spec.storage.className"])
+    assert "Immutable once set" in out.stdout, out.stdout
+
+
 def test_chart_installed_crd_and_operator(
     release: dict[str, str], api_client: client.ApiClient
 ) -> None:

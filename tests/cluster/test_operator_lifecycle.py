@@ -154,3 +154,87 @@ def test_kubectl_apply_k_manifests(control_plane: Any, kubeconfig: Path) -> None
         ):
             with contextlib.suppress(subprocess.SubprocessError, ApiException):
                 subprocess.run([*base, *args], capture_output=True, timeout=60)
+
+
+TRAEFIK_MIDDLEWARE_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "middlewares.traefik.io"},
+    "spec": {
+        "group": "traefik.io",
+        "scope": "Namespaced",
+        "names": {"kind": "Middleware", "plural": "middlewares", "singular": "middleware"},
+        "versions": [
+            {
+                "name": "v1alpha1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def test_traefik_middleware_when_its_crd_exists(
+    crd: None, kubeconfig: Path, api_client: client.ApiClient, namespace: str
+) -> None:
+    """K3s ships Traefik's CRDs; with them the operator strips the prefixes by Middleware."""
+    ext = client.ApiextensionsV1Api(api_client)
+    ext.create_custom_resource_definition(TRAEFIK_MIDDLEWARE_CRD)
+    cluster = Cluster(api_client, namespace)
+    try:
+        wait_for(
+            "Middleware CRD established",
+            lambda: any(
+                c.type == "Established" and c.status == "True"
+                for c in ext.read_custom_resource_definition(
+                    "middlewares.traefik.io"
+                ).status.conditions
+                or []
+            ),
+            timeout=30,
+        )
+        with operator_env(kubeconfig), KopfRunner(ARGS, timeout=60) as runner:
+            started(runner)
+            cluster.create("web", small_spec(ingress={"basicAuthSecretName": "users"}))
+            cluster.wait_ready("web")
+            mws = cluster.custom.list_namespaced_custom_object(
+                "traefik.io", "v1alpha1", namespace, "middlewares"
+            )["items"]
+            by_name = {m["metadata"]["name"]: m for m in mws}
+            assert set(by_name) == {"web-strip-prefix", "web-basic-auth"}
+            assert "/data" in by_name["web-strip-prefix"]["spec"]["stripPrefix"]["prefixes"]
+            ing = cluster.net.read_namespaced_ingress("web-data", namespace)
+            chain = ing.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"]
+            assert chain == (
+                f"{namespace}-web-strip-prefix@kubernetescrd,{namespace}-web-basic-auth@kubernetescrd"
+            )
+            ui = cluster.net.read_namespaced_ingress("web-ui", namespace)
+            assert (
+                "strip-prefix"
+                not in ui.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"]
+            )
+            # deleting the stack deletes its Middlewares too (owner references)
+            cluster.custom.delete_namespaced_custom_object(
+                "tradingstack.dev", "v1alpha1", namespace, "tradingstacks", "web"
+            )
+            wait_for(
+                "Middlewares gone",
+                lambda: (
+                    not cluster.custom.list_namespaced_custom_object(
+                        "traefik.io", "v1alpha1", namespace, "middlewares"
+                    )["items"]
+                ),
+                timeout=60,
+                interval=0.5,
+            )
+        assert runner.exception is None
+    finally:
+        with contextlib.suppress(ApiException):
+            ext.delete_custom_resource_definition("middlewares.traefik.io")
