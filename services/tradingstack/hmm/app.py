@@ -1,0 +1,469 @@
+"""The HMM service: market regimes and LightGBM signal scores over the data service's bars.
+
+Routes (under /api/v1): GET /regime/{symbol}, POST /score, GET /scoring/models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, FastAPI, Query, Request
+from prometheus_client import Counter, Gauge, Histogram
+from pydantic import BaseModel, Field
+
+from tradingstack.core.app import create_service_app, registry_of
+from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError, to_frame
+from tradingstack.core.errors import ProblemError
+from tradingstack.core.schemas import Indicators
+from tradingstack.core.settings import load_settings
+from tradingstack.core.timeframes import Timeframe
+from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_features, segments
+from tradingstack.hmm.scoring import (
+    Direction,
+    RegimeStore,
+    ScorerStore,
+    ScoringMeta,
+    ScoringModelError,
+    TrainedScorer,
+    build_table,
+    score_latest,
+    train_scorer,
+)
+from tradingstack.hmm.settings import HmmSettings
+
+router = APIRouter()
+
+
+# --- schemas --------------------------------------------------------------------------------
+class Duration(BaseModel):
+    bars: float | None = Field(description="1 / (1 - p_ii); null when the regime never ends")
+    seconds: float | None
+    human: str
+
+
+class Segment(BaseModel):
+    start: datetime
+    end: datetime
+    regime: str
+    bars: int
+
+
+class RegimeModelInfo(BaseModel):
+    fitted_at: datetime
+    converged: bool
+    log_likelihood: float
+    iterations: int
+    restarts: int
+    converged_restarts: int
+    n_obs: int
+    train_start: datetime | None
+    train_end: datetime | None
+    fit_seconds: float
+    refitted: bool = Field(description="fitted for this request")
+
+
+class RegimeResult(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    as_of: datetime = Field(description="time of the newest bar")
+    current_regime: str
+    probabilities: dict[str, float] = Field(description="filtered (no look-ahead), sum 1")
+    transition_matrix: dict[str, dict[str, float]] = Field(description="from -> to, per bar")
+    expected_duration: dict[str, Duration]
+    state_means: dict[str, dict[str, float]]
+    history: list[Segment] = Field(description="newest last; from the filtered regimes")
+    model: RegimeModelInfo
+
+
+class ScoreRequest(BaseModel):
+    symbol: str = Field(min_length=1, max_length=32)
+    timeframe: Timeframe = Timeframe.H1
+    direction: Direction
+
+
+class Contribution(BaseModel):
+    feature: str
+    value: float
+    contribution: float = Field(description="SHAP value (log-odds) from LightGBM pred_contrib")
+
+
+class ScoringModelInfo(BaseModel):
+    trained_at: datetime
+    auc_valid: float | None
+    base_rate_valid: float
+    n_train: int
+    n_valid: int
+    train_start: datetime
+    train_end: datetime
+    valid_start: datetime
+    valid_end: datetime
+    retrained: bool
+
+
+class ScoreResult(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    direction: Direction
+    score: float = Field(ge=0, le=100, description="100 x P(label), the model's probability")
+    probability: float
+    as_of: datetime
+    horizon_bars: int
+    threshold: float = Field(description="forward log-return a label needs to beat")
+    top_features: list[Contribution]
+    bias: float = Field(description="the SHAP base value (log-odds)")
+    model: ScoringModelInfo
+
+
+# --- state ----------------------------------------------------------------------------------
+class HmmState:
+    def __init__(self, settings: HmmSettings, data: DataClient, registry: Any) -> None:
+        self.settings = settings
+        self.data = data
+        self.regimes = RegimeStore(settings.dir)
+        self.scorers = ScorerStore(settings.dir)
+        self._regime_cache: dict[tuple[str, str], RegimeModel] = {}
+        self._scorer_cache: dict[tuple[str, str, str], TrainedScorer] = {}
+        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+        self.fit_seconds = Histogram(
+            "tradingstack_hmm_fit_duration_seconds",
+            "Time to fit a regime HMM (all restarts).",
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120),
+            registry=registry,
+        )
+        self.regime_prob = Gauge(
+            "tradingstack_hmm_regime_probability",
+            "Filtered probability of each regime at the newest bar.",
+            ["symbol", "timeframe", "regime"],
+            registry=registry,
+        )
+        self.scores = Counter(
+            "tradingstack_hmm_scores_total", "Signals scored.", ["direction"], registry=registry
+        )
+        self.auc = Gauge(
+            "tradingstack_hmm_scoring_auc",
+            "Holdout ROC AUC of each scoring model.",
+            ["symbol", "timeframe", "direction"],
+            registry=registry,
+        )
+        self.fitting = 0
+
+    def lock(self, *key: str) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+
+def _state(request: Request) -> HmmState:
+    state: HmmState = request.app.state.hmm
+    return state
+
+
+def _data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe) -> ProblemError:
+    if isinstance(exc, UnknownSymbolError):
+        return ProblemError(
+            404,
+            f"Unknown symbol {symbol!r} (or no {timeframe} bars for it): {exc.detail}. The data "
+            "service lists symbols at /data/api/v1/symbols.",
+            title="Unknown symbol",
+        )
+    if exc.status is not None and 400 <= exc.status < 500:
+        return ProblemError(422, f"The data service refused the request: {exc.detail}")
+    return ProblemError(502, f"Could not get data from the data service: {exc.detail}")
+
+
+async def _bars(state: HmmState, symbol: str, timeframe: Timeframe) -> tuple[str, pd.DataFrame]:
+    try:
+        ohlcv = await state.data.ohlcv(symbol, timeframe, limit=state.settings.bars)
+    except DataServiceError as exc:
+        raise _data_problem(exc, symbol, timeframe) from None
+    return ohlcv.symbol, to_frame(ohlcv)
+
+
+def _human(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "indefinite"
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 60:.0f} minutes"
+
+
+def _fresh(fitted_at: datetime, max_age: float) -> bool:
+    return datetime.now(UTC) - fitted_at <= timedelta(seconds=max_age)
+
+
+async def _regime_model(
+    state: HmmState, symbol: str, timeframe: Timeframe, raw: pd.DataFrame, refit: bool
+) -> tuple[RegimeModel, bool]:
+    s = state.settings
+    key = (symbol, str(timeframe))
+    async with state.lock("regime", *key):
+        model = state._regime_cache.get(key)
+        if model is None and not refit:
+            model = await asyncio.to_thread(state.regimes.load, *key)
+        usable = (
+            model is not None
+            and not refit
+            and model.vol_window == s.vol_window
+            and model.ma_window == s.ma_window
+            and _fresh(model.fitted_at, s.refit_after_seconds)
+        )
+        if usable and model is not None:
+            state._regime_cache[key] = model
+            return model, False
+        state.fitting += 1
+        try:
+            model = await asyncio.to_thread(
+                fit_regimes,
+                raw.to_numpy(),
+                restarts=s.restarts,
+                n_iter=s.n_iter,
+                tol=s.tol,
+                vol_window=s.vol_window,
+                ma_window=s.ma_window,
+                times=raw.index,
+            )
+        except ValueError as exc:
+            raise ProblemError(422, f"Cannot fit regimes for {symbol} {timeframe}: {exc}") from None
+        finally:
+            state.fitting -= 1
+        state.fit_seconds.observe(model.fit_seconds)
+        await asyncio.to_thread(state.regimes.save, *key, model)
+        state._regime_cache[key] = model
+        return model, True
+
+
+# --- routes ---------------------------------------------------------------------------------
+@router.get("/regime/{symbol}", response_model=RegimeResult, tags=["regimes"])
+async def get_regime(
+    request: Request,
+    symbol: str,
+    timeframe: Timeframe = Timeframe.H1,
+    refit: Annotated[bool, Query(description="fit a new HMM now")] = False,
+) -> RegimeResult:
+    """Current regime (forward-filtered), transition matrix, expected durations, history."""
+    state = _state(request)
+    s = state.settings
+    name, frame = await _bars(state, symbol, timeframe)
+    raw = regime_features(frame["close"], s.vol_window, s.ma_window)
+    need = s.ma_window + 40
+    if len(raw) < 40:
+        raise ProblemError(
+            422,
+            f"{name} {timeframe} has {len(frame)} bars; regimes need at least {need}.",
+        )
+    model, refitted = await _regime_model(state, name, timeframe, raw, refit)
+    probs = await asyncio.to_thread(model.regime_probabilities, raw.to_numpy())
+    current = probs[-1]
+    labels = [REGIMES[i] for i in probs.argmax(axis=1)]
+    trans = model.regime_transmat()
+    bar_seconds = timeframe.delta.total_seconds()
+    durations: dict[str, Duration] = {}
+    for regime, bars in model.expected_durations().items():
+        finite = math.isfinite(bars)
+        durations[regime] = Duration(
+            bars=round(bars, 3) if finite else None,
+            seconds=round(bars * bar_seconds, 1) if finite else None,
+            human=_human(bars * bar_seconds),
+        )
+    for regime, p in zip(REGIMES, current, strict=True):
+        state.regime_prob.labels(name, str(timeframe), regime).set(float(p))
+    history = segments(raw.index, labels)[-s.history_segments :]
+    return RegimeResult(
+        symbol=name,
+        timeframe=timeframe,
+        as_of=raw.index[-1].to_pydatetime(),
+        current_regime=REGIMES[int(np.argmax(current))],
+        probabilities={r: round(float(p), 6) for r, p in zip(REGIMES, current, strict=True)},
+        transition_matrix={
+            a: {b: round(float(trans[i, j]), 6) for j, b in enumerate(REGIMES)}
+            for i, a in enumerate(REGIMES)
+        },
+        expected_duration=durations,
+        state_means=model.state_means_raw(),
+        history=[Segment(**seg) for seg in history],
+        model=RegimeModelInfo(
+            fitted_at=model.fitted_at,
+            converged=model.converged,
+            log_likelihood=model.log_likelihood,
+            iterations=model.iterations,
+            restarts=model.restarts,
+            converged_restarts=model.converged_restarts,
+            n_obs=model.n_obs,
+            train_start=model.train_start,
+            train_end=model.train_end,
+            fit_seconds=model.fit_seconds,
+            refitted=refitted,
+        ),
+    )
+
+
+async def _indicators(state: HmmState, symbol: str, timeframe: Timeframe) -> Indicators:
+    try:
+        return await state.data.indicators(
+            symbol, timeframe, names=state.settings.indicators, limit=state.settings.bars
+        )
+    except DataServiceError as exc:
+        raise _data_problem(exc, symbol, timeframe) from None
+
+
+@router.post("/score", response_model=ScoreResult, tags=["scoring"])
+async def score(
+    request: Request,
+    body: ScoreRequest,
+    retrain: Annotated[bool, Query(description="train the scoring model anew first")] = False,
+) -> ScoreResult:
+    """0-100 score of a long or short signal now, and the features that drove it (SHAP)."""
+    state = _state(request)
+    s = state.settings
+    name, frame = await _bars(state, body.symbol, body.timeframe)
+    indicators = await _indicators(state, name, body.timeframe)
+    key = (name, str(body.timeframe), body.direction)
+    retrained = False
+    async with state.lock("score", *key):
+        scorer = None if retrain else state._scorer_cache.get(key)
+        if scorer is None and not retrain:
+            try:
+                scorer = await asyncio.to_thread(state.scorers.load, *key)
+            except ScoringModelError:
+                scorer = None  # unusable file: retrained below and replaced
+        if scorer is None or not _fresh(scorer.meta.trained_at, s.score_max_age_seconds):
+            state.fitting += 1
+            try:
+                scorer = await asyncio.to_thread(
+                    train_scorer,
+                    name,
+                    str(body.timeframe),
+                    body.direction,
+                    frame,
+                    indicators,
+                    horizon=s.horizon_bars,
+                    threshold_sigma=s.threshold_sigma,
+                    train_fraction=s.train_fraction,
+                    boost_rounds=s.boost_rounds,
+                    learning_rate=s.learning_rate,
+                    num_leaves=s.num_leaves,
+                    min_data_in_leaf=s.min_data_in_leaf,
+                    threads=s.lgbm_threads,
+                    hmm_restarts=min(s.restarts, 3),
+                    hmm_iter=s.n_iter,
+                    vol_window=s.vol_window,
+                    ma_window=s.ma_window,
+                )
+            except ValueError as exc:
+                raise ProblemError(
+                    422, f"Cannot train a scoring model for {name} {body.timeframe}: {exc}"
+                ) from None
+            finally:
+                state.fitting -= 1
+            await asyncio.to_thread(state.scorers.save, scorer)
+            retrained = True
+            if scorer.meta.auc_valid is not None:
+                state.auc.labels(*key).set(scorer.meta.auc_valid)
+        state._scorer_cache[key] = scorer
+    table = await asyncio.to_thread(build_table, frame, indicators, scorer.meta.regime_model)
+    try:
+        result = await asyncio.to_thread(score_latest, scorer, table, s.top_features)
+    except ValueError as exc:
+        raise ProblemError(422, f"Cannot score {name} {body.timeframe}: {exc}") from None
+    state.scores.labels(body.direction).inc()
+    m = scorer.meta
+    return ScoreResult(
+        symbol=name,
+        timeframe=body.timeframe,
+        direction=body.direction,
+        score=result.score,
+        probability=round(result.probability, 6),
+        as_of=result.as_of,
+        horizon_bars=m.horizon_bars,
+        threshold=m.threshold,
+        top_features=[Contribution.model_validate(c) for c in result.contributions],
+        bias=result.bias,
+        model=ScoringModelInfo(
+            trained_at=m.trained_at,
+            auc_valid=m.auc_valid,
+            base_rate_valid=m.base_rate_valid,
+            n_train=m.n_train,
+            n_valid=m.n_valid,
+            train_start=m.train_start,
+            train_end=m.train_end,
+            valid_start=m.valid_start,
+            valid_end=m.valid_end,
+            retrained=retrained,
+        ),
+    )
+
+
+class ScoringModelList(BaseModel):
+    models: list[ScoringMeta]
+
+
+@router.get("/scoring/models", response_model=ScoringModelList, tags=["scoring"])
+async def scoring_models(request: Request) -> ScoringModelList:
+    """Metadata (holdout AUC, split times, features) of the scoring models on disk."""
+    state = _state(request)
+    out: list[ScoringMeta] = []
+    for path in sorted(state.scorers.directory.glob("*.json")):
+        try:
+            out.append(ScoringMeta.model_validate_json(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    for m in out:
+        m.regime_model = m.regime_model.model_copy(update={"covars": [], "means": []})
+    return ScoringModelList(models=out)
+
+
+def create_app(
+    settings: HmmSettings | None = None,
+    *,
+    data_client: DataClient | None = None,
+    data_url: str | None = None,
+) -> FastAPI:
+    """The HMM service; tests pass `data_url` (or a client) of a real data service."""
+    settings = settings or load_settings(HmmSettings)
+    holder: dict[str, HmmState] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.dir.mkdir(parents=True, exist_ok=True)
+        client = data_client or DataClient(data_url)
+        state = HmmState(settings, client, registry_of(app))
+        holder["state"] = state
+        app.state.hmm = state
+        try:
+            yield
+        finally:
+            if data_client is None:
+                await client.aclose()
+
+    async def health_check() -> tuple[Any, dict[str, Any]]:
+        state = holder.get("state")
+        if state is None:
+            return "unhealthy", {"state": "service not started"}
+        return "healthy", {
+            "model_dir": str(settings.dir),
+            "regime_models": len(list(state.regimes.directory.glob("*.json")))
+            if state.regimes.directory.exists()
+            else 0,
+            "scoring_models": len(list(state.scorers.directory.glob("*.json")))
+            if state.scorers.directory.exists()
+            else 0,
+        }
+
+    def training_in_progress() -> bool:
+        state = holder.get("state")
+        return bool(state and state.fitting > 0)
+
+    return create_service_app(
+        "hmm",
+        routers=[router],
+        lifespan=lifespan,
+        health_check=health_check,
+        training_in_progress=training_in_progress,
+    )

@@ -1,0 +1,146 @@
+"""The HMM service against the REAL data service: regimes, scores, bad input."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tradingstack.hmm.app import create_app
+from tradingstack.hmm.regime import REGIMES
+from tradingstack.hmm.settings import HmmSettings
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> HmmSettings:
+    return HmmSettings(
+        dir=Path(tmp_path_factory.mktemp("hmm")) / "models",
+        bars=700,
+        tol=1e-3,
+        restarts=2,
+        n_iter=150,
+        boost_rounds=40,
+    )
+
+
+@pytest.fixture(scope="module")
+def client(data_url: str, settings: HmmSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, data_url=data_url), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_regime(client: TestClient) -> None:
+    r = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["current_regime"] in REGIMES
+    probs = body["probabilities"]
+    assert set(probs) == set(REGIMES) and math.isclose(sum(probs.values()), 1.0, abs_tol=1e-5)
+    assert body["current_regime"] == max(probs, key=probs.get)
+    trans = body["transition_matrix"]
+    assert set(trans) == set(REGIMES)
+    for row in trans.values():
+        assert set(row) == set(REGIMES) and math.isclose(sum(row.values()), 1.0, abs_tol=1e-5)
+    for regime, d in body["expected_duration"].items():
+        p = trans[regime][regime]
+        assert d["bars"] == pytest.approx(1 / (1 - p), rel=1e-3)
+        assert d["seconds"] == pytest.approx(d["bars"] * 3600, rel=1e-3) and d["human"]
+    history = body["history"]
+    assert history and history[-1]["end"] == body["as_of"]
+    for a, b in itertools.pairwise(history):
+        assert a["regime"] != b["regime"]
+        assert datetime.fromisoformat(a["end"]) < datetime.fromisoformat(b["start"])
+    model = body["model"]
+    assert model["refitted"] is True and model["restarts"] == 2 and model["n_obs"] > 600
+    assert model["converged"] is True
+    # cached: the same model answers the next request; refit=true fits again
+    again = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"}).json()
+    assert again["model"]["refitted"] is False
+    assert again["model"]["fitted_at"] == model["fitted_at"]
+    assert again["probabilities"] == probs
+    refit = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1", "refit": "true"})
+    assert refit.json()["model"]["refitted"] is True
+    assert "tradingstack_hmm_regime_probability{" in client.get("/metrics").text
+
+
+def test_regime_daily_and_bad_input(client: TestClient) -> None:
+    r = client.get("/api/v1/regime/NVDA", params={"timeframe": "D1"})
+    assert r.status_code == 200, r.text
+    assert r.json()["expected_duration"]["bull_trend"]["seconds"] == pytest.approx(
+        r.json()["expected_duration"]["bull_trend"]["bars"] * 86400, rel=1e-3
+    )
+    r = client.get("/api/v1/regime/NOPE", params={"timeframe": "H1"})
+    assert r.status_code == 404 and "NOPE" in r.json()["detail"]
+    r = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "W1"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_score_long_and_short(client: TestClient, settings: HmmSettings) -> None:
+    results = {}
+    for direction in ("long", "short"):
+        r = client.post(
+            "/api/v1/score", json={"symbol": "BTCUSD", "timeframe": "H1", "direction": direction}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        results[direction] = body
+        assert 0 <= body["score"] <= 100
+        assert body["score"] == pytest.approx(100 * body["probability"], abs=0.01)
+        top = body["top_features"]
+        assert 1 <= len(top) <= settings.top_features
+        assert all(t["feature"] and math.isfinite(t["contribution"]) for t in top)
+        assert [abs(t["contribution"]) for t in top] == sorted(
+            (abs(t["contribution"]) for t in top), reverse=True
+        )
+        names = {t["feature"] for t in top}
+        assert names <= set(_features(client, direction))
+        m = body["model"]
+        assert m["retrained"] is True
+        # time-ordered split with the horizon purged between train and validation
+        assert datetime.fromisoformat(m["train_end"]) < datetime.fromisoformat(m["valid_start"])
+        assert m["n_train"] > m["n_valid"] > 0
+        assert m["auc_valid"] is None or 0 <= m["auc_valid"] <= 1
+    assert results["long"]["threshold"] == pytest.approx(results["short"]["threshold"])
+    # the second request reuses the saved model
+    again = client.post(
+        "/api/v1/score", json={"symbol": "BTCUSD", "timeframe": "H1", "direction": "long"}
+    ).json()
+    assert again["model"]["retrained"] is False and again["score"] == results["long"]["score"]
+    files = sorted(p.name for p in (settings.dir / "scoring").iterdir())
+    assert files == [
+        "BTCUSD_H1_long.json", "BTCUSD_H1_long.txt", "BTCUSD_H1_short.json",
+        "BTCUSD_H1_short.txt"]  # fmt: skip
+    assert (settings.dir / "scoring" / "BTCUSD_H1_long.txt").read_text().startswith("tree")
+    assert "tradingstack_hmm_scores_total" in client.get("/metrics").text
+
+
+def _features(client: TestClient, direction: str) -> list[str]:
+    models = client.get("/api/v1/scoring/models").json()["models"]
+    (m,) = [m for m in models if m["direction"] == direction and m["symbol"] == "BTCUSD"]
+    assert "p_bull_trend" in m["features"] and "rsi_14" in m["features"]
+    assert m["auc_valid"] is None or 0 <= m["auc_valid"] <= 1
+    return list(m["features"])
+
+
+def test_score_bad_input(client: TestClient) -> None:
+    ok = {"symbol": "BTCUSD", "timeframe": "H1", "direction": "long"}
+    r = client.post("/api/v1/score", json={**ok, "direction": "sideways"})
+    assert r.status_code == 422 and "direction" in r.json()["detail"]
+    assert client.post("/api/v1/score", json={**ok, "timeframe": "H2"}).status_code == 422
+    assert client.post("/api/v1/score", json={"direction": "long"}).status_code == 422
+    r = client.post("/api/v1/score", json={**ok, "symbol": "NOPE"})
+    assert r.status_code == 404 and "NOPE" in r.json()["detail"]
+
+
+def test_corrupt_scoring_model_is_retrained(client: TestClient, settings: HmmSettings) -> None:
+    ok = {"symbol": "BTCUSD", "timeframe": "H1", "direction": "short"}
+    assert client.post("/api/v1/score", json=ok).status_code == 200
+    (settings.dir / "scoring" / "BTCUSD_H1_short.txt").write_text("garbage")
+    client.app.state.hmm._scorer_cache.clear()  # as after a restart
+    r = client.post("/api/v1/score", json=ok)
+    assert r.status_code == 200 and r.json()["model"]["retrained"] is True
+    assert client.get("/health").json()["training_in_progress"] is False
