@@ -238,3 +238,57 @@ def test_traefik_middleware_when_its_crd_exists(
     finally:
         with contextlib.suppress(ApiException):
             ext.delete_custom_resource_definition("middlewares.traefik.io")
+
+
+def test_operator_process_with_liveness_probe(
+    crd: None, kubeconfig: Path, api_client: client.ApiClient, namespace: str
+) -> None:
+    """`python -m tradingstack_operator` (the image's entrypoint, main.run) as a process:
+    the liveness endpoint the chart probes answers, a stack converges, SIGTERM stops it."""
+    import json
+    import signal
+    import socket
+    import sys
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "TS_OPERATOR_RESYNC_SECONDS": "2"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tradingstack_operator",
+            "--all-namespaces",
+            f"--liveness=http://127.0.0.1:{port}/healthz",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def healthz() -> dict[str, Any] | None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    return dict(json.loads(r.read()))
+            except OSError:
+                return None
+
+        probe = wait_for("liveness endpoint", healthz, timeout=60, interval=0.5)
+        assert "workers" in probe
+        cluster = Cluster(api_client, namespace)
+        cluster.create("proc", small_spec())
+        assert cluster.wait_ready("proc", timeout=60)["status"]["servicesReady"] == "9/9"
+        assert wait_for("one worker", lambda: (healthz() or {}).get("workers", 0) >= 1, 20)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out, out
