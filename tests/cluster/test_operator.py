@@ -382,6 +382,20 @@ def test_example_runs_nine_workloads_on_the_jetson(
             )
             pvs.append(pv)
     kubectl = control_plane.bin("kubectl")
+
+    def gpus_free() -> bool:
+        """No other test's pod (e.g. in a namespace being deleted) holds a GPU of the node."""
+        used = 0
+        for p in cluster.core.list_pod_for_all_namespaces(
+            field_selector=f"spec.nodeName={control_plane.node_name}"
+        ).items:
+            if p.status.phase in ("Succeeded", "Failed"):
+                continue
+            for c in p.spec.containers:
+                used += int(((c.resources and c.resources.limits) or {}).get("nvidia.com/gpu", 0))
+        return used == 0
+
+    wait_for("the Jetson's 4 GPUs free", gpus_free, timeout=90, interval=1)
     try:
         run([kubectl, "--kubeconfig", kubeconfig, "apply", "-n", cluster.ns, "-f", EXAMPLE])
         deps = wait_for(
