@@ -1,6 +1,7 @@
 """Generate the TradingStack CRD from the pydantic models in `spec`.
 
     python -m tradingstack_operator.crd > crds/tradingstack.dev_tradingstacks.yaml
+    python -m tradingstack_operator.crd --write     # crds/ and charts/tradingstack/crds/
 
 The pydantic JSON schema is turned into a Kubernetes structural schema: `$ref`s inlined,
 `Optional[X]` reduced to `X` (an absent field), titles dropped, `additionalProperties: false`
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -142,8 +144,19 @@ def render() -> str:
     return header + yaml.safe_dump(crd(), sort_keys=False, width=100)
 
 
-def main() -> None:
-    sys.stdout.write(render())
+def main(argv: list[str] | None = None) -> None:
+    """Print the CRD; with --write, write it into crds/ and the chart's crds/ (the two copies
+    the tests compare) under the repository root (default: the current directory)."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] != "--write":
+        sys.stdout.write(render())
+        return
+    root = Path(args[1]) if len(args) > 1 else Path.cwd()
+    text = render()
+    for directory in (root / "crds", root / "charts" / "tradingstack" / "crds"):
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CRD_FILE).write_text(text)
+        print(f"wrote {directory / CRD_FILE}", file=sys.stderr)
 
 
 if __name__ == "__main__":

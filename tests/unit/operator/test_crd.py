@@ -32,7 +32,7 @@ def _walk(node: dict[str, Any], path: str = "") -> list[tuple[str, dict[str, Any
 
 def test_committed_crd_equals_generated() -> None:
     assert COMMITTED.read_text() == crd.render(), (
-        "crds/ is stale: run `python -m tradingstack_operator.crd > crds/" + crd.CRD_FILE + "`"
+        "crds/ is stale: run `python -m tradingstack_operator.crd --write`"
     )
 
 
