@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import tempfile
 import threading
 import time
@@ -250,8 +251,25 @@ class Quantiles:
     upper: dict[int, np.ndarray]
 
 
-def predict(nf: Any, hyper: Hyper, histories: list[np.ndarray]) -> Quantiles:
-    """Forecast `hyper.h` steps after each history (closes, oldest first) in one batch."""
+def _split(cube: np.ndarray, levels: list[int]) -> Quantiles:
+    mid = len(levels)
+    return Quantiles(
+        median=cube[..., mid],
+        lower={lv: cube[..., mid - 1 - i] for i, lv in enumerate(levels)},
+        upper={lv: cube[..., mid + 1 + i] for i, lv in enumerate(levels)},
+    )
+
+
+def predict(
+    nf: Any,
+    hyper: Hyper,
+    histories: list[np.ndarray],
+    scales: dict[str, float] | None = None,
+) -> Quantiles:
+    """Forecast `hyper.h` steps after each history (closes, oldest first) in one batch.
+
+    `scales` (from `conformal_scales`) widen or narrow the intervals in target space (log
+    price by default), so a widened lower bound never goes below zero."""
     parts = [frame(to_target(c, hyper.target), uid=f"w{i:05d}") for i, c in enumerate(histories)]
     out = nf.predict(df=pd.concat(parts, ignore_index=True))
     out = out.sort_values(["unique_id", "ds"])
@@ -264,11 +282,12 @@ def predict(nf: Any, hyper: Hyper, histories: list[np.ndarray]) -> Quantiles:
         raise RuntimeError(f"neuralforecast answered without columns {missing}")
     cube = out[names].to_numpy(dtype=np.float64).reshape(n, h, len(names))
     cube = np.sort(cube, axis=2)  # monotone rearrangement: quantiles never cross
-    cube = from_target(cube, hyper.target)
-    mid = len(levels)
-    lower = {lv: cube[:, :, mid - 1 - i] for i, lv in enumerate(levels)}
-    upper = {lv: cube[:, :, mid + 1 + i] for i, lv in enumerate(levels)}
-    return Quantiles(median=cube[:, :, mid], lower=lower, upper=upper)
+    q = widen(_split(cube, levels), scales or {})
+    return Quantiles(
+        median=from_target(q.median, hyper.target),
+        lower={lv: from_target(v, hyper.target) for lv, v in q.lower.items()},
+        upper={lv: from_target(v, hyper.target) for lv, v in q.upper.items()},
+    )
 
 
 # --- serialisation: safetensors weights + JSON hyper-parameters, no pickle -------------------
@@ -295,6 +314,55 @@ def rebuild(hyper: Hyper, state: dict[str, Any], accelerator: str = "auto") -> A
 
 def clone_state(net: Any) -> dict[str, Any]:
     return {k: v.detach().cpu().clone() for k, v in copy.copy(net.state_dict()).items()}
+
+
+# --- split-conformal calibration of the intervals ---------------------------------------------
+def windows_of(close: np.ndarray, h: int, windows: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Histories and actuals of the last `windows` windows of `h` bars of `close`."""
+    n = len(close)
+    origins = [n - k * h for k in range(windows, 0, -1)]
+    if origins[0] < 2:
+        raise ValueError("not enough bars for the windows")
+    return [close[:o] for o in origins], np.stack([close[o : o + h] for o in origins])
+
+
+def conformal_scales(
+    forecast: Callable[[list[np.ndarray]], Quantiles],
+    close: np.ndarray,
+    *,
+    h: int,
+    windows: int,
+    levels: list[int],
+    target: str,
+) -> dict[str, float]:
+    """Per level, the factor that widens the raw interval to cover `level` % of the last
+    `windows` windows of `close` (split conformal: the network never trained on them).
+
+    Score of a point: how far outside (>1) or inside (<1) its interval it fell, measured in
+    half-widths from the median; the factor is the finite-sample-corrected level quantile."""
+    histories, actual_price = windows_of(np.asarray(close, dtype=np.float64), h, windows)
+    q = forecast(histories)  # raw quantiles, scored in target space like `widen` applies them
+    actual, med = to_target(actual_price, target), to_target(q.median, target)
+    out: dict[str, float] = {}
+    for lv in levels:
+        up = np.maximum(to_target(q.upper[lv], target) - med, 1e-12)
+        down = np.maximum(med - to_target(q.lower[lv], target), 1e-12)
+        score = np.where(actual >= med, (actual - med) / up, (med - actual) / down).ravel()
+        n = len(score)
+        rank = min(1.0, math.ceil((n + 1) * lv / 100) / n)
+        out[str(lv)] = float(np.quantile(score, rank, method="higher"))
+    return out
+
+
+def widen(q: Quantiles, scales: dict[str, float]) -> Quantiles:
+    """Scale each interval's half-widths around the median; quantiles stay ordered."""
+    if not scales:
+        return q
+    levels = sorted(q.lower)
+    med = q.median
+    lows = [med - scales.get(str(lv), 1.0) * (med - q.lower[lv]) for lv in reversed(levels)]
+    highs = [med + scales.get(str(lv), 1.0) * (q.upper[lv] - med) for lv in levels]
+    return _split(np.sort(np.stack([*lows, med, *highs], axis=-1), axis=-1), levels)
 
 
 # --- walk-forward evaluation -----------------------------------------------------------------
@@ -325,14 +393,9 @@ def evaluate(
     sign of (actual - last close); its base rate is the share of the more frequent direction.
     """
     close = np.asarray(close, dtype=np.float64)
-    n = len(close)
-    origins = [n - k * h for k in range(windows, 0, -1)]
-    if origins[0] < 2:
-        raise ValueError("not enough bars for the evaluation windows")
-    histories = [close[:o] for o in origins]
+    histories, actual = windows_of(close, h, windows)
     q = forecast(histories)
-    actual = np.stack([close[o : o + h] for o in origins])
-    last = np.array([close[o - 1] for o in origins])[:, None]
+    last = np.array([hist[-1] for hist in histories])[:, None]
     naive = np.repeat(last, h, axis=1)
     snaive = np.stack([seasonal_naive(hist, h, season) for hist in histories])
     diffs = np.abs(np.diff(np.asarray(scale_history, dtype=np.float64)[-MASE_SCALE_BARS:]))

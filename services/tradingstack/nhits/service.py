@@ -99,6 +99,14 @@ class Loaded:
     lock: threading.Lock
     signature: tuple[Any, ...] = ()
 
+    @property
+    def scales(self) -> dict[str, float]:
+        return dict((self.meta.get("calibration") or {}).get("scales") or {})
+
+    def predict(self, histories: list[np.ndarray]) -> nh.Quantiles:
+        """Calibrated quantiles (the caller holds `lock`)."""
+        return nh.predict(self.nf, self.hyper, histories, self.scales)
+
 
 def _finite(value: Any) -> Any:
     """JSON-safe copy: NaN and infinities become None."""
@@ -227,15 +235,16 @@ class NhitsService:
             hyper = self.hyper(timeframe)
             steps = max_steps or s.max_steps
             bars = s.train_bars
-        holdout = s.eval_windows * hyper.h
+        holdout = (s.eval_windows + s.calib_windows) * hyper.h
         need = hyper.input_size + hyper.h + holdout + 1
         series, provider = await self.closes(symbol, timeframe, max(bars, need))
         if len(series) < need:
             raise ProblemError(
                 422,
                 f"{symbol} {timeframe} has {len(series)} bars; training needs at least {need} "
-                f"(input {hyper.input_size} + horizon {hyper.h} + {s.eval_windows} held-out "
-                f"windows). Use a longer history or a smaller TS_NHITS_INPUT_SIZES/HORIZONS.",
+                f"(input {hyper.input_size} + horizon {hyper.h} + {s.eval_windows} held-out and "
+                f"{s.calib_windows} calibration windows). Use a longer history or smaller "
+                "TS_NHITS_INPUT_SIZES/HORIZONS.",
             )
         init_state = nh.clone_state(base.nf.models[0]) if base is not None else None
 
@@ -256,7 +265,8 @@ class NhitsService:
         s = self.settings
         close = series.to_numpy()
         holdout = s.eval_windows * hyper.h
-        train = close[:-holdout]
+        calib = s.calib_windows * hyper.h
+        train = close[: -(holdout + calib)]
         lr = s.finetune_learning_rate if job.mode == "finetune" else hyper.learning_rate
         nh.preload()
         started = time.monotonic()
@@ -274,8 +284,18 @@ class NhitsService:
             duration = time.monotonic() - started
             weights = nh.state_bytes(net)
             nf = nh.forecaster(nh.rebuild(hyper, nh.state_from_bytes(weights), s.accelerator))
+            scales: dict[str, float] = {}
+            if s.calib_windows:
+                scales = nh.conformal_scales(
+                    lambda hs: nh.predict(nf, hyper, hs),
+                    close[:-holdout],
+                    h=hyper.h,
+                    windows=s.calib_windows,
+                    levels=hyper.levels,
+                    target=hyper.target,
+                )
             evaluation = nh.evaluate(
-                lambda hs: nh.predict(nf, hyper, hs),
+                lambda hs: nh.predict(nf, hyper, hs, scales),
                 close,
                 h=hyper.h,
                 windows=s.eval_windows,
@@ -309,7 +329,16 @@ class NhitsService:
                     "end": series.index[-1].isoformat(),
                     "train_start": series.index[0].isoformat(),
                     "train_end": series.index[len(train) - 1].isoformat(),
+                    "calibration_bars": calib,
+                    "holdout_start": series.index[len(close) - holdout].isoformat(),
                     "holdout_bars": holdout,
+                },
+                "calibration": {
+                    "method": "split conformal: interval half-widths scaled so that each level "
+                    "covers its share of calibration windows the network did not train on",
+                    "windows": s.calib_windows,
+                    "bars": calib,
+                    "scales": scales,
                 },
                 "evaluation": _finite(evaluation),
             }
@@ -408,6 +437,7 @@ class NhitsService:
                     "input_size": meta["hyper"]["input_size"],
                     "data": meta.get("data"),
                     "training": meta.get("training"),
+                    "calibration": meta.get("calibration"),
                     "beats_naive": ev.get("beats_naive"),
                     "mase": ev.get("mase"),
                 }
@@ -443,7 +473,7 @@ class NhitsService:
 
         def infer() -> nh.Quantiles:
             with loaded.lock:
-                return nh.predict(loaded.nf, loaded.hyper, [close])
+                return loaded.predict([close])
 
         q = await run_in_threadpool(infer)
         times = future_times(pd.DatetimeIndex(series.index), timeframe, horizon)
@@ -523,7 +553,7 @@ class NhitsService:
             "trained_at": meta["trained_at"],
             "evaluated_on": {
                 "bars": (meta.get("data") or {}).get("holdout_bars"),
-                "after": (meta.get("data") or {}).get("train_end"),
+                "from": (meta.get("data") or {}).get("holdout_start"),
                 "until": (meta.get("data") or {}).get("end"),
                 "note": "walk-forward windows held out at training time: the model never saw them",
             },
@@ -552,7 +582,7 @@ class NhitsService:
         def run() -> dict[str, Any]:
             with loaded.lock:
                 return nh.evaluate(
-                    lambda hs: nh.predict(loaded.nf, hyper, hs),
+                    loaded.predict,
                     close,
                     h=hyper.h,
                     windows=windows,

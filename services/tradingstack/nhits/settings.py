@@ -56,6 +56,9 @@ class NhitsSettings(BaseSettings):
     finetune_bars: int = Field(default=1000, ge=50)
     eval_windows: int = Field(default=4, ge=1)
     """Windows of `horizon` bars held out at training time for the walk-forward evaluation."""
+    calib_windows: int = Field(default=8, ge=0)
+    """Windows of `horizon` bars before the held-out ones, kept out of training to calibrate the
+    intervals (split conformal); 0 serves MQLoss's raw quantiles."""
     data_page_limit: int = Field(default=5000, ge=10)
     """Largest `limit` one data-service request may ask for (its TS_DATA_MAX_LIMIT)."""
 

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from tradingstack.core.data_client import DataClient
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data.app import create_app as create_data_app
 from tradingstack.data.settings import DataSettings
 from tradingstack.nhits.app import create_app
+from tradingstack.nhits.model import Quantiles, conformal_scales, evaluate, widen
 from tradingstack.nhits.policy import RollingScore, retrain_reason
 from tradingstack.nhits.registry import Registry
 from tradingstack.nhits.settings import NhitsSettings
@@ -39,6 +41,7 @@ def tiny_settings(root: Path) -> NhitsSettings:
         train_bars=300,
         finetune_bars=120,
         eval_windows=2,
+        calib_windows=2,
         retrain_enabled=False,
         accelerator="cpu",
     )
@@ -183,6 +186,11 @@ def test_training_reports_progress_and_saves_a_model(
     assert entry["status"] == "ok" and entry["version"] == trained["model_version"]
     assert entry["horizon"] == H1_H and entry["data"]["holdout_bars"] == 2 * H1_H
     assert entry["training"]["steps"] == 10 and entry["data"]["provider"]
+    assert entry["data"]["calibration_bars"] == 2 * H1_H
+    # the intervals are calibrated on windows between the training bars and the held-out ones
+    assert entry["data"]["train_end"] < entry["data"]["holdout_start"]
+    scales = entry["calibration"]["scales"]
+    assert set(scales) == {"80", "95"} and all(v > 0 for v in scales.values())
 
 
 def test_forecast_has_future_times_and_ordered_intervals(
@@ -214,7 +222,7 @@ def test_evaluation_is_walk_forward_on_unseen_bars(
     body = r.json()
     ev = body["holdout"]
     assert ev["windows"] == 2 and ev["points"] == 2 * H1_H
-    assert datetime.fromisoformat(body["evaluated_on"]["after"]) < datetime.fromisoformat(
+    assert datetime.fromisoformat(body["evaluated_on"]["from"]) < datetime.fromisoformat(
         body["evaluated_on"]["until"]
     )
     for key in ("mase", "mase_naive", "mase_seasonal_naive"):
@@ -338,3 +346,30 @@ def test_retrain_policy() -> None:
         retrain_reason(trained_at=fresh, now=now, max_age=week, rolling=good, corrupt=True)
         == "corrupt"
     )
+
+
+# --- interval calibration (pure numpy) ---------------------------------------------------------
+def test_conformal_scales_widen_too_narrow_intervals_to_their_level() -> None:
+    rng = np.random.default_rng(0)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 3000)))
+
+    def narrow(histories: list[np.ndarray]) -> Quantiles:  # a random walk's median, tiny bands
+        med = np.repeat(np.array([h[-1] for h in histories])[:, None], 4, axis=1)
+        return Quantiles(
+            median=med,
+            lower={80: med * 0.999, 95: med * 0.998},
+            upper={80: med * 1.001, 95: med * 1.002},
+        )
+
+    kw: dict[str, Any] = {"h": 4, "windows": 200, "season": 5, "levels": [80, 95]}
+    raw = evaluate(narrow, close, scale_history=close[:2000], **kw)["coverage"]
+    assert raw["80"] < 0.5 and raw["95"] < 0.6
+    scales = conformal_scales(
+        narrow, close[:2200], h=4, windows=200, levels=[80, 95], target="price"
+    )
+    # widths grow past the raw ones, and the 95 % band ends wider than the 80 % one
+    assert min(scales.values()) > 1 and scales["95"] * 0.002 > scales["80"] * 0.001
+    fixed = evaluate(lambda hs: widen(narrow(hs), scales), close, scale_history=close[:2000], **kw)
+    assert 0.7 <= fixed["coverage"]["80"] <= 0.9 and 0.88 <= fixed["coverage"]["95"] <= 1.0
+    q = widen(narrow([close[:100]]), scales)
+    assert np.all(q.lower[95] <= q.lower[80]) and np.all(q.upper[80] <= q.upper[95])
