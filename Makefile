@@ -41,6 +41,10 @@ fmt: $(STAMP) ## format the code
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+.PHONY: crd
+crd: $(STAMP) ## regenerate the CRD (crds/ and the chart's copy) from the pydantic spec
+	$(PY) -m tradingstack_operator.crd --write
+
 .PHONY: bench
 bench: $(STAMP) ## run the benchmarks; results go to bench/results/*.json
 	$(PY) -m bench

@@ -137,10 +137,18 @@ def config_data(stack: Stack, ts: s.TradingStackSpec) -> dict[str, str]:
         "TS_STACK_NAME": stack.name,
         "TS_SYMBOLS": ",".join(ts.market.symbols),
         "TS_TIMEFRAMES": ",".join(ts.market.timeframes),
-        "TS_PROVIDERS": ",".join(p.name for p in ts.market.providers if p.enabled),
+        # the data service's fallback chain: the enabled providers in order, then the
+        # bundled datasets (they ship in the image, so a stack answers even offline)
+        "TS_DATA_PROVIDER_ORDER": ",".join(
+            [*(p.name for p in ts.market.providers if p.enabled), "embedded"]
+        ),
         "TS_OLLAMA_MODEL": ts.ollama.model,
         "TS_DATA_URL": service_url(stack, catalog.get("data")),
     }
+    if ts.workload("ollama").enabled:
+        # the analyst talks to the stack's Ollama (TS_OLLAMA_URL below) with the spec's model
+        data["TS_LLM_BACKEND"] = "ollama"
+        data["TS_LLM_MODEL"] = ts.ollama.model
     for w in ts.enabled():
         data[f"TS_{_env_name(w.name)}_URL"] = service_url(stack, w)
     return data
@@ -204,11 +212,10 @@ def _container_env(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[di
         {"name": "TS_PORT", "value": str(w.port)},
         {"name": "HOME", "value": "/tmp"},
     ]
-    if w.prefix:
-        env.append({"name": "TS_ROOT_PATH", "value": w.prefix})
     prefix = f"TS_{_env_name(w.name)}_"
-    for v in w.volumes:
-        env.append({"name": f"{prefix}{v.name.upper()}_DIR", "value": v.mount_path})
+    if w.app is not None and w.volumes:
+        # every service keeps its files in TS_<NAME>_DIR: its (single) volume's mount
+        env.append({"name": f"{prefix}DIR", "value": w.volumes[0].mount_path})
     if w.name == "data":
         for p in ts.market.providers:
             if p.enabled and p.api_key_secret_ref is not None:
@@ -224,7 +231,7 @@ def _container_env(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[di
                     }
                 )
             if p.enabled and p.base_url:
-                env.append({"name": f"{prefix}{p.name.upper()}_BASE_URL", "value": p.base_url})
+                env.append({"name": f"{prefix}{p.name.upper()}_URL", "value": p.base_url})
     if w.app is None:  # the Ollama server
         models = next((v.mount_path for v in w.volumes), "/tmp/ollama")
         env += [

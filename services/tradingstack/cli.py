@@ -102,6 +102,27 @@ def status(
         raise typer.Exit(1)
 
 
+@app.command()
+def operator(
+    namespace: Annotated[
+        str | None, typer.Option(help="watch only this namespace (default: all namespaces)")
+    ] = None,
+    liveness: Annotated[
+        str | None,
+        typer.Option(help="serve kopf's liveness probe, e.g. http://0.0.0.0:8080/healthz"),
+    ] = None,
+) -> None:
+    """Run the operator against the current kubeconfig (or the in-cluster account)."""
+    try:
+        from tradingstack_operator.main import run
+    except ModuleNotFoundError as exc:
+        raise typer.BadParameter(
+            f"the operator needs the 'operator' extra ({exc.name} is missing): "
+            "pip install 'tradingstack[operator]'"
+        ) from None
+    run(namespace=namespace, all_namespaces=namespace is None, liveness=liveness)
+
+
 @app.command("catalog")
 def show_catalog() -> None:
     """Print the workload catalog as JSON."""

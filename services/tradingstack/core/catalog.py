@@ -179,6 +179,8 @@ WORKLOADS: tuple[Workload, ...] = (
         implemented=True,
         volumes=(Volume(name="ollama", mount_path="/root/.ollama", default_size="60Gi"),),
         resources=_LLM,
+        # Ollama has no /health; /api/version answers once the server is up
+        health_path="/api/version",
         internet_egress=True,
     ),
 )

@@ -121,12 +121,13 @@ def test_env_token_data_url_and_provider_keys() -> None:
     assert data_env["TS_DATA_TWELVEDATA_API_KEY"] == {"secretKeyRef": {"name": "keys", "key": "td"}}
     assert "TS_DATA_TWELVEDATA_API_KEY" not in env(deps["demo-llm"])
     assert env(deps["demo-llm"])["TS_LLM_TEMPERATURE"] == "0.2"
-    assert env(deps["demo-nhits"])["TS_NHITS_MODELS_DIR"] == "/var/lib/tradingstack/models"
+    assert env(deps["demo-nhits"])["TS_NHITS_DIR"] == "/var/lib/tradingstack/models"
     cm = by_kind(m, "ConfigMap")["demo-config"]["data"]
     assert cm["TS_DATA_URL"] == f"http://demo-data:{catalog.get('data').port}"
     assert cm["TS_SYMBOLS"] == "EURUSD,BTCUSD,AAPL"
-    assert cm["TS_PROVIDERS"] == "twelvedata,yahoo"
+    assert cm["TS_DATA_PROVIDER_ORDER"] == "twelvedata,yahoo,embedded"
     assert cm["TS_OLLAMA_URL"] == f"http://demo-ollama:{catalog.get('ollama').port}"
+    assert cm["TS_LLM_BACKEND"] == "ollama"
 
 
 def test_token_secret_is_built_with_the_given_token() -> None:
