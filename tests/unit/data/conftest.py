@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tradingstack.data.app import create_app
 from tradingstack.data.settings import DataSettings
 
