@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tradingstack.core import catalog
 from tradingstack_operator import builders as b
 from tradingstack_operator import spec as s
