@@ -191,6 +191,7 @@ def main() -> dict[str, Any]:
                         "final_loss": training["final_loss"],
                         "job_id": job["job_id"],
                     },
+                    "calibration": meta["calibration"],
                     "walk_forward": ev["holdout"],
                     "latency": {
                         "service_http": s_svc,
@@ -221,6 +222,7 @@ def main() -> dict[str, Any]:
         "settings": {
             "max_steps": STEPS,
             "eval_windows": WINDOWS,
+            "calib_windows": 8,
             "train_bars_requested": TRAIN_BARS,
             "target": "log_price",
             "loss": "MQLoss(level=[80, 95])",
@@ -234,6 +236,8 @@ def main() -> dict[str, Any]:
             "bars; "
             "mase_naive is the last-close forecast on the same windows.",
             "Directional base rate: the share of the more frequent direction among actual moves.",
+            "Intervals: MQLoss quantiles widened by split-conformal factors fitted on the 8 "
+            "windows before the held-out ones (kept out of training too).",
             "service_http = GET /api/v1/forecast (data-service fetch + inference + JSON); "
             "neuralforecast_direct = NeuralForecast.predict on the same model and history.",
         ],
