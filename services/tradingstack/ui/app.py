@@ -132,9 +132,7 @@ def create_app(
     async def root() -> Response:
         return page()
 
-    app.mount(
-        "/assets", _Assets(directory=static / "assets", check_dir=False), name="assets"
-    )
+    app.mount("/assets", _Assets(directory=static / "assets", check_dir=False), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(request: Request, path: str) -> Response:

@@ -321,7 +321,10 @@ export class PriceChart {
 
     // regimes: coloured background, one rectangle per run of equal labels
     const labels = [...new Set(model.regimes.map((r) => r.label))];
+    const first = times[0] ?? 0;
+    const lastTime = times[times.length - 1] ?? 0;
     const regimeRects: Rect[] = model.regimes
+      .filter((seg) => toTs(seg.end) >= first && toTs(seg.start) <= lastTime)
       .map((seg) => ({
         from: nearestIndex(times, toTs(seg.start)),
         to: nearestIndex(times, toTs(seg.end)),
@@ -335,6 +338,7 @@ export class PriceChart {
     const markers: SeriesMarker<Time>[] = [];
     for (const p of model.patterns) {
       if (!times.length) break;
+      if (toTs(p.end) < times[0] || toTs(p.start) > times[times.length - 1]) continue;
       const from = nearestIndex(times, toTs(p.start));
       const to = nearestIndex(times, toTs(p.end));
       if (to < from) continue;

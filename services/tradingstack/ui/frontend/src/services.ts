@@ -122,6 +122,8 @@ export function patternSpans(r: unknown): PatternSpan[] {
 export interface RegimeView {
   current: string | null;
   probability: number | null;
+  probabilities: Record<string, number>;
+  durations: Record<string, string>;
   segments: RegimeSegment[];
   raw: Record<string, unknown>;
 }
@@ -133,7 +135,7 @@ function label(v: Record<string, unknown>): string | null {
 
 export function regimeView(r: unknown): RegimeView {
   const obj = (r ?? {}) as Record<string, unknown>;
-  const cur = obj.current;
+  const cur = obj.current_regime ?? obj.current;
   let current: string | null = null;
   let probability: number | null = null;
   if (cur && typeof cur === "object") {
@@ -146,9 +148,23 @@ export function regimeView(r: unknown): RegimeView {
     current = label(obj);
   }
   if (probability === null && typeof obj.probability === "number") probability = obj.probability;
+  const probabilities: Record<string, number> = {};
+  if (obj.probabilities && typeof obj.probabilities === "object") {
+    for (const [k, v] of Object.entries(obj.probabilities as Record<string, unknown>)) {
+      if (typeof v === "number") probabilities[k] = v;
+    }
+  }
+  if (probability === null && current && current in probabilities) probability = probabilities[current];
+  const durations: Record<string, string> = {};
+  if (obj.expected_duration && typeof obj.expected_duration === "object") {
+    for (const [k, v] of Object.entries(obj.expected_duration as Record<string, unknown>)) {
+      const human = (v as Record<string, unknown> | null)?.human;
+      if (typeof human === "string") durations[k] = human;
+    }
+  }
   const segments: RegimeSegment[] = [];
-  const segs = (obj.segments ?? obj.periods) as Record<string, unknown>[] | undefined;
-  if (Array.isArray(segs)) {
+  const segs = (obj.segments ?? obj.periods ?? obj.history) as Record<string, unknown>[] | undefined;
+  if (Array.isArray(segs) && segs.some((x) => x && typeof x === "object" && ("end" in x || "end_time" in x))) {
     for (const s of segs) {
       const l = label(s);
       const start = s.start_time ?? s.start ?? s.from;
@@ -190,7 +206,7 @@ export function regimeView(r: unknown): RegimeView {
       else segments.push({ label: l, start: t, end: t });
     });
   }
-  return { current, probability, segments, raw: obj };
+  return { current, probability, probabilities, durations, segments, raw: obj };
 }
 
 export function regime(symbol: string, timeframe: string, bars: number, signal?: AbortSignal) {
@@ -202,7 +218,10 @@ export function regime(symbol: string, timeframe: string, bars: number, signal?:
 
 export interface Score {
   direction: string;
-  value: number | null;
+  value: number | null; // 0-100
+  probability: number | null;
+  features: { feature: string; value: number; contribution: number }[];
+  auc: number | null;
   raw: Record<string, unknown>;
 }
 
@@ -218,6 +237,10 @@ export async function score(
     { symbol, timeframe, direction },
     { signal },
   )) ?? {}) as Record<string, unknown>;
-  const v = raw.score ?? raw.probability ?? raw.value;
-  return { direction, value: typeof v === "number" ? v : null, raw };
+  const p = typeof raw.probability === "number" ? raw.probability : null;
+  const v = typeof raw.score === "number" ? raw.score : p !== null ? p * 100 : null;
+  const features = Array.isArray(raw.top_features) ? (raw.top_features as Score["features"]) : [];
+  const model = (raw.model ?? {}) as Record<string, unknown>;
+  const auc = typeof model.auc_valid === "number" ? model.auc_valid : null;
+  return { direction, value: v, probability: p, features, auc, raw };
 }

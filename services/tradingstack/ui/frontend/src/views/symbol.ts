@@ -170,7 +170,10 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     const model: ChartModel = { bars: [], overlays: [], forecast: null, patterns: [], regimes: [] };
     const draw = () => {
       const stats = chart.render(model);
-      if (window.__tradingstack) window.__tradingstack.chart = stats;
+      if (window.__tradingstack) {
+        window.__tradingstack.chart = stats;
+        window.__tradingstack.chartOf = `${symbol}/${timeframe}`;
+      }
       renderLegend();
     };
     chartPanel.info(`Loading ${symbol} ${timeframe} …`);
@@ -304,18 +307,33 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
           "p",
           { class: "regime-now" },
           "Current: ",
-          h("strong", { "data-testid": "regime-current" }, r.current ?? "–"),
+          h("strong", { "data-testid": "regime-current" }, r.current?.replace(/_/g, " ") ?? "–"),
           r.probability !== null ? ` (${(r.probability * 100).toFixed(0)} %)` : "",
         ),
-        labels.length
-          ? h(
-              "ul",
-              { class: "swatches", "aria-label": "Regime colours" },
-              labels.map((l, i) =>
-                h("li", {}, h("span", { class: "swatch", style: `background:${regimeColour(l, i).replace(/[\d.]+\)$/, "0.8)")}` }), l),
-              ),
+        Object.keys(r.probabilities).length
+          ? table(
+              ["Regime", "Probability now", "Expected duration"],
+              Object.entries(r.probabilities).map(([name, p]) => [
+                h(
+                  "span",
+                  {},
+                  h("span", { class: "swatch", style: `background:${solid(regimeColour(name, labels.indexOf(name)))}` }),
+                  name.replace(/_/g, " "),
+                ),
+                `${(p * 100).toFixed(1)} %`,
+                r.durations[name] ?? "–",
+              ]),
             )
-          : null,
+          : labels.length
+            ? h(
+                "ul",
+                { class: "swatches", "aria-label": "Regime colours" },
+                labels.map((l, i) =>
+                  h("li", {}, h("span", { class: "swatch", style: `background:${solid(regimeColour(l, i))}` }), l.replace(/_/g, " ")),
+                ),
+              )
+            : null,
+        h("p", { class: "muted" }, `${r.segments.length} segments in the regime history; those in view are the coloured background.`),
       );
     }, "Regime");
   }
@@ -336,10 +354,24 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
             "div",
             { class: `score ${s.direction}` },
             h("span", {}, s.direction),
-            h("meter", { min: 0, max: 1, value: s.value ?? 0, "aria-label": `${s.direction} score` }),
-            h("strong", {}, s.value === null ? "–" : fmtNumber(s.value, 3)),
+            h("meter", { min: 0, max: 100, low: 40, high: 60, optimum: 100, value: s.value ?? 0, "aria-label": `${s.direction} score` }),
+            h("strong", { "data-testid": `score-${s.direction}` }, s.value === null ? "–" : fmtNumber(s.value, 1)),
           ),
         ),
+        h(
+          "p",
+          { class: "muted" },
+          "0-100: the LightGBM model's probability that the move pays off",
+          long.auc !== null ? ` (hold-out AUC ${fmtNumber(long.auc, 3)} long` : "",
+          short.auc !== null ? `, ${fmtNumber(short.auc, 3)} short)` : long.auc !== null ? ")" : "",
+          ".",
+        ),
+        long.features.length
+          ? table(
+              ["Top features (long)", "Value", "Contribution"],
+              long.features.slice(0, 5).map((f) => [f.feature, fmtNumber(f.value, 4), fmtNumber(f.contribution, 3)]),
+            )
+          : null,
       );
     }, "Scores");
   }
@@ -377,6 +409,10 @@ function overlayLines(ind: svc.Indicators, specs: IndicatorChoice[]): OverlayLin
     }
   }
   return out;
+}
+
+function solid(rgba: string): string {
+  return rgba.replace(/[\d.]+\)$/, "0.85)");
 }
 
 function matches(params: Record<string, number>, spec: string): boolean {

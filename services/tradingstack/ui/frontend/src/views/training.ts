@@ -51,6 +51,33 @@ interface TcnJob {
   error: string | null;
 }
 
+// The tcn service's own on-demand preset (training.TINY): seconds on a CPU, lower accuracy.
+const TCN_QUICK = {
+  synthetic_per_class: 24,
+  real_bars: 600,
+  real_per_class_cap: 20,
+  real_none_cap: 40,
+  epochs: 4,
+  batch_size: 32,
+  learning_rate: 0.005,
+  channels: 12,
+  levels: 3,
+  window_length: 32,
+};
+
+interface ScoringModel {
+  symbol: string;
+  timeframe: string;
+  direction: string;
+  trained_at: string;
+  auc_valid: number | null;
+  base_rate_valid: number;
+  n_train: number;
+  n_valid: number;
+  horizon_bars: number;
+  train_seconds: number;
+}
+
 const ACTIVE = new Set(["queued", "running", "pending", "started"]);
 
 export function trainingView(root: HTMLElement): Dispose {
@@ -104,13 +131,29 @@ export function trainingView(root: HTMLElement): Dispose {
 
   // --- TCN --------------------------------------------------------------------------------
   const tcnPanel = new Panel("Pattern model (TCN)", { id: "tcn-train" });
+  const size = select(
+    [
+      ["quick", "quick (tiny model, seconds on a CPU)"],
+      ["standard", "standard (every bundled series)"],
+    ],
+    "quick",
+    { name: "tcn_size" },
+  );
   const epochs = h("input", { type: "number", name: "epochs", min: 1, max: 500, value: 12 });
   const perClass = h("input", { type: "number", name: "synthetic_per_class", min: 2, max: 20000, value: 250 });
+  const standardFields = h(
+    "div",
+    { class: "row" },
+    field("Epochs", epochs),
+    field("Synthetic examples per pattern", perClass),
+  );
+  standardFields.hidden = true;
+  size.addEventListener("change", () => (standardFields.hidden = size.value !== "standard"));
   const tcnForm = h(
     "form",
     { class: "controls" },
-    field("Epochs", epochs),
-    field("Synthetic examples per pattern", perClass),
+    field("Size", size),
+    standardFields,
     h("button", { type: "submit", class: "primary" }, "Train pattern model"),
   );
   const tcnModel = h("div", {});
@@ -119,16 +162,86 @@ export function trainingView(root: HTMLElement): Dispose {
   tcnForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     void tcnPanel.run(async () => {
-      const job = await sendJson<TcnJob>("POST", svc.tcn("/train"), {
-        epochs: Number(epochs.value),
-        synthetic_per_class: Number(perClass.value),
-      });
+      const body =
+        size.value === "quick"
+          ? { ...TCN_QUICK, real_sources: [{ symbol: symbolSelect.value || "BTCUSD", timeframe: "H1" }] }
+          : { epochs: Number(epochs.value), synthetic_per_class: Number(perClass.value) };
+      const job = await sendJson<TcnJob>("POST", svc.tcn("/train"), body);
       tcnPanel.ok(`Started job ${job?.id}.`);
       void poll();
     }, "Start");
   });
 
-  root.append(h("div", { class: "grid two" }, nhitsStart.el, nhitsJobs.el, tcnPanel.el, nhitsModels.el));
+  // --- HMM: regime fit and LightGBM scoring models ----------------------------------------
+  const hmmPanel = new Panel("Regimes and signal scoring (HMM)", {
+    id: "hmm-models",
+    wide: true,
+    actions: [h("button", { type: "button", onclick: () => void loadScoring() }, "Refresh")],
+  });
+  const hmmTf = select(cfg().timeframes, sel.timeframe, { name: "hmm_timeframe" });
+  const hmmSymbol = h("input", { type: "text", name: "hmm_symbol", value: sel.symbol, autocomplete: "off" });
+  const retrain = h("button", { type: "button", class: "primary" }, "Retrain scoring models");
+  const refit = h("button", { type: "button" }, "Refit regime model");
+  const hmmList = h("div", {});
+  hmmPanel.body.append(
+    h("div", { class: "controls" }, field("Symbol", hmmSymbol), field("Timeframe", hmmTf), retrain, refit),
+    hmmList,
+  );
+  retrain.addEventListener("click", () =>
+    void hmmPanel.run(async () => {
+      hmmPanel.info("Training the long and short scoring models …");
+      const body = (direction: string) => ({ symbol: hmmSymbol.value.trim().toUpperCase(), timeframe: hmmTf.value, direction });
+      const [l, sh] = await Promise.all(
+        ["long", "short"].map((d) =>
+          sendJson<{ score: number; model: { auc_valid: number | null } }>("POST", svc.hmm("/score"), body(d), {
+            query: { retrain: true },
+          }),
+        ),
+      );
+      hmmPanel.ok(`Retrained: long score ${fmtNumber(l?.score, 1)}, short score ${fmtNumber(sh?.score, 1)}.`);
+      await loadScoring();
+    }, "Scoring"),
+  );
+  refit.addEventListener("click", () =>
+    void hmmPanel.run(async () => {
+      hmmPanel.info("Fitting the regime HMM …");
+      const r = await getJson<{ current_regime: string; model: { converged: boolean; fit_seconds: number; n_obs: number } }>(
+        svc.hmm(`/regime/${encodeURIComponent(hmmSymbol.value.trim().toUpperCase())}`),
+        { query: { timeframe: hmmTf.value, refit: true } },
+      );
+      hmmPanel.ok(
+        `Regime model fitted on ${r.model.n_obs} bars in ${fmtNumber(r.model.fit_seconds, 2)} s (${r.model.converged ? "converged" : "not converged"}); current regime ${r.current_regime.replace(/_/g, " ")}.`,
+      );
+    }, "Regime"),
+  );
+
+  async function loadScoring(): Promise<void> {
+    try {
+      const r = await getJson<{ models: ScoringModel[] }>(svc.hmm("/scoring/models"), { signal: controller.signal });
+      clear(
+        hmmList,
+        r.models.length
+          ? table(
+              ["Scoring model", "Trained", "Hold-out AUC", "Base rate", "Train / hold-out rows", "Horizon"],
+              r.models.map((m) => [
+                h("strong", {}, `${m.symbol} ${m.timeframe} ${m.direction}`),
+                `${fmtDuration((Date.now() - Date.parse(m.trained_at)) / 1000)} ago (${fmtNumber(m.train_seconds, 1)} s)`,
+                fmtNumber(m.auc_valid, 3),
+                fmtNumber(m.base_rate_valid, 3),
+                `${m.n_train} / ${m.n_valid}`,
+                `${m.horizon_bars} bars`,
+              ]),
+            )
+          : h("p", { class: "muted" }, "No scoring model yet: the first score of a symbol trains one (or press Retrain)."),
+      );
+    } catch (exc) {
+      if (!controller.signal.aborted) hmmPanel.error(exc, "Scoring models");
+    }
+  }
+
+  root.append(
+    h("div", { class: "grid two" }, nhitsStart.el, nhitsJobs.el, tcnPanel.el, nhitsModels.el, hmmPanel.el),
+  );
 
   function jobRow(label: string, percent: number, detail: string, status: string, error: string | null, cancel?: () => void) {
     return h(
@@ -290,7 +403,7 @@ export function trainingView(root: HTMLElement): Dispose {
     if (!controller.signal.aborted) timer = window.setTimeout(() => void poll(), active ? 1000 : 5000);
   }
 
-  void Promise.all([poll(), loadModels(), loadTcnModel()]).then(() => {
+  void Promise.all([poll(), loadModels(), loadTcnModel(), loadScoring()]).then(() => {
     if (window.__tradingstack) window.__tradingstack.ready = true;
   });
   return () => {
