@@ -24,9 +24,12 @@ from typing import Any
 
 import kopf
 
+from tradingstack_operator import alerts as a
 from tradingstack_operator import builders as b
 from tradingstack_operator import kube as k
+from tradingstack_operator import metrics as m
 from tradingstack_operator import spec as s
+from tradingstack_operator import watchdog as wd
 from tradingstack_operator.reconcile import reconcile
 
 log = logging.getLogger("tradingstack_operator")
@@ -41,6 +44,22 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    return raw.strip().lower() not in ("0", "false", "no", "off")
+
+
+def gpus_requested(body: dict[str, Any]) -> int:
+    """nvidia.com/gpu the enabled workloads of a TradingStack request (gpu x replicas)."""
+    try:
+        ts = s.TradingStackSpec.model_validate(body.get("spec") or {})
+    except ValueError:
+        return 0
+    return sum(ts.workload(w.name).gpu * ts.workload(w.name).replicas for w in ts.enabled())
+
+
 @dataclass
 class Worker:
     """The reconcile loop of one TradingStack."""
@@ -51,6 +70,8 @@ class Worker:
     task: asyncio.Task[None] | None = None
     seen: tuple[int, str] = (-1, "")
     reconciles: int = 0
+    watch: wd.StackWatch = field(default_factory=wd.StackWatch)
+    health_task: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -62,6 +83,10 @@ class Controller:
     debounce: float = 0.5
     workers: dict[Key, Worker] = field(default_factory=dict)
     reconciles: int = 0
+    health_checks: bool = True
+    notifier: a.Notifier = field(default_factory=a.Notifier)
+    watchdog: wd.Watchdog | None = None
+    server: m.Server | None = None
     _opts: b.Options | None = None
     _opts_at: float = 0.0
 
@@ -82,13 +107,20 @@ class Controller:
         key = (meta.get("namespace", ""), meta.get("name", ""))
         if deleted or meta.get("deletionTimestamp"):
             worker = self.workers.pop(key, None)
-            if worker and worker.task:
-                worker.task.cancel()
+            if worker:
+                for task in (worker.task, worker.health_task):
+                    if task:
+                        task.cancel()
+                m.forget_stack(*key)
             return
         worker = self.workers.get(key)
         if worker is None:
             worker = self.workers[key] = Worker(key=key, body=body)
             worker.task = asyncio.create_task(self._loop(worker), name=f"ts:{key[0]}/{key[1]}")
+            if self.health_checks:
+                worker.health_task = asyncio.create_task(
+                    self._health_loop(worker), name=f"ts-health:{key[0]}/{key[1]}"
+                )
         worker.body = body
         paused = (meta.get("annotations") or {}).get(s.PAUSE_ANNOTATION, "")
         seen = (int(meta.get("generation") or 0), paused)
@@ -113,36 +145,104 @@ class Controller:
             # the token Secret is created once; re-checked now and then (one POST, 409 when
             # it exists) so that a deleted one comes back
             ensure_token = time.monotonic() - last_token_check > max(60.0, 5 * self.resync)
+            started = time.perf_counter()
             try:
-                result = await reconcile(self.kube, body, await self.options(), ensure_token)
+                result = await reconcile(
+                    self.kube,
+                    body,
+                    await self.options(),
+                    ensure_token,
+                    health=worker.watch.health if self.health_checks else None,
+                    alerts=worker.watch.alert_state,
+                )
                 worker.reconciles += 1
                 self.reconciles += 1
                 if ensure_token and not result.error:
                     last_token_check = time.monotonic()
                 if result.status:
                     body["status"] = result.status
+                    ready = any(
+                        c.get("type") == "Ready" and c.get("status") == "True"
+                        for c in result.status.get("conditions") or []
+                    )
+                    m.STACK_READY.labels(*worker.key).set(1 if ready else 0)
+                m.GPUS_REQUESTED.labels(*worker.key).set(gpus_requested(body))
+                if result.error:
+                    m.RECONCILE_ERRORS.labels(*worker.key).inc()
                 delay = self.resync if not result.error else min(backoff, self.resync)
                 backoff = 1.0 if not result.error else min(backoff * 2, 60.0)
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # keep the worker alive; report and back off
                 log.warning("%s/%s: reconcile failed: %s", *worker.key, e)
+                m.RECONCILE_ERRORS.labels(*worker.key).inc()
                 delay = backoff
                 backoff = min(backoff * 2, 60.0)
+            m.RECONCILES.labels(*worker.key).inc()
+            m.RECONCILE_DURATION.labels(*worker.key).observe(time.perf_counter() - started)
             try:
                 await asyncio.wait_for(worker.wake.wait(), timeout=delay)
                 await asyncio.sleep(self.debounce)  # coalesce bursts of events
             except TimeoutError:
                 pass  # the periodic resync
 
+    async def _health_loop(self, worker: Worker) -> None:
+        """The watchdog of one stack: a sweep every spec.alerting.intervalSeconds."""
+        assert self.watchdog is not None
+        while True:
+            started = time.monotonic()
+            interval = 30.0
+            try:
+                alerting = (worker.body.get("spec") or {}).get("alerting") or {}
+                interval = float(alerting.get("intervalSeconds") or 30)
+                decision = await self.watchdog.sweep(worker.body, worker.watch)
+                if decision is not None:
+                    worker.wake.set()  # the reconcile worker writes the status
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # keep checking; report
+                log.warning("%s/%s: health sweep failed: %s", *worker.key, e)
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+    def status_api(self) -> list[dict[str, Any]]:
+        """The read-only status of every TradingStack (the status API's answer)."""
+        out = []
+        for (ns, name), worker in sorted(self.workers.items()):
+            st = worker.body.get("status") or {}
+            conditions = st.get("conditions") or []
+            out.append(
+                {
+                    "namespace": ns,
+                    "name": name,
+                    "ready": any(
+                        c.get("type") == "Ready" and c.get("status") == "True" for c in conditions
+                    ),
+                    "servicesReady": st.get("servicesReady", ""),
+                    "url": st.get("url", ""),
+                    "conditions": conditions,
+                    "services": st.get("services") or [],
+                    "alerts": worker.watch.alert_state,
+                    "lastHealthCheck": (
+                        worker.watch.last_sweep.isoformat() if worker.watch.last_sweep else None
+                    ),
+                    "healthChecks": worker.watch.sweeps,
+                }
+            )
+        return out
+
     async def stop(self) -> None:
-        tasks = [w.task for w in self.workers.values() if w.task]
+        tasks = [t for w in self.workers.values() for t in (w.task, w.health_task) if t]
         for t in tasks:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self.workers.clear()
+        if self.server is not None:
+            await self.server.stop()
+        await self.notifier.stop()
+        if self.watchdog is not None:
+            await self.watchdog.close()
         await self.kube.close()
 
 
@@ -182,12 +282,21 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.error_backoffs = [1, 2, 4, 8, 16]
-    memo.controller = Controller(
-        kube=await k.Kube.connect(),
+    kube = await k.Kube.connect()
+    controller = Controller(
+        kube=kube,
         resync=_env_float("TS_OPERATOR_RESYNC_SECONDS", 10.0),
         debounce=_env_float("TS_OPERATOR_DEBOUNCE_SECONDS", 0.5),
+        health_checks=_env_bool("TS_OPERATOR_HEALTH_CHECKS", True),
     )
-    CURRENT[:] = [memo.controller]
+    controller.notifier.start()
+    controller.watchdog = wd.Watchdog(kube, controller.notifier)
+    controller.server = m.Server(controller.status_api)
+    port = await controller.server.start()
+    if port is not None:
+        log.info("metrics and status API on port %d (/metrics, /status)", port)
+    memo.controller = controller
+    CURRENT[:] = [controller]
 
 
 @kopf.on.cleanup()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,8 @@ async def reconcile(
     body: dict[str, Any],
     opts: b.Options,
     ensure_token: bool = True,
+    health: Mapping[str, st.WorkloadHealth] | None = None,
+    alerts: Mapping[str, dict[str, Any]] | None = None,
 ) -> Result:
     """Bring the children of the TradingStack `body` to the desired state; write the status."""
     meta = body["metadata"]
@@ -152,7 +155,9 @@ async def reconcile(
             ", ".join(result.applied) or "nothing",
             ", ".join(result.deleted) or "nothing",
         )
-    status = st.compute(stack, ts, observed, generation, previous, paused=paused)
+    status = st.compute(
+        stack, ts, observed, generation, previous, paused=paused, health=health, alerts=alerts
+    )
     if st.without_times(status) != st.without_times(previous):
         await kube.patch_status(stack.namespace, stack.name, status)
     result.status = status

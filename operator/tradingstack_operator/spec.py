@@ -404,16 +404,40 @@ class TelegramSpec(_Model):
 
 
 class AlertingSpec(_Model):
-    """Health alerts (the operator's health loop)."""
+    """Health checks and alerts (the operator's watchdog)."""
 
-    enabled: bool = Field(default=False, description="Send alerts.")
+    enabled: bool = Field(
+        default=False, description="Send alerts (health is checked and reported either way)."
+    )
     telegram: TelegramSpec | None = Field(default=None, description="Telegram destination.")
+    webhook_url: str | None = Field(
+        default=None,
+        description="Also POST each alert as JSON to this URL (a generic webhook).",
+    )
     interval_seconds: int = Field(
-        default=60, ge=10, le=3600, description="Seconds between health checks."
+        default=30, ge=1, le=3600, description="Seconds between health checks."
     )
     cooldown_seconds: int = Field(
-        default=900, ge=0, le=86400, description="Seconds before the same alert is sent again."
+        default=900,
+        ge=0,
+        le=86400,
+        description="Seconds after an alert for a workload before another one for it is sent.",
     )
+    probe_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Timeout of one health request."
+    )
+    probe_retries: int = Field(
+        default=1, ge=0, le=5, description="Retries of a failed health request within a check."
+    )
+    critical: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Per workload name: whether it alerts when it goes down (default: the "
+        "catalog's choice; the UI does not alert).",
+    )
+
+    def is_critical(self, workload: catalog.Workload) -> bool:
+        """Whether `workload` alerts."""
+        return self.critical.get(workload.name, workload.critical)
 
 
 _ALERT_RULE = cel(
@@ -485,6 +509,34 @@ class ServiceStatus(_Model):
     gpu: int = Field(default=0, description="nvidia.com/gpu per pod.")
     ready: bool = Field(description="All desired pods ready, none pending.")
     message: str = Field(default="", description="Why it is not ready (e.g. unschedulable).")
+    health: str | None = Field(
+        default=None,
+        description="Last health check: healthy, degraded, unhealthy, unreachable or error.",
+    )
+    healthy: bool | None = Field(default=None, description="Whether the last check passed.")
+    version: str | None = Field(default=None, description="Version the service reports.")
+    uptime_seconds: float | None = Field(default=None, description="Uptime it reports.")
+    training_in_progress: bool | None = Field(
+        default=None, description="Whether it reports a training in progress."
+    )
+    last_probe_time: str | None = Field(default=None, description="When it was last checked.")
+    latency_seconds: float | None = Field(
+        default=None, description="Latency of the last health request."
+    )
+    consecutive_failures: int | None = Field(
+        default=None, description="Failed health checks in a row."
+    )
+    health_message: str | None = Field(default=None, description="Why the last check failed.")
+
+
+class AlertState(_Model):
+    """The last alert sent for one workload (persisted so a restart sends no repeat)."""
+
+    down: bool = Field(description="Whether the last alert said the workload is down.")
+    last_alert_time: str = Field(description="When the last alert was sent (RFC 3339).")
+    last_down_alert_time: str | None = Field(
+        default=None, description="When the last down alert was sent (the cooldown starts)."
+    )
 
 
 class TradingStackStatus(_Model):
@@ -498,3 +550,6 @@ class TradingStackStatus(_Model):
     services_ready: str = Field(default="", description="Ready/enabled workloads, e.g. 7/9.")
     url: str = Field(default="", description="Where the UI is served.")
     paused: bool = Field(default=False, description="Reconciliation paused by annotation.")
+    alerts: dict[str, AlertState] = Field(
+        default_factory=dict, description="Per workload: the last alert sent (watchdog state)."
+    )

@@ -1,18 +1,21 @@
 """Pure status computation: live Deployments and Pods in, the TradingStack status out.
 
 Ready is True only when every enabled workload has all its desired pods ready at the latest
-generation and no pod of the stack is Pending. Unschedulable pods are named with the
-scheduler's own message (the pod's PodScheduled condition).
+generation, no pod of the stack is Pending and (when the watchdog checks health) every enabled
+workload's last health check passed. A workload whose pods are ready but whose health check
+fails makes the stack Degraded (reason `Unhealthy`, the message names it). Unschedulable pods
+are named with the scheduler's own message (the pod's PodScheduled condition).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tradingstack.core import catalog
+from tradingstack.core.health import ProbeResult
 
 from tradingstack_operator import builders as b
 from tradingstack_operator import spec as s
@@ -42,6 +45,30 @@ class Observed:
     pods: list[Obj] = field(default_factory=list)
     error: str = ""
     """The last reconcile's error (API failure), empty when it went through."""
+
+
+@dataclass
+class WorkloadHealth:
+    """The watchdog's view of one workload: its last probe and failures in a row."""
+
+    result: ProbeResult
+    failures: int = 0
+    ever_healthy: bool = False
+
+    def fields(self) -> Obj:
+        """The health fields of the workload's `status.services[]` entry."""
+        r = self.result
+        return {
+            "health": r.status,
+            "healthy": r.healthy,
+            "version": r.version,
+            "uptimeSeconds": r.uptime_seconds,
+            "trainingInProgress": r.training_in_progress,
+            "lastProbeTime": r.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "latencySeconds": None if r.latency_seconds is None else round(r.latency_seconds, 4),
+            "consecutiveFailures": self.failures,
+            "healthMessage": r.error or "",
+        }
 
 
 @dataclass
@@ -106,8 +133,14 @@ def compute(
     generation: int,
     previous: Obj | None = None,
     paused: bool = False,
+    health: Mapping[str, WorkloadHealth] | None = None,
+    alerts: Mapping[str, Obj] | None = None,
 ) -> Obj:
-    """The status subresource content (camelCase dict) for the observed state."""
+    """The status subresource content (camelCase dict) for the observed state.
+
+    `health`: the watchdog's last checks by workload, None when health is not checked (then
+    Ready depends on pods only). `alerts`: the watchdog's alert state, kept in the status.
+    """
     previous = previous or {}
     prev_conditions = previous.get("conditions") or []
     problems = pod_problems(observed.pods)
@@ -115,6 +148,7 @@ def compute(
     not_ready: list[str] = []
     unschedulable: list[str] = []
     failing: list[str] = []
+    unhealthy: list[str] = []
     pending_total = 0
     enabled = ts.enabled()
     for w in catalog.WORKLOADS:
@@ -163,19 +197,28 @@ def compute(
             message = f"{prob.pending} pod(s) pending"
         elif not ok:
             message = f"{ready_replicas}/{ws.replicas} pods ready"
+        h = health.get(w.name) if health is not None else None
+        if ok and health is not None:
+            if h is None:
+                ok, message = False, "waiting for the first health check"
+            elif not h.result.healthy:
+                ok = False
+                message = f"unhealthy: {h.result.error or h.result.status}"
+                unhealthy.append(f"{w.name} ({h.result.error or h.result.status})")
         if not ok:
             not_ready.append(w.name)
-        services.append(
-            {
-                "name": w.name,
-                "enabled": True,
-                "desiredReplicas": ws.replicas,
-                "readyReplicas": ready_replicas,
-                "gpu": ws.gpu,
-                "ready": ok,
-                "message": message,
-            }
-        )
+        entry: Obj = {
+            "name": w.name,
+            "enabled": True,
+            "desiredReplicas": ws.replicas,
+            "readyReplicas": ready_replicas,
+            "gpu": ws.gpu,
+            "ready": ok,
+            "message": message,
+        }
+        if h is not None:
+            entry.update({k: v for k, v in h.fields().items() if v is not None})
+        services.append(entry)
     n_ready = sum(1 for x in services if x["enabled"] and x["ready"])
     ready = not not_ready and pending_total == 0 and not observed.error and not paused
     if paused:
@@ -194,12 +237,16 @@ def compute(
         degraded = (True, "Unschedulable", "cannot schedule: " + "; ".join(unschedulable))
     elif failing:
         degraded = (True, "PodsFailing", "; ".join(failing))
+    elif unhealthy:
+        degraded = (True, "Unhealthy", "unhealthy: " + "; ".join(unhealthy))
     elif observed.error:
         degraded = (True, "ReconcileFailed", observed.error)
     else:
         degraded = (False, "AsExpected", "")
     if unschedulable and not paused:
         prog = (False, "Unschedulable", degraded[2])
+    elif unhealthy and not paused and len(unhealthy) == len(not_ready) and not observed.error:
+        prog = (False, "Unhealthy", degraded[2])  # nothing rolls out; services are down
     conditions = [
         _condition(prev_conditions, "Ready", ready, ready_reason, ready_msg, generation),
         _condition(prev_conditions, "Progressing", prog[0], prog[1], prog[2], generation),
@@ -212,6 +259,7 @@ def compute(
         "servicesReady": f"{n_ready}/{len(enabled)}",
         "url": b.url(stack, ts),
         "paused": paused,
+        **({"alerts": dict(alerts)} if alerts else {}),
     }
 
 
