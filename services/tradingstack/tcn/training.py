@@ -6,12 +6,14 @@ Two sources of labelled windows (documented in `synthetic` and `rules`):
    random walk and crops a window around it (0-15 % margins); pure random-walk windows are the
    class "none". The validation set is generated from a separate random stream.
 2. **Rule-labelled real bars**: the bundled real series (fetched from the data service) are cut
-   into sliding windows and labelled by `rules.label_windows` (zigzag pivots + geometric rules;
+   into sliding windows (sizes 32-144 bars, stride 10 % of the size) and labelled by
+   `rules.label_windows` (zigzag pivots + geometric rules;
    "none" where no rule fires). Split by time: windows in the first 80 % of each series train,
    windows in the last 20 % validate (no window crosses the split). Capped per class so "none"
    does not swamp the patterns.
 
-The loss is cross-entropy with class weights of 1/sqrt(frequency), AdamW, fixed epochs. Metrics
+The loss is cross-entropy with class weights of 1/sqrt(frequency) (and `real_weight` on real
+windows), AdamW with a one-cycle learning rate, fixed epochs. Metrics
 (accuracy and macro-F1 on the synthetic and the real validation windows) go into the model's
 metadata.
 """
@@ -71,10 +73,15 @@ class TrainConfig(BaseModel):
     length_range: tuple[int, int] = Field(default=(30, 120), description="planted pattern bars")
     real_sources: list[RealSource] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     real_bars: int = Field(default=5000, ge=0, le=50000, description="newest bars per source")
-    real_per_class_cap: int = Field(default=300, ge=0)
-    real_none_cap: int = Field(default=500, ge=0)
+    real_per_class_cap: int = Field(default=400, ge=0)
+    real_none_cap: int = Field(default=800, ge=0)
+    real_weight: float = Field(
+        default=1.0, ge=0, description="loss weight of a rule-labelled real window (synthetic: 1)"
+    )
+    real_stride_frac: float = Field(
+        default=0.1, gt=0, le=1, description="window stride when labelling real bars"
+    )
     window_sizes: list[int] = Field(default_factory=lambda: [32, 48, 72, 108, 144])
-    stride_frac: float = Field(default=0.25, gt=0, le=1)
     zigzag_frac: float = Field(default=0.1, gt=0, lt=1)
     val_fraction: float = Field(default=0.2, gt=0, lt=0.9)
     epochs: int = Field(default=12, ge=1, le=500)
@@ -166,7 +173,7 @@ def rule_labelled(bars: np.ndarray, cfg: TrainConfig) -> list[rules.LabelledWind
         bars[:, 2],
         bars[:, 3],
         sizes=cfg.window_sizes,
-        stride_frac=cfg.stride_frac,
+        stride_frac=cfg.real_stride_frac,
         zigzag_frac=cfg.zigzag_frac,
     )
 
@@ -290,6 +297,9 @@ def train(
     report(phase="labelling real windows with the rules")
     real_train, real_val, real_summary = real_datasets(frames or {}, cfg, rng)
     data = Dataset.concat(syn_train, real_train)
+    source_w = np.concatenate(
+        [np.ones(len(syn_train)), np.full(len(real_train), cfg.real_weight)]
+    ).astype(np.float32)
 
     counts = np.bincount(data.y, minlength=len(CLASSES)).astype(np.float64)
     weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1.0)), 0.0)
@@ -299,10 +309,11 @@ def train(
         model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
     )
     loss_fn = torch.nn.CrossEntropyLoss(
-        weight=torch.tensor(weights, dtype=torch.float32, device=device)
+        reduction="none", weight=torch.tensor(weights, dtype=torch.float32, device=device)
     )
     X = torch.from_numpy(data.X)
     y = torch.from_numpy(data.y)
+    sw = torch.from_numpy(source_w)
     steps_per_epoch = max(1, (len(data) + cfg.batch_size - 1) // cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=cfg.learning_rate, total_steps=total)
@@ -318,7 +329,8 @@ def train(
             idx = order[i : i + cfg.batch_size]
             xb, yb = X[idx].to(device), y[idx].to(device)
             optim.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
+            wb = sw[idx].to(device)
+            loss = (loss_fn(model(xb), yb) * wb).sum() / wb.sum()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
