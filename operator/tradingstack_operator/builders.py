@@ -26,6 +26,8 @@ TOKEN_KEY = "token"
 UID = 10001
 CONFIG_HASH_ANNOTATION = f"{s.GROUP}/config-hash"
 TRAEFIK_MIDDLEWARE_API = "traefik.io/v1alpha1"
+OPERATOR_PODS = {"matchLabels": {"app.kubernetes.io/name": "tradingstack-operator"}}
+"""The operator's pods (chart and manifests/): allowed to reach every workload's health port."""
 
 
 @dataclass(frozen=True)
@@ -536,8 +538,9 @@ def internet_workloads(ts: s.TradingStackSpec) -> list[str]:
 def network_policies(stack: Stack, ts: s.TradingStackSpec) -> list[Manifest]:
     """Enforce the data-flow rules in the cluster.
 
-    - every pod of the stack: ingress from the stack's own pods, egress to the namespace's
-      pods and to DNS; nothing else (a default deny for the stack).
+    - every pod of the stack: ingress from the stack's own pods and from the operator's pods
+      (its health checks, any namespace), egress to the namespace's pods and to DNS; nothing
+      else (a default deny for the stack).
     - routed workloads (everything with a path prefix): ingress on their port from any
       namespace (the Ingress controller, Prometheus).
     - data (and ollama when model pulls are enabled): egress to the internet on 80/443.
@@ -552,7 +555,10 @@ def network_policies(stack: Stack, ts: s.TradingStackSpec) -> list[Manifest]:
             "spec": {
                 "podSelector": stack_pods,
                 "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{"from": [{"podSelector": stack_pods}]}],
+                "ingress": [
+                    {"from": [{"podSelector": stack_pods}]},
+                    {"from": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}]},
+                ],
                 "egress": [
                     {"to": [{"podSelector": {}}]},
                     {"to": [{"namespaceSelector": {}}], "ports": dns_ports},
