@@ -77,8 +77,10 @@ def test_train_progress_conflict_and_detect(client: TestClient) -> None:
     assert r.status_code == 202, r.text
     job = r.json()
     assert job["status"] == "running"
+    health = client.get("/health").json()
     second = client.post("/api/v1/train", json=TINY_BODY)
     if client.get(f"/api/v1/train/{job['id']}").json()["status"] == "running":
+        assert health["training_in_progress"] is True
         assert second.status_code == 409 and second.json()["job_id"] == job["id"]
     done = _wait(client, job["id"])
     assert done["status"] == "completed", done
