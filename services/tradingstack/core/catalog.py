@@ -112,7 +112,7 @@ WORKLOADS: tuple[Workload, ...] = (
         description="TCN chart-pattern detection, 16 pattern types",
         gpu=True,
         app="tradingstack.tcn.app:create_app",
-        implemented=False,
+        implemented=True,
         volumes=(
             Volume(name="models", mount_path="/var/lib/tradingstack/models", default_size="10Gi"),
         ),
@@ -126,7 +126,7 @@ WORKLOADS: tuple[Workload, ...] = (
         description="4-state HMM market regimes and LightGBM signal scoring",
         gpu=False,
         app="tradingstack.hmm.app:create_app",
-        implemented=False,
+        implemented=True,
         volumes=(
             Volume(name="models", mount_path="/var/lib/tradingstack/models", default_size="10Gi"),
         ),
