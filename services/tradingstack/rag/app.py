@@ -308,6 +308,7 @@ def create_app(
         ivf_nprobe=cfg.ivf_nprobe,
         exact_filter_limit=cfg.exact_filter_limit,
         gpu=cfg.gpu,
+        search_threads=cfg.search_threads,
     )
     if cfg.chunk_overlap >= cfg.chunk_size:
         raise ValueError("TS_RAG_CHUNK_OVERLAP must be smaller than TS_RAG_CHUNK_SIZE")

@@ -45,6 +45,13 @@ class RagSettings(BaseSettings):
         description="filtered queries whose matching chunks are at most this many are answered "
         "exactly over just those chunks",
     )
+    search_threads: int = Field(
+        default=1,
+        ge=0,
+        description="OpenMP threads for one query (0: faiss's default). A single query gains "
+        "nothing from faiss's per-query parallelism, and idle threads at barriers cost a lot "
+        "on busy CPUs",
+    )
     max_k: int = Field(default=100, ge=1)
     max_document_chars: int = Field(default=2_000_000, ge=100)
     max_batch: int = Field(default=256, ge=1)

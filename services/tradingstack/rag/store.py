@@ -135,7 +135,9 @@ class RagStore:
         ivf_nprobe: int = 32,
         exact_filter_limit: int = 200_000,
         gpu: bool = True,
+        search_threads: int = 1,
     ) -> None:
+        self.search_threads = search_threads
         self.dir = Path(directory)
         self.db_path = self.dir / "rag.db"
         self.index_path = self.dir / "index.faiss"
@@ -398,6 +400,10 @@ class RagStore:
             return
         if self.index is None:
             self.index = fx.build_flat(self.dimension)
+        if removed and fx.kind_of(self.index) == "hnsw":
+            # HNSW cannot remove: rebuild from the store, which already holds the new chunks
+            self._rebuild_locked()
+            return
         if removed:
             self._remove(removed)
         if new_ids:
@@ -475,6 +481,21 @@ class RagStore:
 
     # --- search --------------------------------------------------------------------------------
     def search(
+        self, query: np.ndarray, k: int, filters: Filters
+    ) -> tuple[list[tuple[int, float]], dict[str, Any]]:
+        """Top-k (chunk id, cosine) with the filters applied before ranking: when at least k
+        chunks match, k come back."""
+        with self._lock:
+            if not self.search_threads:
+                return self._search(query, k, filters)
+            threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(self.search_threads)
+            try:
+                return self._search(query, k, filters)
+            finally:
+                faiss.omp_set_num_threads(threads)
+
+    def _search(
         self, query: np.ndarray, k: int, filters: Filters
     ) -> tuple[list[tuple[int, float]], dict[str, Any]]:
         """Top-k (chunk id, cosine) with the filters applied before ranking: when at least k

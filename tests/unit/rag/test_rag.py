@@ -178,6 +178,11 @@ def test_ann_index_past_threshold(tmp_path: Path, embedder_url: str, kind: str) 
         assert len(msft["results"]) == 3 and {r["symbol"] for r in msft["results"]} == {"MSFT"}
         top = _query(c, "Nvidia data-center revenue and AI GPUs", k=5)
         assert len(top["results"]) == 5 and top["results"][0]["symbol"] == "NVDA"
+        note = c.get("/api/v1/documents", params={"symbol": "SPX", "limit": 1}).json()["items"][0]
+        new = {"text": "Index futures were halted after a circuit breaker.", "symbol": "SPX"}
+        assert c.put(f"/api/v1/documents/{note['id']}", json=new).status_code == 200
+        assert c.get("/api/v1/index").json()["vectors"] == len(DOCS) + 60
+        assert _query(c, "circuit breaker halt", k=1)["results"][0]["document_id"] == note["id"]
         gone = c.delete("/api/v1/documents", params={"symbol": "NVDA"})
         assert gone.status_code == 200 and gone.json()["deleted"] == 2
         after = _query(c, "Nvidia data-center revenue and AI GPUs", k=5)
