@@ -178,7 +178,9 @@ def main() -> dict[str, Any]:
                 training = meta["training"]
                 results[f"{symbol}_{tf}"] = {
                     "series": f"{symbol} {tf}",
-                    "bars_trained": meta["data"]["bars"] - meta["data"]["holdout_bars"],
+                    "bars_trained": meta["data"]["bars"]
+                    - meta["data"]["holdout_bars"]
+                    - meta["data"]["calibration_bars"],
                     "data": meta["data"],
                     "horizon": meta["horizon"],
                     "input_size": meta["input_size"],
