@@ -41,7 +41,7 @@ STACK_ENV = {
     "TS_NHITS_MLP_WIDTH": "64",
     "TS_NHITS_BATCH_WINDOWS": "64",
     "TS_TCN_TORCH_THREADS": "1",
-    "TS_LLM_MAX_TOKENS": "40",
+    "TS_LLM_MAX_TOKENS": "256",
     "TS_LLM_RAG_K": "2",
 }
 

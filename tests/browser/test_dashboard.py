@@ -484,13 +484,25 @@ def test_analysis_and_streaming_chat(browser: Any, stack: RunningStack) -> None:
     analysis.get_by_role("button", name="Analyze").click()
     wait_for(page, "() => window.__tradingstack.analysisDone", 180, "analysis")
     text = analysis.inner_text()
-    if page.get_by_test_id("direction").count():
-        assert "Inputs used" in text and "Inputs missing" in text and "bars" in text
-        missing = [s for s in ("tcn", "hmm") if not stack.has(s)]
-        if "hmm" in missing:
-            assert "regime" in " ".join(analysis.locator(".chip.bad").all_inner_texts())
-    else:  # the model's answer was invalid twice (a small model): the error is shown in place
-        assert analysis.get_by_role("alert").count() == 1
+    # answered, or the small model's answer was invalid twice (a 502 shown in place); either
+    # way the page says which inputs were gathered and which were missing
+    assert page.get_by_test_id("direction").count() == 1 or "502" in text, text
+    assert "Inputs used" in text and "Inputs missing" in text
+    used = " ".join(analysis.locator(".chip.good").all_inner_texts())
+    missing = " ".join(analysis.locator(".chip.bad").all_inner_texts())
+    assert "bars" in used and "indicators" in used
+    answers = {  # an input is there when its service runs and (nhits, tcn) has a model
+        "forecast": stack.has("nhits")
+        and any(
+            (m["symbol"], m["timeframe"]) == ("BTCUSD", "H1")
+            for m in httpx.get(f"{stack.base}/nhits/api/v1/models").json()["items"]
+        ),
+        "patterns": stack.has("tcn")
+        and httpx.get(f"{stack.base}/tcn/api/v1/model").status_code == 200,
+        "regime": stack.has("hmm"),
+    }
+    for name, there in answers.items():
+        assert name in (used if there else missing), (name, used, missing)
     shot(page, "analysis-answered-desktop")
     failed = [f for f in watch.failed if not (f[0] == 502 and "/llm/" in f[1])]
     watch.failed[:] = failed

@@ -66,15 +66,24 @@ export function analysisView(root: HTMLElement): Dispose {
     analysis.info(`Gathering inputs and asking the model about ${symbolSelect.value} ${tfSelect.value} …`);
     void analysis
       .run(async () => {
-        const a = await sendJson<Analysis>(
-          "POST",
-          svc.llm("/analyze"),
-          { symbol: symbolSelect.value, timeframe: tfSelect.value },
-          { signal: controller.signal },
-        );
-        if (!a) return;
-        analysis.ok(`Answered by ${a.backend} (${a.model}) in ${fmtNumber(a.gather_seconds + a.generation_seconds, 1)} s, ${a.attempts} attempt(s).`);
-        renderAnalysis(a);
+        try {
+          const a = await sendJson<Analysis>(
+            "POST",
+            svc.llm("/analyze"),
+            { symbol: symbolSelect.value, timeframe: tfSelect.value },
+            { signal: controller.signal },
+          );
+          if (!a) return;
+          analysis.ok(`Answered by ${a.backend} (${a.model}) in ${fmtNumber(a.gather_seconds + a.generation_seconds, 1)} s, ${a.attempts} attempt(s).`);
+          renderAnalysis(a);
+        } catch (exc) {
+          // a failed analysis still says which inputs it had gathered (problem extensions)
+          if (exc instanceof ApiError && Array.isArray(exc.problem.inputs_missing)) {
+            const p = exc.problem as { inputs_used?: string[]; inputs_missing: string[] };
+            renderInputs(p.inputs_used ?? [], p.inputs_missing, {});
+          }
+          throw exc;
+        }
       }, "Analysis")
       .then(() => {
         go.disabled = false;
@@ -82,15 +91,26 @@ export function analysisView(root: HTMLElement): Dispose {
       });
   });
 
+  function chips(names: string[], cls: string, inputs: Record<string, InputStatus>): HTMLElement {
+    return h(
+      "ul",
+      { class: "chips" },
+      names.map((n) =>
+        h("li", { class: `chip ${cls}`, title: inputs[n]?.error ?? "" }, n, inputs[n]?.error ? `: ${inputs[n].error}` : ""),
+      ),
+    );
+  }
+
+  function renderInputs(used: string[], missing: string[], inputs: Record<string, InputStatus>): void {
+    result.append(
+      h("h3", {}, "Inputs used"),
+      used.length ? chips(used, "good", inputs) : h("p", {}, "none"),
+      h("h3", {}, "Inputs missing"),
+      missing.length ? chips(missing, "bad", inputs) : h("p", {}, "none: every input answered"),
+    );
+  }
+
   function renderAnalysis(a: Analysis): void {
-    const chips = (names: string[], cls: string) =>
-      h(
-        "ul",
-        { class: "chips" },
-        names.map((n) =>
-          h("li", { class: `chip ${cls}`, title: a.inputs[n]?.error ?? "" }, n, a.inputs[n]?.error ? `: ${a.inputs[n].error}` : ""),
-        ),
-      );
     clear(
       result,
       h(
@@ -113,11 +133,8 @@ export function analysisView(root: HTMLElement): Dispose {
       ),
       h("h3", {}, "Rationale"),
       h("p", { class: "rationale" }, a.rationale),
-      h("h3", {}, "Inputs used"),
-      a.inputs_used.length ? chips(a.inputs_used, "good") : h("p", {}, "none"),
-      h("h3", {}, "Inputs missing"),
-      a.inputs_missing.length ? chips(a.inputs_missing, "bad") : h("p", {}, "none: every input answered"),
     );
+    renderInputs(a.inputs_used, a.inputs_missing, a.inputs);
   }
 
   // --- chat -------------------------------------------------------------------------------
