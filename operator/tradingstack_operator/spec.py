@@ -424,7 +424,7 @@ class AlertingSpec(_Model):
         description="Seconds after an alert for a workload before another one for it is sent.",
     )
     probe_timeout_seconds: float = Field(
-        default=5.0, gt=0, le=60, description="Timeout of one health request."
+        default=5.0, ge=0.1, le=60, description="Timeout of one health request (seconds)."
     )
     probe_retries: int = Field(
         default=1, ge=0, le=5, description="Retries of a failed health request within a check."

@@ -35,6 +35,12 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "tradingstack"
 EXAMPLE = REPO / "manifests" / "examples" / "tradingstack.yaml"
 GROUP, VERSION, PLURAL = s.GROUP, s.VERSION, s.PLURAL
+# kwok's pods run no server: these tests check pods only (the watchdog: test_watchdog.py)
+NO_WATCHDOG = {
+    "TS_OPERATOR_RESYNC_SECONDS": "2",
+    "TS_OPERATOR_HEALTH_CHECKS": "false",
+    "TS_OPERATOR_METRICS_PORT": "0",
+}
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -207,9 +213,9 @@ def operator_kubeconfig(
 @pytest.fixture(scope="module")
 def operator(operator_kubeconfig: Path) -> Iterator[KopfRunner]:
     """The operator, in-process, as the chart's ServiceAccount, resyncing every 2 s."""
-    saved = {k: os.environ.get(k) for k in ("KUBECONFIG", "TS_OPERATOR_RESYNC_SECONDS")}
+    saved = {k: os.environ.get(k) for k in ("KUBECONFIG", *NO_WATCHDOG)}
     os.environ["KUBECONFIG"] = str(operator_kubeconfig)
-    os.environ["TS_OPERATOR_RESYNC_SECONDS"] = "2"
+    os.environ.update(NO_WATCHDOG)
     args = ["run", "--all-namespaces", "--standalone", "-m", "tradingstack_operator.handlers"]
     try:
         with KopfRunner(args, timeout=60) as runner:
@@ -318,9 +324,11 @@ def test_chart_installed_crd_and_operator(
     assert dep.spec.template.spec.service_account_name == release["serviceAccount"]
 
 
-def test_service_account_cannot_read_secrets(
+def test_service_account_cannot_read_secrets_wholesale(
     operator_kubeconfig: Path, namespace: str, api_client: client.ApiClient
 ) -> None:
+    """The operator may `get` a Secret by name (the Telegram Secret of spec.alerting) and
+    create one (the generated token), but never list or watch Secrets."""
     from kubernetes import config as kconfig
 
     client.CoreV1Api(api_client).create_namespaced_secret(
@@ -331,25 +339,71 @@ def test_service_account_cannot_read_secrets(
     try:
         core = client.CoreV1Api(sa_api)
         for call in (
-            lambda: core.read_namespaced_secret("private", namespace),
             lambda: core.list_namespaced_secret(namespace),
             lambda: core.list_secret_for_all_namespaces(),
+            lambda: core.list_namespaced_secret(namespace, watch=True, timeout_seconds=1),
         ):
             with pytest.raises(ApiException) as err:
                 call()
             assert err.value.status == 403
-        review = client.AuthorizationV1Api(sa_api).create_self_subject_access_review(
-            client.V1SelfSubjectAccessReview(
-                spec=client.V1SelfSubjectAccessReviewSpec(
-                    resource_attributes=client.V1ResourceAttributes(
-                        namespace=namespace, verb="create", resource="secrets"
+        assert core.read_namespaced_secret("private", namespace).data  # by name: allowed
+
+        def allowed(verb: str) -> bool:
+            review = client.AuthorizationV1Api(sa_api).create_self_subject_access_review(
+                client.V1SelfSubjectAccessReview(
+                    spec=client.V1SelfSubjectAccessReviewSpec(
+                        resource_attributes=client.V1ResourceAttributes(
+                            namespace=namespace, verb=verb, resource="secrets"
+                        )
                     )
                 )
             )
-        )
-        assert review.status.allowed  # only to create the generated token
+            return bool(review.status.allowed)
+
+        assert allowed("create") and allowed("get")
+        assert not allowed("list") and not allowed("watch") and not allowed("update")
     finally:
         sa_api.close()
+
+
+def test_with_watch_namespace_no_secret_elsewhere(
+    helm: Any, api_client: client.ApiClient, namespace: str
+) -> None:
+    """With watchNamespace the operator's rules hold in that namespace only: it cannot read a
+    Secret in any other namespace (here: its own release namespace and `default`)."""
+    name = f"tsw-{uuid.uuid4().hex[:6]}"
+    release_ns = f"{name}-system"
+    helm(
+        "install", name, CHART, "-n", release_ns, "--create-namespace", "--skip-crds",
+        "--set", f"watchNamespace={namespace}", "--set", "metrics.service.enabled=false",
+    )  # fmt: skip
+    user = f"system:serviceaccount:{release_ns}:{name}-tradingstack-operator"
+    auth = client.AuthorizationV1Api(api_client)
+
+    def allowed(ns: str, verb: str) -> bool:
+        review = auth.create_subject_access_review(
+            client.V1SubjectAccessReview(
+                spec=client.V1SubjectAccessReviewSpec(
+                    user=user,
+                    groups=["system:serviceaccounts", f"system:serviceaccounts:{release_ns}"],
+                    resource_attributes=client.V1ResourceAttributes(
+                        namespace=ns, verb=verb, resource="secrets"
+                    ),
+                )
+            )
+        )
+        return bool(review.status.allowed)
+
+    try:
+        assert allowed(namespace, "get") and allowed(namespace, "create")
+        assert not allowed(namespace, "list")
+        for other in (release_ns, "default", "kube-system"):
+            assert not allowed(other, "get"), other
+            assert not allowed(other, "create"), other
+    finally:
+        helm("uninstall", name, "-n", release_ns, check=False)
+        with contextlib.suppress(ApiException):
+            client.CoreV1Api(api_client).delete_namespace(release_ns)
 
 
 # ---- the example on the Jetson ------------------------------------------------------------

@@ -24,13 +24,19 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[2]
 ARGS = ["run", "--all-namespaces", "--standalone", "-m", "tradingstack_operator.handlers"]
+# kwok's pods run no server, so these tests check pods only (the watchdog has test_watchdog.py)
+NO_WATCHDOG = {
+    "TS_OPERATOR_RESYNC_SECONDS": "2",
+    "TS_OPERATOR_HEALTH_CHECKS": "false",
+    "TS_OPERATOR_METRICS_PORT": "0",
+}
 
 
 @contextlib.contextmanager
 def operator_env(kubeconfig: Path) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in ("KUBECONFIG", "TS_OPERATOR_RESYNC_SECONDS")}
+    saved = {k: os.environ.get(k) for k in ("KUBECONFIG", *NO_WATCHDOG)}
     os.environ["KUBECONFIG"] = str(kubeconfig)
-    os.environ["TS_OPERATOR_RESYNC_SECONDS"] = "2"
+    os.environ.update(NO_WATCHDOG)
     try:
         yield
     finally:
@@ -254,7 +260,7 @@ def test_operator_process_with_liveness_probe(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "TS_OPERATOR_RESYNC_SECONDS": "2"}
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), **NO_WATCHDOG}
     proc = subprocess.Popen(
         [
             sys.executable,
