@@ -98,7 +98,7 @@ WORKLOADS: tuple[Workload, ...] = (
         "model registry",
         gpu=True,
         app="tradingstack.nhits.app:create_app",
-        implemented=False,
+        implemented=True,
         volumes=(
             Volume(name="models", mount_path="/var/lib/tradingstack/models", default_size="10Gi"),
         ),
