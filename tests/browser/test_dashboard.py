@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from tradingstack.core import catalog
 
 from tests.browser.conftest import (
     ARTIFACTS,
@@ -246,7 +247,17 @@ def test_overview_shows_every_workload_with_health_and_metrics(
     for name in stack.services:
         row = health.locator("tr", has=page.locator(f"strong:text-is('{name}')"))
         assert "healthy" in row.inner_text(), row.inner_text()
-    assert "not built" in health.inner_text() or len(stack.services) == 8
+    for w in catalog.WORKLOADS:
+        if w.name not in stack.services:
+            row = health.locator("tr", has=page.locator(f"strong:text-is('{w.name}')"))
+            badge = row.locator(".badge").inner_text()
+            assert badge == (
+                "cluster only"
+                if w.app is None
+                else "not built"
+                if not w.implemented
+                else "not running"
+            ), (w.name, badge)
     system = page.locator("[data-panel=system]")
     data_row = system.locator("tr", has=page.locator("strong:text-is('data')"))
     assert "cores" in data_row.inner_text() and "GiB" in data_row.inner_text()

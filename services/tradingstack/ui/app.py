@@ -61,6 +61,7 @@ def page_config(settings: UiSettings) -> dict[str, Any]:
                 "description": w.description,
                 "gpu": w.gpu,
                 "implemented": w.implemented,
+                "local": w.app is not None,
                 "critical": w.critical,
             }
             for w in WORKLOADS

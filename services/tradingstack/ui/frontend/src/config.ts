@@ -8,6 +8,7 @@ export interface WorkloadInfo {
   description: string;
   gpu: boolean;
   implemented: boolean;
+  local: boolean; // false: a third-party server that runs only in a cluster (ollama)
   critical: boolean;
 }
 

@@ -91,7 +91,8 @@ interface SystemMetrics {
 }
 
 function badge(status: string, healthy: boolean): HTMLElement {
-  const cls = healthy ? (status === "degraded" ? "warn" : "good") : status === "not running" || status === "not built" ? "muted" : "bad";
+  const quiet = ["not running", "not built", "cluster only"].includes(status);
+  const cls = healthy ? (status === "degraded" ? "warn" : "good") : quiet ? "muted" : "bad";
   return h("span", { class: `badge ${cls}` }, status);
 }
 
@@ -127,7 +128,7 @@ export function overviewView(root: HTMLElement): Dispose {
       const s = status?.services[w.name];
       const state = s
         ? badge(s.status, s.healthy)
-        : badge(w.implemented ? "not running" : "not built", false);
+        : badge(!w.local ? "cluster only" : w.implemented ? "not running" : "not built", false);
       return [
         h("span", { class: "svc" }, h("strong", {}, w.name), h("small", {}, w.description)),
         state,
@@ -200,7 +201,7 @@ export function overviewView(root: HTMLElement): Dispose {
                   `${d.name}: ${fmtPercent(d.utilization_percent)} busy, ${fmtBytes(d.memory_used_bytes)} / ${fmtBytes(d.memory_total_bytes)}`,
                 ),
               )
-            : h("span", { class: "muted" }, m.gpu.error ?? "no GPU");
+            : h("span", { class: "muted", title: m.gpu.error ?? "" }, "no GPU");
           return [
             h("strong", {}, w.name),
             h(
@@ -208,8 +209,10 @@ export function overviewView(root: HTMLElement): Dispose {
               {},
               progressBar(m.cpu.percent, `${w.name} CPU`),
               `${fmtPercent(m.cpu.percent)} of ${m.cpu.cores_logical} cores` +
-                (m.cpu.load_average ? `, load ${m.cpu.load_average.map((x) => fmtNumber(x)).join(" ")}` : "") +
                 (m.cpu.temperature_celsius != null ? `, ${fmtNumber(m.cpu.temperature_celsius, 0)} °C` : ""),
+              m.cpu.load_average
+                ? h("small", { class: "muted wide-only" }, ` · load ${m.cpu.load_average.map((x) => fmtNumber(x)).join(" ")}`)
+                : null,
             ),
             h(
               "div",
