@@ -87,6 +87,7 @@ class Controller:
     notifier: a.Notifier = field(default_factory=a.Notifier)
     watchdog: wd.Watchdog | None = None
     server: m.Server | None = None
+    _closing: set[asyncio.Task[None]] = field(default_factory=set)
     _opts: b.Options | None = None
     _opts_at: float = 0.0
 
@@ -112,6 +113,9 @@ class Controller:
                     if task:
                         task.cancel()
                 m.forget_stack(*key)
+                closing = asyncio.create_task(worker.watch.aclose())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
             return
         worker = self.workers.get(key)
         if worker is None:
@@ -237,12 +241,12 @@ class Controller:
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        for w in self.workers.values():
+            await w.watch.aclose()
         self.workers.clear()
         if self.server is not None:
             await self.server.stop()
         await self.notifier.stop()
-        if self.watchdog is not None:
-            await self.watchdog.close()
         await self.kube.close()
 
 

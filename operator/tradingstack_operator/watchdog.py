@@ -188,6 +188,14 @@ class StackWatch:
     telegram: a.Telegram | None = None
     telegram_at: float = -1e9
     seeded: bool = False
+    client: httpx.AsyncClient | None = None
+    """This stack's own HTTP client: a small connection pool per stack (one pool for many
+    stacks makes httpcore's connection bookkeeping grow with the square of the probes)."""
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
 
     def seed(self, status: Obj | None) -> None:
         """Start from the persisted status (after an operator restart)."""
@@ -210,13 +218,7 @@ class Watchdog:
     def __init__(self, kube: Kube, notifier: a.Notifier) -> None:
         self.kube = kube
         self.notifier = notifier
-        self.client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-        )
         self.instance = socket.gethostname()
-
-    async def close(self) -> None:
-        await self.client.aclose()
 
     async def sweep(self, body: Obj, watch: StackWatch) -> Decision | None:
         """One health check of every enabled workload of the stack `body`; posts Events and
@@ -229,12 +231,16 @@ class Watchdog:
             return None
         watch.seed(body.get("status"))
         targets = probe_targets(stack, ts, probe_overrides())
+        if watch.client is None:
+            watch.client = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16)
+            )
         started = time.perf_counter()
         results = await probe_many(
             targets,
             timeout=ts.alerting.probe_timeout_seconds,
             retries=ts.alerting.probe_retries,
-            client=self.client,
+            client=watch.client,
             plain=plain_probe_names(catalog.WORKLOADS),
         )
         labels = (stack.namespace, stack.name)
