@@ -164,6 +164,9 @@ def main() -> None:
         )
         os.environ["KUBECONFIG"] = str(cp.kubeconfig)
         os.environ["TS_OPERATOR_RESYNC_SECONDS"] = "10"
+        # kwok's pods run no server: Ready from pods alone (no health checks)
+        os.environ["TS_OPERATOR_HEALTH_CHECKS"] = "false"
+        os.environ["TS_OPERATOR_METRICS_PORT"] = "0"
         api = config.new_client_from_config(config_file=str(cp.kubeconfig))
         w = Watcher(api)
         from kopf.testing import KopfRunner
