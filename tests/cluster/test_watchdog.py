@@ -25,6 +25,7 @@ import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
 from tradingstack.core.app import create_service_app
+from tradingstack_operator import spec as tsspec
 
 from tests.cluster import test_operator as op
 from tests.cluster.conftest import wait_for
@@ -77,9 +78,14 @@ class BotApi(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
 
-    def texts(self) -> list[str]:
+    def texts(self, namespace: str) -> list[str]:
+        """The messages about TradingStacks in `namespace`."""
         with self.lock:
-            return [str(m["text"]) for m in self.messages]
+            return [str(m["text"]) for m in self.messages if f" {namespace}/" in m["text"]]
+
+    def hook_kinds(self, namespace: str) -> list[str]:
+        with self.lock:
+            return [str(h["kind"]) for h in self.hooks if h["namespace"] == namespace]
 
 
 class Service:
@@ -113,20 +119,20 @@ def bot() -> Iterator[BotApi]:
         server.server_close()
 
 
-@pytest.fixture(scope="module")
-def watchdog_operator(operator_kubeconfig: Path, bot: BotApi) -> Iterator[tuple[KopfRunner, str]]:
-    """The operator with its watchdog on, as the chart's ServiceAccount; yields (runner,
-    metrics URL)."""
+@contextlib.contextmanager
+def operator_running(kubeconfig: Path, bot: BotApi) -> Iterator[tuple[KopfRunner, str]]:
+    """The operator with its watchdog on (as the chart's ServiceAccount when given its
+    kubeconfig); yields (runner, metrics URL)."""
     port = free_port()
     env = {
-        "KUBECONFIG": str(operator_kubeconfig),
+        "KUBECONFIG": str(kubeconfig),
         "TS_OPERATOR_RESYNC_SECONDS": "2",
         "TS_OPERATOR_HEALTH_CHECKS": "true",
         "TS_OPERATOR_METRICS_PORT": str(port),
         "TS_OPERATOR_METRICS_ADDRESS": "127.0.0.1",
         "TS_OPERATOR_TELEGRAM_API_URL": bot.url,
     }
-    saved = {k: os.environ.get(k) for k in [*env, "TS_OPERATOR_PROBE_URLS"]}
+    saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     args = ["run", "--all-namespaces", "--standalone", "-m", "tradingstack_operator.handlers"]
     try:
@@ -144,6 +150,109 @@ def watchdog_operator(operator_kubeconfig: Path, bot: BotApi) -> Iterator[tuple[
     assert runner.exception is None, runner.output
     assert "Traceback" not in runner.output, runner.output
     assert TOKEN not in runner.output and TOKEN.split(":")[1] not in runner.output
+
+
+@pytest.fixture(scope="module")
+def watchdog_operator(operator_kubeconfig: Path, bot: BotApi) -> Iterator[tuple[KopfRunner, str]]:
+    saved = os.environ.get("TS_OPERATOR_PROBE_URLS")
+    try:
+        with operator_running(operator_kubeconfig, bot) as running:
+            yield running
+    finally:
+        if saved is None:
+            os.environ.pop("TS_OPERATOR_PROBE_URLS", None)
+        else:
+            os.environ["TS_OPERATOR_PROBE_URLS"] = saved
+
+
+def watched_stack(
+    api_client: client.ApiClient, namespace: str, bot: BotApi, services: dict[str, Service]
+) -> dict[str, Any]:
+    """Probe URLs to the local services, the Telegram Secret; returns the stack's spec."""
+    os.environ["TS_OPERATOR_PROBE_URLS"] = json.dumps(
+        {f"{namespace}/wd/{n}": f"{s.url}/health" for n, s in services.items()}
+    )
+    client.CoreV1Api(api_client).create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name="telegram"),
+            string_data={"bot-token": TOKEN, "chat-id": CHAT},
+        ),
+    )
+    spec = small_spec(
+        alerting={
+            "enabled": True,
+            "telegram": {"secretName": "telegram"},
+            "webhookUrl": bot.url + "/hook",
+            "intervalSeconds": INTERVAL,
+            "cooldownSeconds": 120,
+            "probeRetries": 0,
+            "probeTimeoutSeconds": 1,
+        }
+    )
+    for w in spec["workloads"]:
+        spec["workloads"][w]["enabled"] = w in services
+    return spec
+
+
+def test_operator_restart_sends_no_repeat(
+    api_client: client.ApiClient, namespace: str, operator_kubeconfig: Path, bot: BotApi
+) -> None:
+    """The alert state survives a restart: a workload still down gets no second message;
+    its recovery (seen by the new operator) gets one."""
+    cluster = Cluster(api_client, namespace)
+    services = {name: Service(name) for name in ("data", "hmm")}
+    for svc in services.values():
+        svc.start()
+    saved = os.environ.get("TS_OPERATOR_PROBE_URLS")
+    try:
+        spec = watched_stack(api_client, namespace, bot, services)
+        before = len(bot.texts(namespace))
+        with operator_running(operator_kubeconfig, bot):
+            cluster.create("wd", spec)
+            cluster.wait_ready("wd", timeout=90)
+            services["data"].kill()
+            wait_for(
+                "the down message", lambda: len(bot.texts(namespace)) == before + 1, timeout=20
+            )
+            wait_for(
+                "the alert state in the status",
+                lambda: (cluster.get("wd")["status"].get("alerts") or {}).get("data"),
+                timeout=20,
+            )
+        probed = {s["name"]: s for s in cluster.get("wd")["status"]["services"]}
+        with operator_running(operator_kubeconfig, bot):
+            wait_for(
+                "health checks by the new operator",
+                lambda: any(
+                    s["name"] == "data"
+                    and s.get("lastProbeTime") != probed["data"].get("lastProbeTime")
+                    for s in cluster.get("wd")["status"]["services"]
+                ),
+                timeout=20,
+            )
+            time.sleep(2 * INTERVAL)
+            assert len(bot.texts(namespace)) == before + 1, bot.texts(namespace)[
+                before:
+            ]  # no repeat
+            services["data"].start()
+            wait_for(
+                "the recovery message",
+                lambda: any("data recovered" in x for x in bot.texts(namespace)[before:]),
+                timeout=20,
+            )
+            time.sleep(INTERVAL)
+            assert len(bot.texts(namespace)) == before + 2, bot.texts(namespace)[before:]
+            cluster.custom.delete_namespaced_custom_object(
+                tsspec.GROUP, tsspec.VERSION, namespace, tsspec.PLURAL, "wd"
+            )
+    finally:
+        for svc in services.values():
+            svc.kill()
+        if saved is None:
+            os.environ.pop("TS_OPERATOR_PROBE_URLS", None)
+        else:
+            os.environ["TS_OPERATOR_PROBE_URLS"] = saved
 
 
 def metric(url: str, name: str, **labels: str) -> float | None:
@@ -171,30 +280,8 @@ def test_kill_restart_and_flap(
     services = {name: Service(name) for name in ("data", "hmm")}
     for svc in services.values():
         svc.start()
-    os.environ["TS_OPERATOR_PROBE_URLS"] = json.dumps(
-        {f"{namespace}/wd/{n}": f"{s.url}/health" for n, s in services.items()}
-    )
-    core.create_namespaced_secret(
-        namespace,
-        client.V1Secret(
-            metadata=client.V1ObjectMeta(name="telegram"),
-            string_data={"bot-token": TOKEN, "chat-id": CHAT},
-        ),
-    )
-    spec = small_spec(
-        alerting={
-            "enabled": True,
-            "telegram": {"secretName": "telegram"},
-            "webhookUrl": bot.url + "/hook",
-            "intervalSeconds": INTERVAL,
-            "cooldownSeconds": 120,
-            "probeRetries": 0,
-            "probeTimeoutSeconds": 1,
-        }
-    )
-    for w in spec["workloads"]:
-        spec["workloads"][w]["enabled"] = w in services
-    before = len(bot.texts())
+    spec = watched_stack(api_client, namespace, bot, services)
+    before = len(bot.texts(namespace))
 
     def svc_status(name: str) -> dict[str, Any]:
         st = cluster.get("wd").get("status") or {}
@@ -219,7 +306,7 @@ def test_kill_restart_and_flap(
         assert metric(metrics_url, "tradingstack_workload_up", **labels, workload="data") == 1
         api = httpx.get(f"{metrics_url}/status/{namespace}/wd", timeout=5).json()
         assert api["ready"] is True and api["servicesReady"] == "2/2"
-        assert len(bot.texts()) == before  # nothing to say while healthy
+        assert len(bot.texts(namespace)) == before  # nothing to say while healthy
 
         # ---- kill data: status, Event, metric and one Telegram message within 2 intervals
         services["data"].kill()
@@ -232,7 +319,7 @@ def test_kill_restart_and_flap(
                 metric(metrics_url, "tradingstack_workload_up", **labels, workload="data") == 0
             ):
                 seen["metric"] = time.monotonic() - killed
-            if "telegram" not in seen and any("data is DOWN" in t for t in bot.texts()):
+            if "telegram" not in seen and any("data is DOWN" in t for t in bot.texts(namespace)):
                 seen["telegram"] = time.monotonic() - killed
             if "event" not in seen and events("ServiceDown"):
                 seen["event"] = time.monotonic() - killed
@@ -250,17 +337,17 @@ def test_kill_restart_and_flap(
         assert "data is down" in events("ServiceDown")[0].message
         assert events("ServiceDown")[0].type == "Warning"
         time.sleep(2 * INTERVAL)  # still down: no second message
-        down_msgs = [t for t in bot.texts()[before:] if "DOWN" in t]
-        assert len(down_msgs) == 1, bot.texts()
-        assert bot.messages[before]["chat_id"] == CHAT
-        assert [h["kind"] for h in bot.hooks] == ["down"]
+        down_msgs = [t for t in bot.texts(namespace)[before:] if "DOWN" in t]
+        assert len(down_msgs) == 1, bot.texts(namespace)
+        assert {m["chat_id"] for m in bot.messages} == {CHAT}
+        assert bot.hook_kinds(namespace) == ["down"]
         assert cluster.get("wd")["status"]["alerts"]["data"]["down"] is True  # persisted
 
         # ---- restart: the recovery message
         services["data"].start()
         wait_for(
             "the recovery message",
-            lambda: any("data recovered" in t for t in bot.texts()),
+            lambda: any("data recovered" in t for t in bot.texts(namespace)),
             timeout=4 * INTERVAL + 5,
             interval=0.1,
         )
@@ -269,7 +356,7 @@ def test_kill_restart_and_flap(
         assert metric(metrics_url, "tradingstack_workload_up", **labels, workload="data") == 1
 
         # ---- flap within the cooldown: the Event and metric, but no second alert
-        count = len(bot.texts())
+        count = len(bot.texts(namespace))
         services["data"].kill()
         wait_for(
             "the second ServiceDown Event", lambda: len(events("ServiceDown")) >= 2, timeout=15
@@ -286,7 +373,7 @@ def test_kill_restart_and_flap(
             timeout=15,
         )
         time.sleep(2 * INTERVAL)
-        assert len(bot.texts()) == count, bot.texts()[count:]
+        assert len(bot.texts(namespace)) == count, bot.texts(namespace)[count:]
         suppressed = metric(
             metrics_url, "tradingstack_alerts_suppressed_total", **labels, workload="data"
         )
