@@ -296,7 +296,12 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     controller.notifier.start()
     controller.watchdog = wd.Watchdog(kube, controller.notifier)
     controller.server = m.Server(controller.status_api)
-    port = await controller.server.start()
+    try:
+        port = await controller.server.start()
+    except OSError as e:  # the port is taken: run on without /metrics rather than not at all
+        log.error("cannot serve /metrics and /status: %s", e)
+        await controller.server.stop()
+        port = None
     if port is not None:
         log.info("metrics and status API on port %d (/metrics, /status)", port)
     memo.controller = controller

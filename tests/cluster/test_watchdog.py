@@ -330,6 +330,7 @@ def test_kill_restart_and_flap(
             return len(seen) == 4
 
         wait_for("status, Event, metric and Telegram to report data down", all_say_so, 30, 0.1)
+        print(f"\nreported down after (s): {seen}")
         assert max(seen.values()) <= within, seen
         assert cluster.condition("wd", "Ready")["status"] == "False"
         data = svc_status("data")
