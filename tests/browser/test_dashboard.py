@@ -426,19 +426,22 @@ def test_patterns_and_regime_are_drawn(browser: Any, stack: RunningStack) -> Non
         tcn.get_by_text("Started job").wait_for()
         tcn.locator(".job[data-status=completed]").first.wait_for(timeout=150_000)
     goto(page, stack.base, "symbol/BTCUSD/H1")
-    page.get_by_label("Pattern confidence ≥").select_option("0.3")
+    page.get_by_label("Pattern confidence ≥").select_option("0.5")
     page.get_by_role("button", name="Update chart").click()
     wait_for(page, "() => window.__tradingstack.ready", 60, "chart with layers")
     stats = chart_stats(page)
     if stack.has("tcn"):
         found = httpx.get(
             f"{stack.base}/tcn/api/v1/detect/BTCUSD",
-            params={"timeframe": "H1", "min_confidence": 0.3, "bars": 500},
+            params={"timeframe": "H1", "min_confidence": 0.5, "bars": 500},
             timeout=60,
         ).json()["detections"]
+        assert len(found) >= 1, "the quick pattern model finds patterns in BTCUSD H1"
         assert stats["patterns"] == len(found)
         rows = page.locator("[data-panel=patterns] tbody tr").count()
         assert rows == len(found)
+        bullish, bearish = colour_pixels(page, (255, 213, 79), (239, 154, 154))
+        assert bullish + bearish > 50, "pattern boxes, labels and markers are on the canvas"
     if stack.has("hmm"):
         assert stats["regimes"] >= 1, stats
         assert page.get_by_test_id("regime-current").inner_text() not in ("", "–")

@@ -108,6 +108,22 @@ export function regimeColour(label: string, index = 0): string {
   return FALLBACK_COLOURS[index % FALLBACK_COLOURS.length];
 }
 
+// Bearish chart patterns (the tcn service's names); the others are bullish or neutral.
+const BEARISH = new Set([
+  "head_and_shoulders",
+  "double_top",
+  "triple_top",
+  "descending_triangle",
+  "bear_flag",
+  "rising_wedge",
+  "channel_down",
+]);
+
+export function isBearish(p: PatternSpan): boolean {
+  if (p.direction) return /bear|short|down/i.test(p.direction);
+  return BEARISH.has(p.name);
+}
+
 /** Index of the bar whose time is closest to `t` (bars sorted by time). */
 function nearestIndex(times: number[], t: number): number {
   let lo = 0;
@@ -348,9 +364,7 @@ export class PriceChart {
         hi = Math.max(hi, bars[i].high);
         lo = Math.min(lo, bars[i].low);
       }
-      const bearish = /bear|top|down|short|head_and_shoulders$|rising_wedge/i.test(
-        `${p.direction ?? ""} ${p.name}`,
-      );
+      const bearish = isBearish(p);
       const colour = bearish ? "#ef9a9a" : "#ffd54f";
       const conf = p.confidence !== undefined ? ` ${(p.confidence * 100).toFixed(0)}%` : "";
       patternRects.push({

@@ -284,8 +284,8 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
               r.detections.map((d) => [
                 h("span", { title: d.description ?? "" }, d.pattern.replace(/_/g, " ")),
                 `${(d.confidence * 100).toFixed(0)} %`,
-                d.start_time.slice(0, 16).replace("T", " "),
-                d.end_time.slice(0, 16).replace("T", " "),
+                shortTime(d.start_time),
+                shortTime(d.end_time),
               ]),
             )
           : h("p", {}, "No pattern above the threshold."),
@@ -409,6 +409,12 @@ function overlayLines(ind: svc.Indicators, specs: IndicatorChoice[]): OverlayLin
     }
   }
   return out;
+}
+
+function shortTime(iso: string): string {
+  // "2021-12-08T18:00:00Z" -> "12-08 18:00" (daily bars: "2021-12-08")
+  const t = iso.slice(11, 16);
+  return t && t !== "00:00" ? `${iso.slice(5, 10)} ${t}` : iso.slice(0, 10);
 }
 
 function solid(rgba: string): string {

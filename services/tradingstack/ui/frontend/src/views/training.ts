@@ -51,18 +51,19 @@ interface TcnJob {
   error: string | null;
 }
 
-// The tcn service's own on-demand preset (training.TINY): seconds on a CPU, lower accuracy.
+// A small model of one series: ~15 s on 2 CPU cores (synthetic macro-F1 ~0.85 measured),
+// much better than the service's on-demand TINY preset, which mostly answers "none".
 const TCN_QUICK = {
-  synthetic_per_class: 24,
-  real_bars: 600,
-  real_per_class_cap: 20,
-  real_none_cap: 40,
-  epochs: 4,
+  synthetic_per_class: 60,
+  real_bars: 1500,
+  real_per_class_cap: 40,
+  real_none_cap: 80,
+  epochs: 6,
   batch_size: 32,
   learning_rate: 0.005,
-  channels: 12,
-  levels: 3,
-  window_length: 32,
+  channels: 16,
+  levels: 4,
+  window_length: 48,
 };
 
 interface ScoringModel {
@@ -133,7 +134,7 @@ export function trainingView(root: HTMLElement): Dispose {
   const tcnPanel = new Panel("Pattern model (TCN)", { id: "tcn-train" });
   const size = select(
     [
-      ["quick", "quick (tiny model, seconds on a CPU)"],
+      ["quick", "quick (small model of this symbol, ~15 s on a CPU)"],
       ["standard", "standard (every bundled series)"],
     ],
     "quick",
@@ -164,7 +165,7 @@ export function trainingView(root: HTMLElement): Dispose {
     void tcnPanel.run(async () => {
       const body =
         size.value === "quick"
-          ? { ...TCN_QUICK, real_sources: [{ symbol: symbolSelect.value || "BTCUSD", timeframe: "H1" }] }
+          ? { ...TCN_QUICK, real_sources: [{ symbol: symbolSelect.value || "BTCUSD", timeframe: tfSelect.value }] }
           : { epochs: Number(epochs.value), synthetic_per_class: Number(perClass.value) };
       const job = await sendJson<TcnJob>("POST", svc.tcn("/train"), body);
       tcnPanel.ok(`Started job ${job?.id}.`);
