@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from tradingstack.core import catalog
 from tradingstack.core.settings import KitSettings
 from tradingstack.ui.app import create_app
 from tradingstack.ui.settings import UiSettings
+
+from tests.unit.servers import free_port, serve_app
 
 BUILD = Path(__file__).resolve().parents[2] / "services/tradingstack/ui/static"
 
@@ -43,7 +49,7 @@ def test_index_and_client_routes_answer_the_page(client: TestClient) -> None:
         assert r.status_code == 200 and "main-CD34.js" in r.text
         assert r.headers["cache-control"] == "no-cache"
     csp = client.get("/").headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "connect-src 'self' http://operator.example:8080" in csp
+    assert "script-src 'self'" in csp and "connect-src 'self';" in csp
 
 
 def test_assets_are_cached_and_missing_files_are_404_problems(client: TestClient) -> None:
@@ -74,7 +80,9 @@ def test_paths_outside_the_build_are_never_served(client: TestClient) -> None:
 
 def test_config_names_the_status_url_and_every_workload(client: TestClient) -> None:
     cfg = client.get("/config.json").json()
-    assert cfg["status_url"] == "http://operator.example:8080/status"
+    # an absolute status URL is fetched by the service: the page reads it at status.json
+    assert cfg["status_url"] == "status.json"
+    assert cfg["status_upstream"] == "http://operator.example:8080/status"
     by_name = {w["name"]: w for w in cfg["workloads"]}
     assert list(by_name) == list(catalog.NAMES)
     assert by_name["data"]["prefix"] == "/data" and by_name["ui"]["prefix"] == ""
@@ -114,3 +122,34 @@ def test_the_real_build_references_only_its_own_assets() -> None:
     js = next(BUILD.glob("assets/*.js")).read_text()
     urls = set(re.findall(r"https?://[A-Za-z0-9./_-]+", js))
     assert urls <= {"http://www.w3.org/2000/svg", "https://www.tradingview.com/"}, urls
+
+
+def test_an_absolute_status_url_is_fetched_for_the_page(fake_build: Path) -> None:
+    """The operator's status API (a real HTTP server here) through /status.json."""
+    stack = {
+        "namespace": "trading",
+        "name": "edge",
+        "ready": False,
+        "services": [{"name": "data", "ready": True, "health": "healthy", "healthy": True}],
+    }
+
+    async def status(request: Request) -> JSONResponse:
+        return JSONResponse(stack)
+
+    operator = Starlette(routes=[Route("/status/trading/edge", status)])
+    with serve_app(operator) as base:
+        ok = UiSettings(static_dir=fake_build, status_url=f"{base}/status/trading/edge")
+        gone = UiSettings(static_dir=fake_build, status_url=f"{base}/status/trading/nope")
+        with TestClient(create_app(ok, kit=KitSettings(), configure_logs=False)) as c:
+            assert c.get("/status.json").json() == stack
+        with TestClient(create_app(gone, kit=KitSettings(), configure_logs=False)) as c:
+            r = c.get("/status.json")
+            assert r.status_code == 502 and "HTTP 404" in r.json()["detail"]
+    down = UiSettings(static_dir=fake_build, status_url=f"http://127.0.0.1:{free_port()}/status")
+    with TestClient(create_app(down, kit=KitSettings(), configure_logs=False)) as c:
+        r = c.get("/status.json")
+        assert r.status_code == 502 and "did not answer" in r.json()["detail"]
+    local = UiSettings(static_dir=fake_build)  # /_status: the page reads the gateway directly
+    with TestClient(create_app(local, kit=KitSettings(), configure_logs=False)) as c:
+        assert c.get("/config.json").json()["status_url"] == "/_status"
+        assert c.get("/status.json").status_code == 404

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRoute
@@ -27,21 +28,31 @@ from tradingstack.core.timeframes import Timeframe
 from tradingstack.ui.settings import UiSettings
 
 # Paths the service itself answers (the kit's); never replaced by the page.
-RESERVED = ("api/", "health", "metrics", "docs", "redoc", "openapi.json", "config.json")
+RESERVED = (
+    "api/",
+    "health",
+    "metrics",
+    "docs",
+    "redoc",
+    "openapi.json",
+    "config.json",
+    "status.json",
+)
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 
 
-def _csp(status_url: str) -> str:
-    connect = ["'self'"]
-    parts = urlsplit(status_url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        connect.append(f"{parts.scheme}://{parts.netloc}")
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data:; connect-src {' '.join(connect)}; frame-ancestors 'none'; "
-        "base-uri 'self'; form-action 'self'"
-    )
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def proxied(status_url: str) -> bool:
+    """An absolute status URL (the operator's status API in a cluster) is fetched by this
+    service for the page (`/status.json`): the browser cannot reach a cluster-internal Service."""
+    return urlsplit(status_url).scheme in ("http", "https")
 
 
 def page_config(settings: UiSettings) -> dict[str, Any]:
@@ -49,7 +60,8 @@ def page_config(settings: UiSettings) -> dict[str, Any]:
     return {
         "service": "ui",
         "version": __version__,
-        "status_url": settings.status_url,
+        "status_url": "status.json" if proxied(settings.status_url) else settings.status_url,
+        "status_upstream": settings.status_url,
         "status_source": settings.status_source,
         "timeframes": [str(t) for t in Timeframe],
         "default_symbol": settings.default_symbol,
@@ -89,7 +101,7 @@ def create_app(
     static = ui.static_dir.resolve()
     index = static / "index.html"
     security_headers = {
-        "Content-Security-Policy": _csp(ui.status_url),
+        "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
     }
@@ -128,6 +140,34 @@ def create_app(
     async def config() -> JSONResponse:
         """The page's configuration: TS_UI_STATUS_URL, timeframes, the workloads' paths."""
         return JSONResponse(page_config(ui), headers={"Cache-Control": NO_CACHE})
+
+    @app.get("/status.json", tags=["ui"])
+    async def status_json() -> Response:
+        """The health of every workload from TS_UI_STATUS_URL when it is an absolute URL (the
+        operator's status API), fetched here because the browser cannot reach it."""
+        if not proxied(ui.status_url):
+            return problem_response(
+                404,
+                f"TS_UI_STATUS_URL is {ui.status_url!r}, which the page reads directly.",
+            )
+        try:
+            async with httpx.AsyncClient(timeout=ui.status_timeout_seconds) as client:
+                upstream = await client.get(ui.status_url)
+        except httpx.HTTPError as exc:
+            return problem_response(
+                502,
+                f"The status API at {ui.status_url} did not answer ({type(exc).__name__}).",
+                title="Bad gateway",
+            )
+        if upstream.status_code != 200:
+            return problem_response(
+                502, f"The status API at {ui.status_url} answered HTTP {upstream.status_code}."
+            )
+        try:
+            body = upstream.json()
+        except ValueError:
+            return problem_response(502, f"The status API at {ui.status_url} did not answer JSON.")
+        return JSONResponse(body, headers={"Cache-Control": NO_CACHE})
 
     @app.get("/", include_in_schema=False)
     async def root() -> Response:

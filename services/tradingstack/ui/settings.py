@@ -15,9 +15,12 @@ class UiSettings(BaseSettings):
 
     status_url: str = Field(
         default="/_status",
-        description="where the page reads every workload's health: the local gateway's /_status "
-        "(the launcher's health loop), or the operator's status API in a cluster",
+        description="where the page reads every workload's health: a path the browser fetches "
+        "(the local gateway's /_status), or an absolute URL this service fetches for the page "
+        "at /status.json (the operator's status API in a cluster, e.g. "
+        "http://tradingstack-operator.tradingstack-system:8081/status/<ns>/<name>)",
     )
+    status_timeout_seconds: float = Field(default=5.0, gt=0)
     status_source: str = Field(
         default="local health loop", description="shown next to the health table"
     )

@@ -35,9 +35,19 @@ interface StatusDoc {
   services: Record<string, ServiceStatus>;
 }
 
-/** Accept the local loop's {services: {name: probe}} and list- or map-shaped variants. */
+/** Read the local loop's {services: {name: probe}} and the operator's status API: one stack
+ * (`/status/<ns>/<name>`: {services: [{name, ready, health, latencySeconds, ...}]}) or all of
+ * them (`/status`: {stacks: [...]}, the first one is shown). */
 export function normaliseStatus(raw: unknown): StatusDoc {
-  const doc = (raw ?? {}) as Record<string, unknown>;
+  let doc = (raw ?? {}) as Record<string, unknown>;
+  let source: string | undefined;
+  if (Array.isArray(doc.stacks)) {
+    const first = (doc.stacks[0] ?? {}) as Record<string, unknown>;
+    doc = first;
+  }
+  if (typeof doc.namespace === "string" && typeof doc.name === "string") {
+    source = `operator status API, TradingStack ${doc.namespace}/${doc.name}`;
+  }
   const services: Record<string, ServiceStatus> = {};
   const src = (doc.services ?? doc.workloads ?? doc) as unknown;
   const entries: [string, unknown][] = Array.isArray(src)
@@ -47,23 +57,28 @@ export function normaliseStatus(raw: unknown): StatusDoc {
     if (!value || typeof value !== "object") continue;
     const v = value as Record<string, unknown>;
     if (!("healthy" in v) && !("status" in v) && !("ready" in v)) continue;
-    const status = String(v.status ?? (v.healthy || v.ready ? "healthy" : "unhealthy"));
+    if (v.enabled === false) continue;
+    const healthy = Boolean(v.healthy ?? v.ready ?? v.status === "healthy");
+    const status = String(v.status ?? v.health ?? (healthy ? "healthy" : "unhealthy"));
+    const text = (k: string[]) => k.map((x) => v[x]).find((x) => typeof x === "string" && x) as string | undefined;
+    const num = (k: string[]) => k.map((x) => v[x]).find((x) => typeof x === "number") as number | undefined;
     services[name] = {
       name,
-      healthy: Boolean(v.healthy ?? v.ready ?? status === "healthy"),
+      healthy,
       status,
-      version: (v.version as string) ?? null,
-      uptime_seconds: (v.uptime_seconds as number) ?? null,
-      training_in_progress: Boolean(v.training_in_progress),
-      latency_seconds: (v.latency_seconds as number) ?? null,
-      error: (v.error as string) ?? (v.message as string) ?? null,
-      checked_at: (v.checked_at as string) ?? null,
+      version: text(["version"]) ?? null,
+      uptime_seconds: num(["uptime_seconds", "uptimeSeconds"]) ?? null,
+      training_in_progress: Boolean(v.training_in_progress ?? v.trainingInProgress),
+      latency_seconds: num(["latency_seconds", "latencySeconds"]) ?? null,
+      error: text(["error", "healthMessage", "message"]) ?? null,
+      checked_at: text(["checked_at", "lastProbeTime"]) ?? null,
     };
   }
+  const lastCheck = typeof doc.lastHealthCheck === "string" ? Date.parse(doc.lastHealthCheck) / 1000 : null;
   return {
-    source: (doc.source as string) ?? cfg().status_source,
+    source: (doc.source as string) ?? source ?? cfg().status_source,
     interval_seconds: doc.interval_seconds as number | undefined,
-    last_sweep: (doc.last_sweep as number) ?? null,
+    last_sweep: (doc.last_sweep as number) ?? lastCheck,
     services,
   };
 }
