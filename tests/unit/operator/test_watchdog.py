@@ -333,3 +333,13 @@ def test_builders_service_name_matches_probe_default() -> None:
     assert wd.probe_url(STACK, w, {}).startswith(
         f"http://{b.Stack.child(STACK, 'rag')}.trading.svc"
     )
+
+
+def test_gpus_requested() -> None:
+    from tradingstack_operator.handlers import gpus_requested
+
+    default = sum(1 for w in catalog.WORKLOADS if w.gpu)
+    assert gpus_requested({"spec": {}}) == default > 0
+    body = {"spec": {"workloads": {"nhits": {"gpu": 2, "replicas": 2}, "tcn": {"gpu": 0}}}}
+    assert gpus_requested(body) == default - 1 - 1 + 4  # tcn none, nhits 2 x 2 instead of 1
+    assert gpus_requested({"spec": {"workloads": {"nope": {}}}}) == 0  # invalid spec
