@@ -18,6 +18,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from tradingstack.core.http import service_client
 from tradingstack.core.schemas import OHLCV, Indicators
 from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
@@ -53,10 +54,11 @@ class DataClient:
         settings = load_settings(KitSettings)
         self.base_url = (base_url or settings.data_url).rstrip("/")
         self.attempts = attempts
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
+        self._client = service_client(
+            self.base_url,
             timeout=timeout or settings.data_timeout_seconds,
             transport=transport,
+            settings=settings,
         )
 
     async def __aenter__(self) -> DataClient:

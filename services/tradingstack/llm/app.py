@@ -20,6 +20,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import DataClient
 from tradingstack.core.errors import ProblemError
+from tradingstack.core.http import service_client
 from tradingstack.core.settings import load_settings
 from tradingstack.llm.analyze import (
     Gatherer,
@@ -303,7 +304,7 @@ def create_app(
         await st.backend.start()
         own_data = data_client is None
         st.data_client = data_client or DataClient()
-        st.http = httpx.AsyncClient(timeout=cfg.upstream_timeout_seconds)
+        st.http = service_client(timeout=cfg.upstream_timeout_seconds)
         st.gatherer = Gatherer(cfg, st.data_client, st.http)
         try:
             yield

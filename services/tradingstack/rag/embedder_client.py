@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import httpx
 import numpy as np
 
+from tradingstack.core.http import service_client
+
 
 class EmbedderError(Exception):
     """The embedder answered an error or could not be reached."""
@@ -30,9 +32,7 @@ class EmbedderClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.batch = batch
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, transport=transport
-        )
+        self._client = service_client(self.base_url, timeout=timeout, transport=transport)
 
     async def aclose(self) -> None:
         await self._client.aclose()
