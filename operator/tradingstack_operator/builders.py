@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from tradingstack.core import catalog
 from tradingstack.core.catalog import Workload
@@ -49,6 +50,14 @@ class Options:
 
     traefik_middleware: bool = False
     """The traefik.io/v1alpha1 Middleware CRD exists."""
+    status_url: str | None = None
+    """Base URL of the operator's read-only status API (its metrics Service), when served:
+    the dashboard shows the stack's health from it."""
+
+    def stack_status_url(self, stack: Stack) -> str | None:
+        if not self.status_url:
+            return None
+        return f"{self.status_url.rstrip('/')}/status/{stack.namespace}/{stack.name}"
 
 
 def labels(stack: Stack, workload: str | None = None) -> dict[str, str]:
@@ -133,7 +142,9 @@ def token_secret(stack: Stack, token: str) -> Manifest:
     }
 
 
-def config_data(stack: Stack, ts: s.TradingStackSpec) -> dict[str, str]:
+def config_data(
+    stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None
+) -> dict[str, str]:
     """Settings shared by every service, as TS_... environment variables."""
     data = {
         "TS_STACK_NAME": stack.name,
@@ -153,15 +164,19 @@ def config_data(stack: Stack, ts: s.TradingStackSpec) -> dict[str, str]:
         data["TS_LLM_MODEL"] = ts.ollama.model
     for w in ts.enabled():
         data[f"TS_{_env_name(w.name)}_URL"] = service_url(stack, w)
+    status = (opts or Options()).stack_status_url(stack)
+    if status:
+        # the dashboard's Overview reads the watchdog's findings from the operator
+        data["TS_UI_STATUS_URL"] = status
     return data
 
 
-def config_map(stack: Stack, ts: s.TradingStackSpec) -> Manifest:
+def config_map(stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _meta(stack, config_map_name(stack)),
-        "data": config_data(stack, ts),
+        "data": config_data(stack, ts, opts),
     }
 
 
@@ -288,13 +303,15 @@ def _volumes(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> tuple[list[An
     return volumes, mounts
 
 
-def config_hash(stack: Stack, ts: s.TradingStackSpec) -> str:
+def config_hash(stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None) -> str:
     """A hash of the ConfigMap's data: in the pod template so a change rolls the pods."""
-    raw = json.dumps(config_data(stack, ts), sort_keys=True).encode()
+    raw = json.dumps(config_data(stack, ts, opts), sort_keys=True).encode()
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def deployment(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> Manifest:
+def deployment(
+    stack: Stack, ts: s.TradingStackSpec, w: Workload, opts: Options | None = None
+) -> Manifest:
     """The Deployment of one workload."""
     ws = ts.workload(w.name)
     volumes, mounts = _volumes(stack, ts, w)
@@ -357,7 +374,7 @@ def deployment(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> Manifest:
             "template": {
                 "metadata": {
                     "labels": labels(stack, w.name),
-                    "annotations": {CONFIG_HASH_ANNOTATION: config_hash(stack, ts)},
+                    "annotations": {CONFIG_HASH_ANNOTATION: config_hash(stack, ts, opts)},
                 },
                 "spec": pod_spec,
             },
@@ -535,7 +552,9 @@ def internet_workloads(ts: s.TradingStackSpec) -> list[str]:
     return names
 
 
-def network_policies(stack: Stack, ts: s.TradingStackSpec) -> list[Manifest]:
+def network_policies(
+    stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None
+) -> list[Manifest]:
     """Enforce the data-flow rules in the cluster.
 
     - every pod of the stack: ingress from the stack's own pods and from the operator's pods
@@ -585,6 +604,26 @@ def network_policies(stack: Stack, ts: s.TradingStackSpec) -> list[Manifest]:
                 },
             }
         )
+    status = urlsplit((opts or Options()).status_url or "")
+    if status.port and ts.workload("ui").enabled:
+        # the dashboard (its server side) reads the operator's status API
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": _meta(stack, stack.child("ui-to-operator")),
+                "spec": {
+                    "podSelector": _workloads_selector(stack, ["ui"]),
+                    "policyTypes": ["Egress"],
+                    "egress": [
+                        {
+                            "to": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}],
+                            "ports": [{"protocol": "TCP", "port": status.port}],
+                        }
+                    ],
+                },
+            }
+        )
     internet = internet_workloads(ts)
     if internet:
         out.append(
@@ -620,14 +659,14 @@ def build(stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None) -> 
     """Every child object of the stack except the token Secret, in apply order."""
     opts = opts or Options()
     enabled = ts.enabled()
-    out: list[Manifest] = [service_account(stack), config_map(stack, ts)]
+    out: list[Manifest] = [service_account(stack), config_map(stack, ts, opts)]
     for w in enabled:
         out += pvcs(stack, ts, w)
-    out += network_policies(stack, ts)
+    out += network_policies(stack, ts, opts)
     for w in enabled:
         out.append(service(stack, w))
     for w in enabled:
-        out.append(deployment(stack, ts, w))
+        out.append(deployment(stack, ts, w, opts))
     out += middlewares(stack, ts, opts)
     out += ingresses(stack, ts, opts)
     return out

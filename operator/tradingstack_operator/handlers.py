@@ -98,7 +98,10 @@ class Controller:
                 has = await self.kube.has_api(b.TRAEFIK_MIDDLEWARE_API, "Middleware")
             except k.ApiError:
                 has = self._opts.traefik_middleware if self._opts else False
-            self._opts = b.Options(traefik_middleware=has)
+            self._opts = b.Options(
+                traefik_middleware=has,
+                status_url=os.environ.get("TS_OPERATOR_STATUS_URL") or None,
+            )
             self._opts_at = time.monotonic()
         return self._opts
 

@@ -290,3 +290,25 @@ def test_node_selector_tolerations_replicas() -> None:
     pod = d["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"kubernetes.io/hostname": "thor"}
     assert pod["tolerations"] == [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_the_dashboard_reads_the_operators_status_api() -> None:
+    ts = spec.TradingStackSpec()
+    plain = b.build(STACK, ts)
+    assert "TS_UI_STATUS_URL" not in by_kind(plain, "ConfigMap")["demo-config"]["data"]
+    opts = b.Options(status_url="http://ts-operator-metrics.tradingstack-system.svc:8081")
+    m = b.build(STACK, ts, opts)
+    cm = by_kind(m, "ConfigMap")["demo-config"]["data"]
+    assert cm["TS_UI_STATUS_URL"] == (
+        "http://ts-operator-metrics.tradingstack-system.svc:8081/status/trading/demo"
+    )
+    policy = by_kind(m, "NetworkPolicy")["demo-ui-to-operator"]["spec"]
+    assert policy["podSelector"]["matchExpressions"][0]["values"] == ["ui"]
+    assert policy["egress"][0]["to"] == [{"namespaceSelector": {}, "podSelector": b.OPERATOR_PODS}]
+    assert policy["egress"][0]["ports"] == [{"protocol": "TCP", "port": 8081}]
+    # the pods roll when the status URL changes: it is part of the config hash
+    ui = by_kind(m, "Deployment")["demo-ui"]["spec"]["template"]["metadata"]["annotations"]
+    ui_plain = by_kind(plain, "Deployment")["demo-ui"]["spec"]["template"]["metadata"][
+        "annotations"
+    ]
+    assert ui != ui_plain
