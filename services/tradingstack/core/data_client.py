@@ -18,6 +18,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from tradingstack.core.errors import ProblemError
 from tradingstack.core.http import service_client
 from tradingstack.core.schemas import OHLCV, Indicators
 from tradingstack.core.settings import KitSettings, load_settings
@@ -38,6 +39,24 @@ class DataServiceError(Exception):
 
 class UnknownSymbolError(DataServiceError):
     """404 from the data service: it does not know the symbol."""
+
+
+def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str) -> ProblemError:
+    """The answer for a request whose market data the data service could not give.
+
+    Unknown symbol: 404; any other refusal: 422 with the data service's reason; the data
+    service down or failing: 502.
+    """
+    if isinstance(exc, UnknownSymbolError):
+        return ProblemError(
+            404,
+            f"Unknown symbol {symbol!r} (or no {timeframe} bars for it): {exc.detail}. The data "
+            "service lists symbols at /data/api/v1/symbols.",
+            title="Unknown symbol",
+        )
+    if exc.status is not None and 400 <= exc.status < 500:
+        return ProblemError(422, f"The data service refused the request: {exc.detail}")
+    return ProblemError(502, f"Could not get bars from the data service: {exc.detail}")
 
 
 class DataClient:

@@ -19,7 +19,12 @@ from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel, Field
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError, to_frame
+from tradingstack.core.data_client import (
+    DataClient,
+    DataServiceError,
+    data_problem,
+    to_frame,
+)
 from tradingstack.core.errors import ProblemError
 from tradingstack.core.schemas import Indicators
 from tradingstack.core.settings import load_settings
@@ -163,24 +168,11 @@ def _state(request: Request) -> HmmState:
     return state
 
 
-def _data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe) -> ProblemError:
-    if isinstance(exc, UnknownSymbolError):
-        return ProblemError(
-            404,
-            f"Unknown symbol {symbol!r} (or no {timeframe} bars for it): {exc.detail}. The data "
-            "service lists symbols at /data/api/v1/symbols.",
-            title="Unknown symbol",
-        )
-    if exc.status is not None and 400 <= exc.status < 500:
-        return ProblemError(422, f"The data service refused the request: {exc.detail}")
-    return ProblemError(502, f"Could not get data from the data service: {exc.detail}")
-
-
 async def _bars(state: HmmState, symbol: str, timeframe: Timeframe) -> tuple[str, pd.DataFrame]:
     try:
         ohlcv = await state.data.ohlcv(symbol, timeframe, limit=state.settings.bars)
     except DataServiceError as exc:
-        raise _data_problem(exc, symbol, timeframe) from None
+        raise data_problem(exc, symbol, timeframe) from None
     return ohlcv.symbol, to_frame(ohlcv)
 
 
@@ -310,7 +302,7 @@ async def _indicators(state: HmmState, symbol: str, timeframe: Timeframe) -> Ind
             symbol, timeframe, names=state.settings.indicators, limit=state.settings.bars
         )
     except DataServiceError as exc:
-        raise _data_problem(exc, symbol, timeframe) from None
+        raise data_problem(exc, symbol, timeframe) from None
 
 
 @router.post("/score", response_model=ScoreResult, tags=["scoring"])

@@ -20,7 +20,11 @@ from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
+from tradingstack.core.data_client import (
+    DataClient,
+    DataServiceError,
+    data_problem,
+)
 from tradingstack.core.errors import ProblemError
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
@@ -239,19 +243,6 @@ async def _model(state: TcnState, train: bool) -> tuple[TCNClassifier, ModelMeta
     return found
 
 
-def _data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe) -> ProblemError:
-    if isinstance(exc, UnknownSymbolError):
-        return ProblemError(
-            404,
-            f"Unknown symbol {symbol!r} (or no {timeframe} bars for it): {exc.detail}. The data "
-            "service lists symbols at /data/api/v1/symbols.",
-            title="Unknown symbol",
-        )
-    if exc.status is not None and 400 <= exc.status < 500:
-        return ProblemError(422, f"The data service refused the request: {exc.detail}")
-    return ProblemError(502, f"Could not get bars from the data service: {exc.detail}")
-
-
 async def _detect(
     state: TcnState,
     symbol: str,
@@ -265,7 +256,7 @@ async def _detect(
     try:
         ohlcv = await state.data.ohlcv(symbol, timeframe, limit=limit)
     except DataServiceError as exc:
-        raise _data_problem(exc, symbol, timeframe) from None
+        raise data_problem(exc, symbol, timeframe) from None
     frame = pd.DataFrame(
         [b.model_dump() for b in ohlcv.bars],
         columns=["time", "open", "high", "low", "close", "volume"],
