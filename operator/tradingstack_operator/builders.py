@@ -552,6 +552,31 @@ def internet_workloads(ts: s.TradingStackSpec) -> list[str]:
     return names
 
 
+def _policy(
+    stack: Stack,
+    suffix: str,
+    workloads: list[str],
+    *,
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+) -> Manifest:
+    """A NetworkPolicy adding `ingress` and/or `egress` rules to some workloads of the stack."""
+    spec: dict[str, Any] = {
+        "podSelector": _workloads_selector(stack, workloads),
+        "policyTypes": [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules],
+    }
+    if ingress:
+        spec["ingress"] = ingress
+    if egress:
+        spec["egress"] = egress
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(stack, stack.child(suffix)),
+        "spec": spec,
+    }
+
+
 def network_policies(
     stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None
 ) -> list[Manifest]:
@@ -585,69 +610,55 @@ def network_policies(
             },
         }
     ]
-    routed = [w for w in _routed(ts)]
+    routed = [w.name for w in _routed(ts)]
     if routed:
+        # the Ingress controller and Prometheus, from any namespace
         out.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": _meta(stack, stack.child("from-ingress")),
-                "spec": {
-                    "podSelector": _workloads_selector(stack, [w.name for w in routed]),
-                    "policyTypes": ["Ingress"],
-                    "ingress": [
-                        {
-                            "from": [{"namespaceSelector": {}}],
-                            "ports": [{"protocol": "TCP", "port": "http"}],
-                        }
-                    ],
-                },
-            }
+            _policy(
+                stack,
+                "from-ingress",
+                routed,
+                ingress=[
+                    {
+                        "from": [{"namespaceSelector": {}}],
+                        "ports": [{"protocol": "TCP", "port": "http"}],
+                    }
+                ],
+            )
         )
     status = urlsplit((opts or Options()).status_url or "")
     if status.port and ts.workload("ui").enabled:
         # the dashboard (its server side) reads the operator's status API
         out.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": _meta(stack, stack.child("ui-to-operator")),
-                "spec": {
-                    "podSelector": _workloads_selector(stack, ["ui"]),
-                    "policyTypes": ["Egress"],
-                    "egress": [
-                        {
-                            "to": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}],
-                            "ports": [{"protocol": "TCP", "port": status.port}],
-                        }
-                    ],
-                },
-            }
+            _policy(
+                stack,
+                "ui-to-operator",
+                ["ui"],
+                egress=[
+                    {
+                        "to": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}],
+                        "ports": [{"protocol": "TCP", "port": status.port}],
+                    }
+                ],
+            )
         )
     internet = internet_workloads(ts)
     if internet:
         out.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": _meta(stack, stack.child("internet-egress")),
-                "spec": {
-                    "podSelector": _workloads_selector(stack, internet),
-                    "policyTypes": ["Egress"],
-                    "egress": [
-                        {
-                            "to": [
-                                {"ipBlock": {"cidr": "0.0.0.0/0"}},
-                                {"ipBlock": {"cidr": "::/0"}},
-                            ],
-                            "ports": [
-                                {"protocol": "TCP", "port": 443},
-                                {"protocol": "TCP", "port": 80},
-                            ],
-                        }
-                    ],
-                },
-            }
+            _policy(
+                stack,
+                "internet-egress",
+                internet,
+                egress=[
+                    {
+                        "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}],
+                        "ports": [
+                            {"protocol": "TCP", "port": 443},
+                            {"protocol": "TCP", "port": 80},
+                        ],
+                    }
+                ],
+            )
         )
     return out
 
