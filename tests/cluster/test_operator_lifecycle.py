@@ -122,6 +122,7 @@ def test_kubectl_apply_k_manifests(control_plane: Any, kubeconfig: Path) -> None
             "ClusterRole",
             "ClusterRoleBinding",
             "Deployment",
+            "Service",  # the operator's metrics and status API
         ]
     )
     applied = subprocess.run(
@@ -138,6 +139,14 @@ def test_kubectl_apply_k_manifests(control_plane: Any, kubeconfig: Path) -> None
                 "tradingstack-operator", "tradingstack-system"
             )
             assert dep.spec.template.spec.service_account_name == "tradingstack-operator"
+            env = {e.name: e.value for e in dep.spec.template.spec.containers[0].env}
+            svc = client.CoreV1Api(api).read_namespaced_service(
+                "tradingstack-operator-metrics", "tradingstack-system"
+            )
+            # the stacks' dashboards reach the status API through this Service
+            assert env["TS_OPERATOR_STATUS_URL"] == (
+                f"http://{svc.metadata.name}.tradingstack-system.svc:{svc.spec.ports[0].port}"
+            )
             review = client.AuthorizationV1Api(api).create_subject_access_review(
                 client.V1SubjectAccessReview(
                     spec=client.V1SubjectAccessReviewSpec(
