@@ -61,7 +61,7 @@ def create_service_app(
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.started_at = time.monotonic()
-        system.collect()  # primes psutil's CPU percent so the first answer is meaningful
+        system.cpu_percent()  # the first sample, so the first answer covers the uptime
         if lifespan is None:
             yield
         else:

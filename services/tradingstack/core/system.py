@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import glob
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +53,39 @@ class SystemMetrics(BaseModel):
     cpu: CpuMetrics
     memory: MemoryMetrics
     gpu: GpuMetrics
+
+
+_cpu_lock = threading.Lock()
+_cpu_last: tuple[float, float] | None = None  # (busy seconds, total seconds), all CPUs
+
+
+def _cpu_sample() -> tuple[float, float]:
+    t = psutil.cpu_times()
+    total = float(sum(t))
+    idle = float(t.idle + getattr(t, "iowait", 0.0))
+    return total - idle, total
+
+
+def cpu_percent(min_interval: float = 0.1) -> float:
+    """System CPU utilisation (0-100) since the previous call, from any thread.
+
+    psutil.cpu_percent(interval=None) remembers its previous sample per thread, so a server
+    answering from a thread pool got 0.0 from every fresh thread. This keeps one sample for
+    the process, and measures over at least `min_interval` seconds.
+    """
+    global _cpu_last
+    window = min_interval * (psutil.cpu_count() or 1)  # cpu_times() sums every CPU
+    with _cpu_lock:
+        previous = _cpu_last or _cpu_sample()
+        busy, total = _cpu_sample()
+        if total - previous[1] < window:  # first call, or right after another one
+            time.sleep(min_interval)
+            busy, total = _cpu_sample()
+        _cpu_last = (busy, total)
+    span = total - previous[1]
+    if span <= 0:
+        return 0.0
+    return round(min(100.0, max(0.0, 100.0 * (busy - previous[0]) / span)), 1)
 
 
 def _cpu_temperature(sys_root: str = "/sys") -> float | None:
@@ -174,7 +209,7 @@ def collect(sys_root: str = "/sys") -> SystemMetrics:
         load = None
     return SystemMetrics(
         cpu=CpuMetrics(
-            percent=psutil.cpu_percent(interval=None),
+            percent=cpu_percent(),
             cores_logical=psutil.cpu_count(logical=True) or 1,
             cores_physical=psutil.cpu_count(logical=False),
             load_average=load,
