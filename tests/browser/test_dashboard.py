@@ -120,7 +120,12 @@ def wait_ready(page: Any, timeout: float = 60) -> None:
         if page.evaluate("() => Boolean(window.__tradingstack && window.__tradingstack.ready)"):
             return
         time.sleep(0.1)
-    raise AssertionError(f"{page.url} not ready after {timeout} s")
+    # say which panels were still waiting for a service, so a hang names its culprit
+    busy = page.evaluate(
+        "() => [...document.querySelectorAll('[aria-busy=true]')]"
+        ".map((e) => e.id || e.querySelector('h2')?.textContent || e.className)"
+    )
+    raise AssertionError(f"{page.url} not ready after {timeout} s; still loading: {busy}")
 
 
 def wait_for(page: Any, js: str, timeout: float, what: str) -> Any:
