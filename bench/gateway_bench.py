@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bench.common import summary, write_result
-from tests.unit.servers import free_port
+from tests.unit.servers import free_port, wait_http
 
 REQUESTS = 300
 ROUNDS = 5
@@ -36,18 +36,6 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def _wait(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 async def _latency(url: str, n: int) -> list[float]:
@@ -102,8 +90,8 @@ def main() -> dict[str, Any]:
     try:
         direct = f"http://127.0.0.1:{data_port}/api/v1/ohlcv/BTCUSD"
         via = f"http://127.0.0.1:{gw_port}/data/api/v1/ohlcv/BTCUSD"
-        _wait(f"http://127.0.0.1:{data_port}/health")
-        _wait(f"http://127.0.0.1:{gw_port}/data/health")
+        wait_http(f"http://127.0.0.1:{data_port}/health")
+        wait_http(f"http://127.0.0.1:{gw_port}/data/health")
         httpx.get(direct, params=PARAMS, timeout=60).raise_for_status()  # warm the cache
         asyncio.run(_latency(direct, 20))
         asyncio.run(_latency(via, 20))

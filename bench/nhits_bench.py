@@ -30,7 +30,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import summary, write_result
-from tests.unit.servers import free_port
+from tests.unit.servers import free_port, wait_http
 
 STEPS = int(os.environ.get("NHITS_BENCH_STEPS", "500"))
 WINDOWS = int(os.environ.get("NHITS_BENCH_WINDOWS", "25"))
@@ -47,18 +47,6 @@ def _start(code: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def _wait(url: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def _train(c: httpx.Client, symbol: str, tf: str) -> dict[str, Any]:
@@ -137,8 +125,8 @@ def main() -> dict[str, Any]:
     ]
     results: dict[str, Any] = {}
     try:
-        _wait(f"http://127.0.0.1:{data_port}/health")
-        _wait(f"http://127.0.0.1:{nhits_port}/health")
+        wait_http(f"http://127.0.0.1:{data_port}/health", timeout=180)
+        wait_http(f"http://127.0.0.1:{nhits_port}/health", timeout=180)
         with httpx.Client(base_url=f"http://127.0.0.1:{nhits_port}", timeout=600) as c:
             for symbol, tf in SERIES:
                 print(f"-- {symbol} {tf}: training {STEPS} steps on CPU", flush=True)

@@ -23,9 +23,9 @@ from tests.browser.conftest import (
     ARTIFACTS,
     RunningStack,
     start_stack,
-    wait_http,
     wanted_services,
 )
+from tests.unit.servers import wait_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -93,7 +93,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     running = start_stack(wanted_services(), state, {})
     try:
         for name in running.services:
-            wait_http(f"{running.base}/{'' if name == 'ui' else name + '/'}health")
+            wait_http(f"{running.base}/{'' if name == 'ui' else name + '/'}health", timeout=30)
         yield running
     finally:
         running.stop()

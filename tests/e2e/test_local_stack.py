@@ -7,30 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.unit.servers import free_port
+from tests.unit.servers import free_port, wait_http
 
 pytestmark = pytest.mark.slow
-
-
-def _wait(url: str, timeout: float = 120) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            r = httpx.get(url, timeout=2)
-            if r.status_code == 200:
-                return r
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer: {last}")
 
 
 def test_up_serves_the_data_service_through_the_gateway(tmp_path: Path) -> None:
@@ -54,7 +39,7 @@ def test_up_serves_the_data_service_through_the_gateway(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        health = _wait(base + "/data/health").json()
+        health = wait_http(base + "/data/health", timeout=120).json()
         assert health["service"] == "data" and health["status"] == "healthy"
         r = httpx.get(
             base + "/data/api/v1/ohlcv/BTCUSD", params={"timeframe": "H1", "limit": 100}, timeout=30
