@@ -147,19 +147,17 @@ interface Rect {
   label?: string;
 }
 
-/** Draws time-range rectangles (regimes in the background, patterns over the bars). */
-class RangesPrimitive implements ISeriesPrimitive<Time> {
-  private param: SeriesAttachedParameter<Time> | null = null;
+/** A series primitive that paints on the chart's canvas: the attachment and the pane view. */
+abstract class CanvasPrimitive implements ISeriesPrimitive<Time> {
+  protected param: SeriesAttachedParameter<Time> | null = null;
   private readonly views: IPrimitivePaneView[];
 
-  constructor(
-    private readonly rects: Rect[],
-    zOrder: "bottom" | "normal",
-  ) {
-    const renderer: IPrimitivePaneRenderer = {
-      draw: (target) => (zOrder === "normal" ? this.paint(target) : undefined),
-      drawBackground: (target) => (zOrder === "bottom" ? this.paint(target) : undefined),
-    };
+  /** `inBackground`: paint behind the series' own drawing (lightweight-charts' drawBackground). */
+  constructor(zOrder: "bottom" | "normal", inBackground: boolean) {
+    const paint = (target: DrawTarget) => this.paint(target);
+    const renderer: IPrimitivePaneRenderer = inBackground
+      ? { draw: () => undefined, drawBackground: paint }
+      : { draw: paint };
     this.views = [{ zOrder: () => zOrder, renderer: () => renderer }];
   }
 
@@ -175,7 +173,19 @@ class RangesPrimitive implements ISeriesPrimitive<Time> {
     return this.views;
   }
 
-  private paint(target: DrawTarget): void {
+  protected abstract paint(target: DrawTarget): void;
+}
+
+/** Draws time-range rectangles (regimes in the background, patterns over the bars). */
+class RangesPrimitive extends CanvasPrimitive {
+  constructor(
+    private readonly rects: Rect[],
+    zOrder: "bottom" | "normal",
+  ) {
+    super(zOrder, zOrder === "bottom");
+  }
+
+  protected paint(target: DrawTarget): void {
     const param = this.param;
     if (!param) return;
     const ts = param.chart.timeScale();
@@ -217,33 +227,17 @@ class RangesPrimitive implements ISeriesPrimitive<Time> {
 }
 
 /** Fills the area between a lower and an upper line (a forecast interval). */
-class BandPrimitive implements ISeriesPrimitive<Time> {
-  private param: SeriesAttachedParameter<Time> | null = null;
-  private readonly views: IPrimitivePaneView[];
-
+class BandPrimitive extends CanvasPrimitive {
   constructor(
     private readonly times: Time[],
     private readonly lower: number[],
     private readonly upper: number[],
     private readonly fill: string,
   ) {
-    const renderer: IPrimitivePaneRenderer = { draw: (t) => this.paint(t) };
-    this.views = [{ zOrder: () => "bottom", renderer: () => renderer }];
+    super("bottom", false);
   }
 
-  attached(param: SeriesAttachedParameter<Time>): void {
-    this.param = param;
-  }
-
-  detached(): void {
-    this.param = null;
-  }
-
-  paneViews(): readonly IPrimitivePaneView[] {
-    return this.views;
-  }
-
-  private paint(target: DrawTarget): void {
+  protected paint(target: DrawTarget): void {
     const param = this.param;
     if (!param) return;
     const ts = param.chart.timeScale();
