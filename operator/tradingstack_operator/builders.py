@@ -191,13 +191,22 @@ def service_account(stack: Stack) -> Manifest:
 
 
 def image_for(ts: s.TradingStackSpec, w: Workload) -> str:
-    """The image of a workload: its own override, else the stack's (GPU variant with a GPU)."""
+    """The image of a workload: its own override, else the stack's service image.
+
+    With a GPU and a GPU suffix, the GPU variant (it has everything); otherwise the torch
+    variant for the workloads that need PyTorch, and the plain image for the rest.
+    """
     ws = ts.workload(w.name)
     if ws.image:
         return ws.image
     if w.app is None:
         return ts.image.ollama_image
-    suffix = ts.image.gpu_tag_suffix if ws.gpu > 0 else ""
+    if ws.gpu > 0 and ts.image.gpu_tag_suffix:
+        suffix = ts.image.gpu_tag_suffix
+    elif w.torch:
+        suffix = ts.image.torch_tag_suffix
+    else:
+        suffix = ""
     return f"{ts.image.registry}/{ts.image.repository}:{ts.image.tag}{suffix}"
 
 

@@ -251,6 +251,12 @@ class ImageSpec(_Model):
         description="Suffix added to the tag for workloads with a GPU (the L4T PyTorch image); "
         "empty to use the CPU image everywhere.",
     )
+    torch_tag_suffix: str = Field(
+        default="-torch",
+        description="Suffix added to the tag for workloads that need PyTorch (nhits, tcn, "
+        "embedder) and run without a GPU: the service image with PyTorch. The image without "
+        "it (data, hmm, rag, llm, ui) is several GB smaller.",
+    )
     ollama_image: str = Field(
         default="docker.io/ollama/ollama:0.6.8",
         description="Image of the Ollama server (workloads.ollama.image overrides it).",

@@ -53,6 +53,10 @@ class Workload(BaseModel):
         default=False, description="may reach the internet (NetworkPolicy); only data and ollama"
     )
     critical: bool = Field(default=True, description="alerts when it goes down")
+    torch: bool = Field(
+        default=False,
+        description="needs PyTorch: runs on the service image's torch variant (tag suffix -torch)",
+    )
     depends_on: tuple[str, ...] = ()
 
     @property
@@ -103,6 +107,7 @@ WORKLOADS: tuple[Workload, ...] = (
             Volume(name="models", mount_path="/var/lib/tradingstack/models", default_size="10Gi"),
         ),
         resources=_ML,
+        torch=True,
         depends_on=("data",),
     ),
     Workload(
@@ -117,6 +122,7 @@ WORKLOADS: tuple[Workload, ...] = (
             Volume(name="models", mount_path="/var/lib/tradingstack/models", default_size="10Gi"),
         ),
         resources=_ML,
+        torch=True,
         depends_on=("data",),
     ),
     Workload(
@@ -142,6 +148,7 @@ WORKLOADS: tuple[Workload, ...] = (
         app="tradingstack.embedder.app:create_app",
         implemented=True,
         resources=_ML,
+        torch=True,
         depends_on=("data",),
     ),
     Workload(

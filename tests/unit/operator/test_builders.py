@@ -151,6 +151,23 @@ def test_images_stack_default_gpu_variant_and_per_workload_override() -> None:
     assert data["command"][data["command"].index("--root-path") + 1] == "/data"
 
 
+def test_images_without_gpu_torch_workloads_get_the_torch_variant() -> None:
+    """A CPU stack: torch workloads on `-torch`, the rest on the image without torch."""
+    gpu0 = {w.name: {"gpu": 0} for w in catalog.WORKLOADS}
+    deps = by_kind(build({"image": {"tag": "1.2.3"}, "workloads": gpu0}), "Deployment")
+    base = "ghcr.io/tradingstack/tradingstack:1.2.3"
+    for w in catalog.WORKLOADS:
+        if w.app is None:
+            continue
+        expected = f"{base}-torch" if w.name in ("nhits", "tcn", "embedder") else base
+        assert container(deps[f"demo-{w.name}"])["image"] == expected, w.name
+    # no GPU suffix configured: a GPU workload falls back to the torch variant, never the
+    # image without torch
+    raw = {"image": {"tag": "1.2.3", "gpuTagSuffix": ""}, "workloads": {"nhits": {"gpu": 1}}}
+    deps = by_kind(build(raw), "Deployment")
+    assert container(deps["demo-nhits"])["image"] == f"{base}-torch"
+
+
 def test_pvcs_per_workload_volume_sizes_class_and_ephemeral() -> None:
     m = build({"storage": {"className": "local-path", "models": "3Gi"}})
     pvcs = by_kind(m, "PersistentVolumeClaim")
