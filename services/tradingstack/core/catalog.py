@@ -174,7 +174,9 @@ WORKLOADS: tuple[Workload, ...] = (
         app="tradingstack.llm.app:create_app",
         implemented=True,
         resources=_ML,
-        depends_on=("data", "nhits", "tcn", "hmm", "rag", "ollama"),
+        # not on ollama: without the Ollama workload the analyst runs the bundled model
+        # in-process (llama.cpp), which is what a stack without a GPU should run
+        depends_on=("data", "nhits", "tcn", "hmm", "rag"),
     ),
     Workload(
         name="ollama",

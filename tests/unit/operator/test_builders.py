@@ -130,6 +130,18 @@ def test_env_token_data_url_and_provider_keys() -> None:
     assert cm["TS_LLM_BACKEND"] == "ollama"
 
 
+def test_llm_without_ollama_runs_the_bundled_model_in_process() -> None:
+    """A stack without the Ollama workload is valid; the analyst uses llama.cpp then."""
+    m = build({"workloads": {"ollama": {"enabled": False}}})
+    deps = by_kind(m, "Deployment")
+    assert "demo-ollama" not in deps and "demo-llm" in deps
+    cm = by_kind(m, "ConfigMap")["demo-config"]["data"]
+    assert "TS_LLM_BACKEND" not in cm and "TS_OLLAMA_URL" not in cm
+    from tradingstack.llm.settings import LlmSettings
+
+    assert LlmSettings.model_validate({}).backend == "llamacpp"
+
+
 def test_token_secret_is_built_with_the_given_token() -> None:
     sec = b.token_secret(STACK, "s3cr3t")
     assert sec["metadata"]["name"] == "demo-api-token"

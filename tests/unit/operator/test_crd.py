@@ -127,3 +127,13 @@ def test_example_is_valid_and_fits_a_thor() -> None:
     gpus = sum(ts.workload(w.name).gpu * ts.workload(w.name).replicas for w in ts.enabled())
     assert gpus == 4  # one Thor GPU, four time-slicing replicas
     assert len(ts.enabled()) == 9
+
+
+def test_cpu_example_needs_no_gpu_and_runs_the_analyst_in_process() -> None:
+    doc = yaml.safe_load((ROOT / "manifests" / "examples" / "tradingstack-cpu.yaml").read_text())
+    assert doc["apiVersion"] == spec.API_VERSION and doc["kind"] == spec.KIND
+    ts = spec.TradingStackSpec.model_validate(doc["spec"])
+    assert all(ts.workload(w.name).gpu == 0 for w in ts.enabled())
+    names = [w.name for w in ts.enabled()]
+    assert "ollama" not in names and "llm" in names and len(names) == 8
+    assert [p.name for p in ts.market.providers] == []  # offline: the bundled datasets
