@@ -8,7 +8,8 @@
 # (Not built in this repository's CI: there is no Docker engine there, and no arm64 GPU.)
 ARG BASE=nvcr.io/nvidia/l4t-pytorch:r38.2.0-pth2.8-py3
 FROM ${BASE}
-COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /usr/local/bin/uv
+ARG UV_VERSION=0.13.9
+RUN python3 -m pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 COPY services/ services/

@@ -1,28 +1,74 @@
-# The service image (CPU): every TradingStack service; the operator picks the workload with
-# the container command (uvicorn --factory tradingstack.<name>.app:create_app).
+# syntax=docker/dockerfile:1
+# The TradingStack service images. One Dockerfile, two variants chosen by EXTRAS:
+#   ghcr.io/tradingstack/tradingstack:<version>        data, hmm, rag, llm, ui (no torch)
+#   ghcr.io/tradingstack/tradingstack:<version>-torch  everything (nhits, tcn, embedder)
+# The operator gives each workload its command (uvicorn --factory <catalog app> ...).
+#
+# With Docker (BASE defaults to Debian bookworm-slim from Docker Hub):
 #   docker build -f docker/service.Dockerfile -t ghcr.io/tradingstack/tradingstack:0.1.0 .
-# Multi-arch (the Jetson is arm64): docker buildx build --platform linux/amd64,linux/arm64 ...
-# (Not built in this repository's CI: there is no Docker engine there.)
-FROM python:3.11-slim AS build
-COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /usr/local/bin/uv
-RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
+#   docker build -f docker/service.Dockerfile --build-arg VARIANT=torch \
+#     --build-arg EXTRAS="--extra data --extra forecast --extra knowledge" \
+#     -t ghcr.io/tradingstack/tradingstack:0.1.0-torch .
+# Without Docker, `make images` builds this same file with buildah on a Debian base made by
+# mmdebstrap from Debian's packages (hack/images.py); nothing comes from a registry.
+ARG BASE=docker.io/library/debian:bookworm-slim
+
+# ---- the runtime base: Debian's Python 3.11, the app user, nothing to build with -----------
+FROM ${BASE} AS runtime
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        python3 ca-certificates libgomp1 tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid 10001 app \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin app
+
+# ---- the build stage: compilers, uv, the environment pinned by uv.lock ----------------------
+FROM runtime AS build
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        python3-venv python3-dev build-essential cmake \
     && rm -rf /var/lib/apt/lists/*
+ARG UV_VERSION=0.13.9
+# Behind a TLS-inspecting proxy, pass its CA bundle (make images passes the host's); unset, the
+# usual roots are used. Build arguments reach the RUN steps only, never the image.
+ARG SSL_CERT_FILE
+ARG PIP_CERT
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}"
+# UV_CACHE_DIR: buildah mounts the host's uv cache here (make images); with Docker it is a
+# plain directory of the build stage, which the final image does not copy.
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON=/usr/bin/python3 UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_CACHE_DIR=/uv-cache
 WORKDIR /src
-ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/venv
+ARG EXTRAS="--extra data --extra hmm --extra rag --extra llm"
+# the dependencies first: this layer is reused until pyproject.toml or uv.lock change
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --extra data --extra forecast --extra knowledge \
-    --no-install-project
+RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project ${EXTRAS}
+# then the project (a code change rebuilds from here on)
 COPY services/ services/
 COPY operator/ operator/
-RUN uv sync --frozen --no-dev --extra data --extra forecast --extra knowledge --no-editable
+RUN /opt/uv/bin/uv sync --frozen --no-dev --no-editable ${EXTRAS}
 
-FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 --no-create-home app
-COPY --from=build /venv /venv
-ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 HOME=/tmp
+# ---- the image ---------------------------------------------------------------------------
+FROM runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+ARG VARIANT=""
+COPY --from=build /opt/venv /opt/venv
+# The root filesystem is read-only in the cluster and the user is 10001: HOME and every cache
+# a library writes to live under /tmp (an emptyDir); models and data live on the volumes.
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp \
+    XDG_CACHE_HOME=/tmp/.cache HF_HOME=/tmp/.cache/huggingface TORCH_HOME=/tmp/.cache/torch \
+    MPLCONFIGDIR=/tmp/.cache/matplotlib NUMBA_CACHE_DIR=/tmp/.cache/numba \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+LABEL org.opencontainers.image.title="tradingstack${VARIANT}" \
+      org.opencontainers.image.description="TradingStack services (${VARIANT:-no torch})" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="https://github.com/tradingstack/tradingstack" \
+      org.opencontainers.image.licenses="Apache-2.0"
+WORKDIR /tmp
 USER 10001:10001
-# The root filesystem is read-only in the cluster: everything writable is under /tmp or a volume.
 ENTRYPOINT ["uvicorn", "--factory", "--host", "0.0.0.0"]
 CMD ["tradingstack.data.app:create_app", "--port", "3001"]

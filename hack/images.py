@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Build TradingStack's container images without a Docker engine (standard library only).
+
+    python3 hack/images.py build [--arch amd64] [IMAGE ...]   build and export (cached)
+    python3 hack/images.py list                                the index as JSON
+    python3 hack/images.py check-arm64                         import torch under qemu-user
+
+The steps are the Dockerfiles in docker/ (the one source of truth; people with Docker build the
+same files). Here, buildah builds them (`bud --isolation chroot --layers`) on a Debian bookworm
+base made by mmdebstrap from Debian's packages, so nothing comes from a container registry.
+The host's uv cache is mounted into the build stage, so wheels are not downloaded twice and
+built wheels (llama-cpp-python) are reused.
+
+Cached under ~/.cache/tradingstack/ (TS_CACHE_DIR): buildah's storage with its layer cache in
+containers/, the base root filesystems and the exported archives in images/, and
+images/index.json: each image's reference, architecture, archive, sizes and build time.
+An archive is exported again only when its image changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE_ROOT = Path(os.environ.get("TS_CACHE_DIR", str(Path.home() / ".cache" / "tradingstack")))
+IMAGES_DIR = CACHE_ROOT / "images"
+STORAGE = CACHE_ROOT / "containers"
+INDEX = IMAGES_DIR / "index.json"
+UV_CACHE = Path(os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv")))
+REGISTRY = "ghcr.io/tradingstack"
+SUITE = "bookworm"
+# The runtime packages of the base (the Dockerfiles install the same; here it makes their
+# apt step a quick no-op). Documentation and locales are left out.
+BASE_PACKAGES = ("python3", "ca-certificates", "libgomp1", "tzdata")
+DPKG_EXCLUDES = (
+    "path-exclude=/usr/share/doc/*",
+    "path-exclude=/usr/share/man/*",
+    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/locale/*",
+    "path-include=/usr/share/locale/locale.alias",
+)
+
+
+def log(message: str) -> None:
+    print(f"[images] {message}", file=sys.stderr, flush=True)
+
+
+def version() -> str:
+    for line in (REPO / "pyproject.toml").read_text().splitlines():
+        if line.startswith("version = "):
+            return line.split('"')[1]
+    raise SystemExit("no version in pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image: its Dockerfile and build arguments."""
+
+    name: str
+    repository: str
+    dockerfile: str
+    tag_suffix: str = ""
+    build_args: dict[str, str] = field(default_factory=dict)
+
+    def ref(self) -> str:
+        return f"{REGISTRY}/{self.repository}:{version()}{self.tag_suffix}"
+
+
+IMAGES: tuple[Image, ...] = (
+    Image("operator", "tradingstack-operator", "docker/operator.Dockerfile"),
+    Image(
+        "services",
+        "tradingstack",
+        "docker/service.Dockerfile",
+        build_args={"EXTRAS": "--extra data --extra hmm --extra rag --extra llm"},
+    ),
+    Image(
+        "services-torch",
+        "tradingstack",
+        "docker/service.Dockerfile",
+        tag_suffix="-torch",
+        build_args={
+            "EXTRAS": "--extra data --extra forecast --extra knowledge",
+            "VARIANT": "-torch",
+        },
+    ),
+)
+BY_NAME = {i.name: i for i in IMAGES}
+
+
+def host_arch() -> str:
+    machine = platform.machine()
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def buildah(*args: str, capture: bool = False) -> str:
+    cmd = [
+        "buildah",
+        "--root", str(STORAGE / "storage"),
+        "--runroot", str(STORAGE / "run"),
+        "--storage-driver", "overlay",
+        *args,
+    ]  # fmt: skip
+    if capture:
+        return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(cmd, check=True)
+    return ""
+
+
+def require_tools() -> None:
+    missing = [t for t in ("buildah", "mmdebstrap") if shutil.which(t) is None]
+    if missing:
+        raise SystemExit(f"missing {', '.join(missing)}: `make images` installs Debian's packages")
+
+
+# ---- the base -------------------------------------------------------------------------------
+
+
+def base_ref(arch: str) -> str:
+    return f"localhost/tradingstack/debian:{SUITE}-{arch}"
+
+
+def base_image(arch: str, refresh: bool = False) -> str:
+    """The Debian base in buildah's storage (made once with mmdebstrap; `refresh` remakes it)."""
+    ref = base_ref(arch)
+    have = subprocess.run(
+        ["buildah", "--root", str(STORAGE / "storage"), "--runroot", str(STORAGE / "run"),
+         "--storage-driver", "overlay", "inspect", "--type", "image", ref],
+        capture_output=True,
+    ).returncode == 0  # fmt: skip
+    if have and not refresh:
+        return ref
+    IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+    tarball = IMAGES_DIR / f"debian-{SUITE}-{arch}.tar"
+    start = time.monotonic()
+    log(f"making the Debian {SUITE} {arch} base with mmdebstrap ...")
+    cmd = ["mmdebstrap", "--variant=apt", f"--architectures={arch}"]
+    cmd += [f"--include={','.join(BASE_PACKAGES)}", '--aptopt=APT::Install-Recommends "false"']
+    cmd += [f"--dpkgopt={o}" for o in DPKG_EXCLUDES]
+    cmd += [SUITE, str(tarball)]
+    if not tarball.is_file():  # a finished tarball is only there when mmdebstrap succeeded
+        partial = tarball.with_suffix(".partial.tar")
+        subprocess.run([*cmd[:-1], str(partial)], check=True, stdout=subprocess.DEVNULL)
+        os.replace(partial, tarball)
+    container = buildah("from", "--arch", arch, "scratch", capture=True)
+    try:
+        buildah("add", container, str(tarball), "/")
+        buildah(
+            "config", "--arch", arch, "--os", "linux",
+            "--env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "--cmd", "/bin/bash", container,
+        )  # fmt: skip
+        buildah("commit", "--rm", container, ref)
+    except subprocess.CalledProcessError:
+        buildah("rm", container)
+        raise
+    tarball.unlink()
+    log(f"base {ref} made in {time.monotonic() - start:.0f} s")
+    return ref
+
+
+# ---- build and export -------------------------------------------------------------------------
+
+
+def _git(*args: str) -> str:
+    out = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
+def _ca_bundle_args() -> list[str]:
+    """The host's CA bundle for the build stage's downloads (pip, uv), when the host names one
+    (a TLS-inspecting proxy); never copied into an image."""
+    bundle = os.environ.get("SSL_CERT_FILE") or os.environ.get("PIP_CERT")
+    if not bundle or not Path(bundle).is_file():
+        return []
+    inside = "/run/build-ca-bundle.crt"
+    return [
+        "-v", f"{bundle}:{inside}:ro",
+        "--build-arg", f"SSL_CERT_FILE={inside}",
+        "--build-arg", f"PIP_CERT={inside}",
+    ]  # fmt: skip
+
+
+def _arch_ref(image: Image, arch: str) -> str:
+    """The reference an image has in buildah's storage: per architecture, so that both can be
+    kept; the exported archive carries the plain reference (what the kubelet asks for)."""
+    return f"{image.ref()}-{arch}" if arch != host_arch() else image.ref()
+
+
+def load_index() -> dict[str, dict[str, object]]:
+    try:
+        return dict(json.loads(INDEX.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def save_index(index: dict[str, dict[str, object]]) -> None:
+    INDEX.parent.mkdir(parents=True, exist_ok=True)
+    tmp = INDEX.with_suffix(".tmp")
+    tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, INDEX)
+
+
+def build_image(image: Image, arch: str) -> dict[str, object]:
+    """Build one image (buildah's layer cache makes an unchanged build a few seconds) and
+    export it to a docker archive when it changed. The archive's layers are uncompressed, so
+    its size is the image's size on the node."""
+    require_tools()
+    base = base_image(arch)
+    ref = _arch_ref(image, arch)
+    start = time.monotonic()
+    args = [
+        "bud", "--isolation", "chroot", "--layers", "--pull=never",
+        "--platform", f"linux/{arch}",
+        "-f", str(REPO / image.dockerfile),
+        "--build-arg", f"BASE={base}",
+        "--build-arg", f"VERSION={version()}",
+        # the commit and its time: the same commit builds the same labels (the layer cache holds)
+        "--build-arg", f"REVISION={_git('rev-parse', '--short=12', 'HEAD')}",
+        "--build-arg", f"CREATED={_git('log', '-1', '--format=%cI')}",
+        *_ca_bundle_args(),
+        "-v", f"{UV_CACHE}:/uv-cache",
+        "-t", ref,
+    ]  # fmt: skip
+    for key, value in image.build_args.items():
+        args += ["--build-arg", f"{key}={value}"]
+    UV_CACHE.mkdir(parents=True, exist_ok=True)
+    log(f"building {image.ref()} ({arch}) from {image.dockerfile} ...")
+    buildah(*args, str(REPO))
+    built = time.monotonic() - start
+    image_id = buildah("inspect", "--type", "image", "--format", "{{.FromImageID}}", ref, capture=True)
+    plain = image.ref()
+    archive = IMAGES_DIR / f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}_{image_id[:12]}.tar"
+    exported = 0.0
+    if not archive.is_file():
+        t0 = time.monotonic()
+        for old in IMAGES_DIR.glob(f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}_*.tar"):
+            old.unlink()
+        tmp = archive.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        buildah("push", "--quiet", ref, f"docker-archive:{tmp}:{plain}")
+        os.replace(tmp, archive)
+        exported = time.monotonic() - t0
+    entry: dict[str, object] = {
+        "ref": plain,
+        "arch": arch,
+        "image_id": image_id,
+        "archive": str(archive),
+        "archive_bytes": archive.stat().st_size,
+        "build_seconds": round(built, 1),
+        "export_seconds": round(exported, 1),
+        "built": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    index = load_index()
+    index[f"{image.name}/{arch}"] = entry
+    save_index(index)
+    log(
+        f"{plain} ({arch}): built in {built:.0f} s, archive {entry['archive_bytes'] / 2**20:.0f}"
+        f" MiB{f', exported in {exported:.0f} s' if exported else ' (unchanged)'}"
+    )
+    return entry
+
+
+def archives(arch: str | None = None, names: Sequence[str] = ()) -> list[Path]:
+    """The exported archives of the index (for `ctr images import`)."""
+    arch = arch or host_arch()
+    out = []
+    for key, entry in sorted(load_index().items()):
+        name, entry_arch = key.split("/")
+        if entry_arch == arch and (not names or name in names):
+            out.append(Path(str(entry["archive"])))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build (cached) and export images")
+    b.add_argument("--arch", default=host_arch(), choices=["amd64", "arm64"])
+    b.add_argument("--refresh-base", action="store_true", help="remake the Debian base")
+    b.add_argument("images", nargs="*", choices=[[], *BY_NAME], default=[])
+    sub.add_parser("list", help="print the index (refs, archives, sizes) as JSON")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        print(json.dumps(load_index(), indent=2, sort_keys=True))
+        return 0
+    if args.refresh_base:
+        base_image(args.arch, refresh=True)
+    for name in args.images or list(BY_NAME):
+        build_image(BY_NAME[name], args.arch)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
