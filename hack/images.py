@@ -239,7 +239,9 @@ def build_image(image: Image, arch: str) -> dict[str, object]:
     log(f"building {image.ref()} ({arch}) from {image.dockerfile} ...")
     buildah(*args, str(REPO))
     built = time.monotonic() - start
-    image_id = buildah("inspect", "--type", "image", "--format", "{{.FromImageID}}", ref, capture=True)
+    image_id = buildah(
+        "inspect", "--type", "image", "--format", "{{.FromImageID}}", ref, capture=True
+    )
     plain = image.ref()
     archive = IMAGES_DIR / f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}_{image_id[:12]}.tar"
     exported = 0.0
