@@ -3,7 +3,6 @@
 
     python3 hack/images.py build [--arch amd64] [IMAGE ...]   build and export (cached)
     python3 hack/images.py list                                the index as JSON
-    python3 hack/images.py check-arm64                         import torch under qemu-user
 
 The steps are the Dockerfiles in docker/ (the one source of truth; people with Docker build the
 same files). Here, buildah builds them (`bud --isolation chroot --layers`) on a Debian bookworm
@@ -104,14 +103,19 @@ def host_arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 
-def buildah(*args: str, capture: bool = False) -> str:
-    cmd = [
+def _buildah_cmd(*args: str) -> list[str]:
+    """buildah on this project's storage (under the cache, so CI reuses its layers)."""
+    return [
         "buildah",
         "--root", str(STORAGE / "storage"),
         "--runroot", str(STORAGE / "run"),
         "--storage-driver", "overlay",
         *args,
     ]  # fmt: skip
+
+
+def buildah(*args: str, capture: bool = False) -> str:
+    cmd = _buildah_cmd(*args)
     if capture:
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
     subprocess.run(cmd, check=True)
@@ -134,11 +138,8 @@ def base_ref(arch: str) -> str:
 def base_image(arch: str, refresh: bool = False) -> str:
     """The Debian base in buildah's storage (made once with mmdebstrap; `refresh` remakes it)."""
     ref = base_ref(arch)
-    have = subprocess.run(
-        ["buildah", "--root", str(STORAGE / "storage"), "--runroot", str(STORAGE / "run"),
-         "--storage-driver", "overlay", "inspect", "--type", "image", ref],
-        capture_output=True,
-    ).returncode == 0  # fmt: skip
+    inspect = _buildah_cmd("inspect", "--type", "image", ref)
+    have = subprocess.run(inspect, capture_output=True).returncode == 0
     if have and not refresh:
         return ref
     IMAGES_DIR.mkdir(parents=True, exist_ok=True)
@@ -148,10 +149,9 @@ def base_image(arch: str, refresh: bool = False) -> str:
     cmd = ["mmdebstrap", "--variant=apt", f"--architectures={arch}"]
     cmd += [f"--include={','.join(BASE_PACKAGES)}", '--aptopt=APT::Install-Recommends "false"']
     cmd += [f"--dpkgopt={o}" for o in DPKG_EXCLUDES]
-    cmd += [SUITE, str(tarball)]
     if not tarball.is_file():  # a finished tarball is only there when mmdebstrap succeeded
         partial = tarball.with_suffix(".partial.tar")
-        subprocess.run([*cmd[:-1], str(partial)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*cmd, SUITE, str(partial)], check=True, stdout=subprocess.DEVNULL)
         os.replace(partial, tarball)
     container = buildah("from", "--arch", arch, "scratch", capture=True)
     try:
@@ -243,11 +243,12 @@ def build_image(image: Image, arch: str) -> dict[str, object]:
         "inspect", "--type", "image", "--format", "{{.FromImageID}}", ref, capture=True
     )
     plain = image.ref()
-    archive = IMAGES_DIR / f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}_{image_id[:12]}.tar"
+    stem = f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}"  # e.g. tradingstack_0.1.0_amd64
+    archive = IMAGES_DIR / f"{stem}_{image_id[:12]}.tar"
     exported = 0.0
     if not archive.is_file():
         t0 = time.monotonic()
-        for old in IMAGES_DIR.glob(f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}_*.tar"):
+        for old in IMAGES_DIR.glob(f"{stem}_*.tar"):
             old.unlink()
         tmp = archive.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
