@@ -57,7 +57,16 @@ def serve(
         factory = getattr(importlib.import_module(module), func)
     except ModuleNotFoundError as exc:
         raise typer.BadParameter(f"{name} is not built yet ({exc.name} missing)") from None
-    uvicorn.run(factory(), host=host, port=port or w.port, log_config=None, proxy_headers=True)
+    from tradingstack.core.http import SERVER_KEEP_ALIVE_SECONDS
+
+    uvicorn.run(
+        factory(),
+        host=host,
+        port=port or w.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
+    )
 
 
 @app.command()

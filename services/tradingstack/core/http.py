@@ -13,6 +13,22 @@ import httpx
 
 from tradingstack.core.settings import KitSettings, load_settings
 
+# How long a service's HTTP server keeps an idle connection open. It must outlast the idle
+# timeout of every client that pools connections to it, or a client reuses a connection in
+# the instant the server closes it and gets "Server disconnected without sending a
+# response" (a spurious 502 at the gateway). uvicorn's default is 5 s, the same as httpx's
+# pool, so the race was there on every request made about 5 s after the last one; Traefik
+# keeps idle backend connections for 90 s.
+SERVER_KEEP_ALIVE_SECONDS = 120
+# How long the stack's own clients (service to service, the local gateway) keep one.
+CLIENT_KEEP_ALIVE_SECONDS = 30.0
+
+
+def client_limits() -> httpx.Limits:
+    """Connection-pool limits of the stack's clients: idle connections expire well before the
+    servers' keep-alive ends."""
+    return httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS)
+
 
 def auth_headers(settings: KitSettings | None = None) -> dict[str, str]:
     """`Authorization: Bearer <TS_API_TOKEN>` when the stack has a token, else nothing."""
@@ -31,6 +47,7 @@ def service_client(
     **kwargs: Any,
 ) -> httpx.AsyncClient:
     """An async client for another service of the stack, carrying the stack's token."""
+    kwargs.setdefault("limits", client_limits())
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,

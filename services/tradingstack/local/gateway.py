@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from tradingstack.core.catalog import Workload, routed_workloads
 from tradingstack.core.errors import problem_response
+from tradingstack.core.http import client_limits
 
 log = logging.getLogger("tradingstack.gateway")
 
@@ -63,7 +64,11 @@ def create_gateway(
 ) -> Starlette:
     """A gateway for `upstreams` (workload name -> base URL of its running process)."""
     workloads = routed_workloads()
-    client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False)
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=5.0),
+        follow_redirects=False,
+        limits=client_limits(),
+    )
 
     async def status_route(request: Request) -> Response:
         body = status() if status else {}

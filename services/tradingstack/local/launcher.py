@@ -24,6 +24,7 @@ from rich.console import Console
 
 from tradingstack.core.catalog import Workload, local_workloads
 from tradingstack.core.health import ProbeResult, probe_many
+from tradingstack.core.http import SERVER_KEEP_ALIVE_SECONDS
 from tradingstack.local.gateway import create_gateway
 
 LOCAL_HOST = "127.0.0.1"
@@ -166,7 +167,12 @@ class Stack:
                 {w.name: local_url(w) for w in self.workloads}, status=loop.snapshot
             )
             config = uvicorn.Config(
-                gateway, host=LOCAL_HOST, port=self.gateway_port, log_level="warning", lifespan="on"
+                gateway,
+                host=LOCAL_HOST,
+                port=self.gateway_port,
+                log_level="warning",
+                lifespan="on",
+                timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
             )
             server = uvicorn.Server(config)
             base = f"http://{LOCAL_HOST}:{self.gateway_port}"
