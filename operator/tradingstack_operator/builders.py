@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from tradingstack.core import catalog
 from tradingstack.core.catalog import Workload
+from tradingstack.core.http import SERVER_KEEP_ALIVE_SECONDS
 
 from tradingstack_operator import spec as s
 
@@ -284,6 +285,9 @@ def _command(w: Workload) -> list[str]:
         return ["/bin/sh", "-c", _OLLAMA_SCRIPT]
     cmd = ["uvicorn", "--factory", w.app, "--host", "0.0.0.0", "--port", str(w.port)]
     cmd += ["--proxy-headers", "--forwarded-allow-ips", "*"]
+    # longer than the Ingress controller's idle backend connections (Traefik: 90 s), or it
+    # reuses one as uvicorn closes it (default 5 s) and answers 502
+    cmd += ["--timeout-keep-alive", str(SERVER_KEEP_ALIVE_SECONDS)]
     if w.prefix:
         cmd += ["--root-path", w.prefix]
     return cmd

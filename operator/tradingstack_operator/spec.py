@@ -418,7 +418,8 @@ class AlertingSpec(_Model):
     telegram: TelegramSpec | None = Field(default=None, description="Telegram destination.")
     webhook_url: str | None = Field(
         default=None,
-        description="Also POST each alert as JSON to this URL (a generic webhook).",
+        description="POST each alert as JSON to this URL (a generic webhook), beside or "
+        "instead of Telegram.",
     )
     interval_seconds: int = Field(
         default=30, ge=1, le=3600, description="Seconds between health checks."
@@ -448,8 +449,9 @@ class AlertingSpec(_Model):
 
 _ALERT_RULE = cel(
     "!has(self.alerting) || !has(self.alerting.enabled) || !self.alerting.enabled"
-    " || has(self.alerting.telegram)",
-    "alerting.enabled needs alerting.telegram (a Secret with the bot token and chat id)",
+    " || has(self.alerting.telegram) || has(self.alerting.webhookUrl)",
+    "alerting.enabled needs a destination: alerting.telegram (a Secret with the bot token and "
+    "chat id) or alerting.webhookUrl",
 )
 
 
@@ -474,8 +476,9 @@ class TradingStackSpec(_Model):
     alerting: AlertingSpec = section(AlertingSpec, "Health alerts.")
 
     @model_validator(mode="after")
-    def _alerting_needs_telegram(self) -> TradingStackSpec:
-        if self.alerting.enabled and self.alerting.telegram is None:
+    def _alerting_needs_a_destination(self) -> TradingStackSpec:
+        a = self.alerting
+        if a.enabled and a.telegram is None and not a.webhook_url:
             raise ValueError(_ALERT_RULE["message"])
         return self
 

@@ -609,11 +609,13 @@ def test_invalid_specs_are_refused_with_the_cel_message(cluster: Cluster) -> Non
         ({"workloads": {"embedder": {"enabled": False}}}, "rag depends on embedder"),
         ({"ingress": {"tlsSecretName": "tls"}}, "ingress.tlsSecretName needs ingress.host"),
         ({"workloads": {"nhits": {"replicas": "two"}}}, "replicas"),
+        ({"alerting": {"enabled": True}}, "alerting.enabled needs a destination"),
     ]
     for spec, message in cases:
         with pytest.raises(ApiException) as err:
             cluster.create("bad", spec)
         assert err.value.status == 422 and message in err.value.body, err.value.body
+    cluster.create("hook", small_spec(alerting={"enabled": True, "webhookUrl": "http://h/a"}))
     cluster.create("sc", small_spec(storage={"ephemeral": True, "className": "fast"}))
     with pytest.raises(ApiException) as err:
         cluster.patch("sc", {"spec": {"storage": {"className": "slow"}}})

@@ -163,6 +163,14 @@ def test_images_stack_default_gpu_variant_and_per_workload_override() -> None:
     assert data["command"][data["command"].index("--root-path") + 1] == "/data"
 
 
+def test_services_keep_idle_connections_longer_than_traefik() -> None:
+    """Traefik keeps idle backend connections 90 s; uvicorn's default keep-alive is 5 s, so
+    Traefik would reuse connections as the service closes them (a spurious 502)."""
+    data = container(by_kind(build({}), "Deployment")["demo-data"])
+    keep_alive = int(data["command"][data["command"].index("--timeout-keep-alive") + 1])
+    assert keep_alive > 90
+
+
 def test_images_without_gpu_torch_workloads_get_the_torch_variant() -> None:
     """A CPU stack: torch workloads on `-torch`, the rest on the image without torch."""
     gpu0 = {w.name: {"gpu": 0} for w in catalog.WORKLOADS}

@@ -118,6 +118,11 @@ def test_model_enforces_the_same_rules_as_cel() -> None:
         spec.TradingStackSpec.model_validate({"ingress": {"tlsSecretName": "tls"}})
     with pytest.raises(ValidationError, match="extra"):
         spec.TradingStackSpec.model_validate({"workloads": {"nhits": {"gpus": 1}}})
+    with pytest.raises(ValidationError, match=r"alerting\.enabled needs a destination"):
+        spec.TradingStackSpec.model_validate({"alerting": {"enabled": True}})
+    # a webhook alone is a destination (no Telegram needed)
+    hook = {"alerting": {"enabled": True, "webhookUrl": "http://10.0.0.5:8080/alerts"}}
+    assert spec.TradingStackSpec.model_validate(hook).alerting.webhook_url
 
 
 def test_example_is_valid_and_fits_a_thor() -> None:
