@@ -8,7 +8,7 @@ control-plane: ## build the control-plane binaries (once; again only when a pinn
 	@$(CONTROLPLANE) build
 
 .PHONY: cluster-up
-cluster-up: control-plane ## start the control plane on 127.0.0.1; writes .cluster/kubeconfig
+cluster-up: control-plane ## start the control plane and the real node; writes .cluster/kubeconfig and .cluster/ingress-url
 	@$(CONTROLPLANE) up
 
 .PHONY: cluster-down

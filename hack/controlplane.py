@@ -6,7 +6,8 @@ the pytest fixtures (tests/cluster/conftest.py) and bench/control_plane.py all u
 
     python3 hack/controlplane.py build     # build the pinned binaries into the cache (once)
     python3 hack/controlplane.py up        # etcd, kube-apiserver, controller-manager,
-                                           # scheduler, kwok, the Jetson node; .cluster/kubeconfig
+                                           # scheduler, kwok, the Jetson node, and (as root)
+                                           # the real node (hack/node.py); .cluster/kubeconfig
     python3 hack/controlplane.py down      # stop what `up` started
     python3 hack/controlplane.py status
     python3 hack/controlplane.py bin kubectl   # path of a cached binary
@@ -70,6 +71,9 @@ class GoModule:
     binaries: dict[str, str]  # binary name -> Go package
     ldflags_x: dict[str, str] = field(default_factory=dict)  # -X symbol -> "{version}" template
     version_of: str = ""  # the module whose pinned version fills {version}
+    node: bool = False  # a component of the real node (hack/node.py), not of the control plane
+    cgo: bool = False  # needs cgo (runc links Debian's libseccomp for RuntimeDefault seccomp)
+    tags: str = ""  # go build -tags
 
 
 _K8S_X = {
@@ -95,6 +99,16 @@ MODULES: tuple[GoModule, ...] = (
         _K8S_X,
         "k8s.io/kubernetes",
     ),
+    GoModule(
+        "kubernetes",
+        {
+            "kubelet": "k8s.io/kubernetes/cmd/kubelet",
+            "kube-proxy": "k8s.io/kubernetes/cmd/kube-proxy",
+        },
+        _K8S_X,
+        "k8s.io/kubernetes",
+        node=True,
+    ),
     GoModule("etcd", {"etcd": "."}, {}, "go.etcd.io/etcd/server/v3"),
     GoModule(
         "kwok",
@@ -108,8 +122,58 @@ MODULES: tuple[GoModule, ...] = (
         {"helm.sh/helm/v3/internal/version.version": "{version}"},
         "helm.sh/helm/v3",
     ),
+    # The real node (hack/node.py): runtime, DNS, Ingress controller, storage provisioner.
+    GoModule(
+        "containerd",
+        {
+            name: f"github.com/containerd/containerd/v2/cmd/{name}"
+            for name in ("containerd", "containerd-shim-runc-v2", "ctr")
+        },
+        {"github.com/containerd/containerd/v2/version.Version": "{version}"},
+        "github.com/containerd/containerd/v2",
+        node=True,
+        tags="no_btrfs no_devmapper no_zfs",
+    ),
+    GoModule(
+        "runc",
+        {"runc": "github.com/opencontainers/runc"},
+        {"main.version": "{version}"},
+        "github.com/opencontainers/runc",
+        node=True,
+        cgo=True,
+        tags="seccomp",
+    ),
+    GoModule(
+        "cri-tools",
+        {"crictl": "sigs.k8s.io/cri-tools/cmd/crictl"},
+        {"sigs.k8s.io/cri-tools/pkg/version.Version": "{version}"},
+        "sigs.k8s.io/cri-tools",
+        node=True,
+    ),
+    GoModule(
+        "coredns",
+        {"coredns": "github.com/coredns/coredns"},
+        {},
+        "github.com/coredns/coredns",
+        node=True,
+    ),
+    GoModule(
+        "traefik",
+        {"traefik": "github.com/traefik/traefik/v3/cmd/traefik"},
+        {"github.com/traefik/traefik/v3/pkg/version.Version": "{version}"},
+        "github.com/traefik/traefik/v3",
+        node=True,
+    ),
+    GoModule(
+        "local-path",
+        {"local-path-provisioner": "github.com/rancher/local-path-provisioner"},
+        {"main.VERSION": "{version}"},
+        "github.com/rancher/local-path-provisioner",
+        node=True,
+    ),
 )
 BINARIES = tuple(b for m in MODULES for b in m.binaries)
+NODE_BINARIES = tuple(b for m in MODULES if m.node for b in m.binaries)
 
 
 def go_executable() -> str:
@@ -135,6 +199,10 @@ def pinned_versions() -> dict[str, str]:
     return {m.version_of: pinned_version(m) for m in MODULES}
 
 
+def module_dirs() -> list[str]:
+    return sorted({m.name for m in MODULES})
+
+
 def _go_version() -> str:
     out = subprocess.run([go_executable(), "env", "GOVERSION"], capture_output=True, text=True)
     return out.stdout.strip() or "unknown"
@@ -143,16 +211,17 @@ def _go_version() -> str:
 def build_hash() -> str:
     """A hash of everything that decides the binaries: go.mod, go.sum, Go sources, Go version."""
     digest = hashlib.sha256()
-    for module in MODULES:
-        for path in sorted((MODULES_DIR / module.name).iterdir()):
+    for name in module_dirs():
+        for path in sorted((MODULES_DIR / name).iterdir()):
             if path.suffix in (".mod", ".sum", ".go"):
-                digest.update(f"{module.name}/{path.name}\0".encode())
+                digest.update(f"{name}/{path.name}\0".encode())
                 text = path.read_text()
                 if path.suffix == ".mod":  # comments do not change the binaries
                     text = re.sub(r"^\s*//.*\n", "", text, flags=re.M)
                 digest.update(text.encode())
     digest.update(_go_version().encode())
-    digest.update(repr(sorted((m.name, sorted(m.ldflags_x.items())) for m in MODULES)).encode())
+    build_inputs = [(m.name, sorted(m.ldflags_x.items()), m.cgo, m.tags) for m in MODULES]
+    digest.update(repr(sorted(build_inputs)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -180,7 +249,28 @@ def binaries_present(directory: Path | None = None) -> bool:
     return (
         all(os.access(directory / b, os.X_OK) for b in BINARIES)
         and (directory / KWOK_STAGES).is_file()
+        and (directory / TRAEFIK_CRDS).is_file()
     )
+
+
+TRAEFIK_CRDS = "traefik-crds.yaml"
+_TRAEFIK_CRD_FILE = "docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"
+
+
+def _module_source(module: str, directory: str, env: dict[str, str]) -> Path:
+    out = subprocess.run(
+        [go_executable(), "list", "-m", "-f", "{{.Dir}}", module],
+        cwd=MODULES_DIR / directory, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return Path(out.stdout.strip())
+
+
+def _write_traefik_crds(target: Path, env: dict[str, str]) -> None:
+    """Traefik's CRDs (its Middleware among them) from the pinned module, next to its binary."""
+    source = _module_source("github.com/traefik/traefik/v3", "traefik", env)
+    tmp = target / (TRAEFIK_CRDS + ".tmp")
+    tmp.write_text((source / _TRAEFIK_CRD_FILE).read_text())
+    os.replace(tmp, target / TRAEFIK_CRDS)
 
 
 def _write_kwok_stages(target: Path, env: dict[str, str]) -> None:
@@ -230,8 +320,11 @@ def build(force: bool = False) -> Path:
             log(f"building {', '.join(missing)} ({module.version_of} {version}) ...")
             start = time.monotonic()
             cmd = [go, "build", "-trimpath", f"-ldflags={ldflags}", "-o", tmp + "/"]
+            if module.tags:
+                cmd.append(f"-tags={module.tags.replace(' ', ',')}")
             cmd += [module.binaries[b] for b in missing]
-            proc = subprocess.Popen(cmd, cwd=MODULES_DIR / module.name, env=env)
+            module_env = {**env, "CGO_ENABLED": "1"} if module.cgo else env
+            proc = subprocess.Popen(cmd, cwd=MODULES_DIR / module.name, env=module_env)
             while True:
                 try:
                     proc.wait(timeout=60)
@@ -242,10 +335,13 @@ def build(force: bool = False) -> Path:
                 raise SystemExit(f"go build failed for {module.name} (exit {proc.returncode})")
             for binary in missing:  # go names each binary after its package's last element
                 os.replace(Path(tmp) / binary, target / binary)
-            timings[module.name] = time.monotonic() - start
-            log(f"built {', '.join(missing)} in {timings[module.name]:.0f} s")
+            key = module.name + ("-node" if module.node and module.name == "kubernetes" else "")
+            timings[key] = time.monotonic() - start
+            log(f"built {', '.join(missing)} in {timings[key]:.0f} s")
     if not (target / KWOK_STAGES).is_file() or force:
         _write_kwok_stages(target, env)
+    if not (target / TRAEFIK_CRDS).is_file() or force:
+        _write_traefik_crds(target, env)
     total = time.monotonic() - total_start
     record = {
         "versions": pinned_versions(),
@@ -338,7 +434,12 @@ CLIENTS = {
     "kube-controller-manager": "/CN=system:kube-controller-manager",
     "kube-scheduler": "/CN=system:kube-scheduler",
     "kwok": "/O=system:masters/CN=kwok-controller",
+    # the real node (hack/node.py)
+    "kubelet": "/O=system:nodes/CN=system:node:tradingstack-node",
+    "kube-proxy": "/CN=system:kube-proxy",
+    "apiserver-kubelet-client": "/O=system:masters/CN=kube-apiserver-kubelet-client",
 }
+NODE_ADDR = "10.41.0.1"  # node.NODE_ADDR: the real node's address, on a dummy link
 
 
 def make_pki(pki: Path) -> None:
@@ -354,6 +455,7 @@ def make_pki(pki: Path) -> None:
     _openssl_all(pki, [ca, [*sa_key, "-out", "sa.key"]])
     sans = [
         "IP:127.0.0.1",
+        f"IP:{NODE_ADDR}",
         f"IP:{SERVICE_IP}",
         "DNS:localhost",
         "DNS:kubernetes",
@@ -559,6 +661,12 @@ class ControlPlane:
     node_name: str
     processes: dict[str, dict[str, object]] = field(default_factory=dict)
     owned: bool = True  # False when reused: stop() leaves it running
+    node_state: dict[str, Any] = field(default_factory=dict)  # the real node (hack/node.py)
+
+    @property
+    def ingress_url(self) -> str | None:
+        """The real node's Ingress (Traefik), e.g. http://127.0.0.1:8080; None without a node."""
+        return self.node_state.get("ingress_url")
 
     def bin(self, name: str) -> Path:
         """Path of a cached binary of the pinned set: 'kubectl', 'helm', 'kwok', ..."""
@@ -608,6 +716,7 @@ class ControlPlane:
             "bin": str(self.bin_path),
             "node": self.node_name,
             "processes": self.processes,
+            "node_state": self.node_state,
         }
         tmp = self.directory / "state.json.tmp"
         tmp.write_text(json.dumps(state, indent=2) + "\n")
@@ -626,6 +735,7 @@ class ControlPlane:
             bin_path=Path(state["bin"]),
             node_name=state["node"],
             processes=state["processes"],
+            node_state=state.get("node_state", {}),
         )
 
     def running(self) -> dict[str, bool]:
@@ -638,7 +748,10 @@ class ControlPlane:
         """Stop every process this control plane started (process groups, reverse order)."""
         if not self.owned:
             return
+        node = _node_module() if self.node_state else None
         for name in reversed(list(self.processes)):
+            if name == "containerd" and node is not None:
+                node.remove_pods(self)  # the kubelet is stopped: nothing recreates them
             info = self.processes[name]
             pid, started = int(str(info["pid"])), info.get("started")
             if not _alive(pid, started):  # type: ignore[arg-type]
@@ -655,8 +768,23 @@ class ControlPlane:
                     os.killpg(pid, signal.SIGKILL)
                 _reap(pid, block=True)
         self.processes = {}
+        if node is not None:
+            node.teardown(self)
+            self.node_state = {}
         with contextlib.suppress(OSError):
             (self.directory / "state.json").unlink()
+        with contextlib.suppress(OSError):
+            (self.directory / "ingress-url").unlink()
+
+
+def _node_module() -> Any:
+    """hack/node.py (a sibling script, imported on demand)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import node
+
+    return node
 
 
 def _reap(pid: int, block: bool = False) -> None:
@@ -687,11 +815,18 @@ def start(
     *,
     tie_to_parent: bool = False,
     timeout: float = 90.0,
+    node: bool = False,
+    kwok: bool = True,
 ) -> ControlPlane:
     """Start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on
     127.0.0.1, register the Jetson node and the `nvidia` RuntimeClass, and wait until the
     node is Ready and the controller-manager works. `tie_to_parent`: the components die with
-    the calling process (pytest), even when it is killed."""
+    the calling process (pytest), even when it is killed.
+
+    `node`: also a real node (hack/node.py: containerd, kubelet, kube-proxy, CoreDNS, Traefik,
+    local-path); the apiserver then listens on the node's address so that pods reach it.
+    `kwok`: the simulated Jetson (tainted when a real node runs beside it, so that only pods
+    that tolerate it land there)."""
     t0 = time.monotonic()
     directory = (directory or CLUSTER_DIR).resolve()
     previous = ControlPlane.load(directory)
@@ -701,6 +836,13 @@ def start(
             "stop it first (make cluster-down)"
         )
     bins = build() if not binaries_present() else bin_dir()
+    node_mod = _node_module() if node else None
+    node_images: list[dict[str, object]] = []
+    if node_mod is not None:
+        problems = node_mod.missing_requirements()
+        if problems:
+            raise RuntimeError("cannot run a real node here: " + "; ".join(problems))
+        node_images = _build_node_images()
     for sub in ("pki", "etcd", "logs", "kcm-certs", "scheduler-certs"):
         shutil.rmtree(directory / sub, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
@@ -711,10 +853,14 @@ def start(
     etcd_port, peer_port = _port("TS_CLUSTER_ETCD_PORT"), free_port()
     api_port = _port("TS_CLUSTER_API_PORT")
     kcm_port, sched_port, kwok_port = free_port(), free_port(), free_port()
-    server = f"https://{HOST}:{api_port}"
+    api_host = NODE_ADDR if node_mod is not None else HOST
+    server = f"https://{api_host}:{api_port}"
     kubeconfig = directory / "kubeconfig"
     write_kubeconfig(kubeconfig, server, pki, "admin")
-    for user in ("kube-controller-manager", "kube-scheduler", "kwok"):
+    users = ["kube-controller-manager", "kube-scheduler", "kwok"]
+    if node_mod is not None:
+        users += ["kubelet", "kube-proxy"]
+    for user in users:
         write_kubeconfig(directory / f"{user}.kubeconfig", server, pki, user)
 
     node_name = os.environ.get("TS_CLUSTER_NODE_NAME", "jetson-agx-thor")
@@ -722,7 +868,7 @@ def start(
     if tie_to_parent:
         _load_libc()
 
-    def launch(name: str, args: Sequence[str]) -> None:
+    def launch(name: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
         log_file = open(logs / f"{name}.log", "ab")  # the child keeps its own copy
         proc = subprocess.Popen(
             [str(bins / name), *args],
@@ -730,6 +876,7 @@ def start(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             cwd=directory,
+            env={**os.environ, **env} if env else None,
             start_new_session=True,  # its own process group: stop() signals the group
             preexec_fn=_set_pdeathsig if tie_to_parent else None,
         )
@@ -743,6 +890,9 @@ def start(
                 raise RuntimeError(f"{name} exited:\n{_tail(logs / (name + '.log'))}")
 
     try:
+        if node_mod is not None:  # the node's address first: the apiserver binds it
+            cp.node_state = node_mod.prepare_host(directory / "node")
+            cp.save_state()
         launch(
             "etcd",
             [
@@ -761,8 +911,8 @@ def start(
             "kube-apiserver",
             [
                 f"--etcd-servers=http://{HOST}:{etcd_port}",
-                f"--bind-address={HOST}",
-                f"--advertise-address={HOST}",
+                f"--bind-address={api_host}",
+                f"--advertise-address={api_host}",
                 f"--secure-port={api_port}",
                 f"--tls-cert-file={pki / 'apiserver.crt'}",
                 f"--tls-private-key-file={pki / 'apiserver.key'}",
@@ -773,7 +923,11 @@ def start(
                 f"--service-account-signing-key-file={pki / 'sa.key'}",
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--endpoint-reconciler-type=none",
+                # with a node, pods reach the apiserver through the `kubernetes` Service
+                f"--endpoint-reconciler-type={'lease' if node_mod is not None else 'none'}",
+                f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+                f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+                "--kubelet-preferred-address-types=InternalIP,Hostname",
                 "--allow-privileged=true",
                 "--enable-priority-and-fairness=false",
                 "--profiling=false",
@@ -811,30 +965,38 @@ def start(
                 *component_common,
             ],
         )
-        launch(
-            "kwok",
-            [
-                f"--kubeconfig={directory / 'kwok.kubeconfig'}",
-                f"--config={bins / KWOK_STAGES}",
-                "--manage-all-nodes=false",
-                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                f"--cidr={POD_CIDR}",
-                f"--node-ip={NODE_IP}",
-                f"--node-port={kwok_port}",
-                f"--server-address={HOST}:{kwok_port}",
-                "--node-lease-duration-seconds=40",
-            ],
-        )
-        gpus = _env_int("TS_CLUSTER_GPUS", 1)
-        replicas = _env_int("TS_CLUSTER_GPU_REPLICAS", 4)
-        k8s_version = pinned_version(MODULES[0])
-        cp.request("POST", "/api/v1/nodes", jetson_node(node_name, gpus, replicas, k8s_version))
-        cp.request("POST", "/apis/node.k8s.io/v1/runtimeclasses", RUNTIME_CLASS)
+        if kwok:
+            launch(
+                "kwok",
+                [
+                    f"--kubeconfig={directory / 'kwok.kubeconfig'}",
+                    f"--config={bins / KWOK_STAGES}",
+                    "--manage-all-nodes=false",
+                    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                    f"--cidr={POD_CIDR}",
+                    f"--node-ip={NODE_IP}",
+                    f"--node-port={kwok_port}",
+                    f"--server-address={HOST}:{kwok_port}",
+                    "--node-lease-duration-seconds=40",
+                ],
+            )
+            gpus = _env_int("TS_CLUSTER_GPUS", 1)
+            replicas = _env_int("TS_CLUSTER_GPU_REPLICAS", 4)
+            k8s_version = pinned_version(MODULES[0])
+            jetson = jetson_node(node_name, gpus, replicas, k8s_version)
+            if node_mod is not None:  # pods land on the real node unless they tolerate this
+                jetson["spec"]["taints"] = [  # type: ignore[index]
+                    {"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedule"}
+                ]
+            cp.request("POST", "/api/v1/nodes", jetson)
+            cp.request("POST", "/apis/node.k8s.io/v1/runtimeclasses", RUNTIME_CLASS)
 
-        def node_ready() -> bool:
-            status: Any = cp.request("GET", f"/api/v1/nodes/{node_name}").get("status", {})
-            conditions = status.get("conditions", [])
-            return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+            def node_ready() -> bool:
+                status: Any = cp.request("GET", f"/api/v1/nodes/{node_name}").get("status", {})
+                conditions = status.get("conditions", [])
+                return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+            _wait_for(f"node {node_name}", node_ready, timeout, check_alive)
 
         def controllers_work() -> bool:  # the serviceaccount controller fills `default`
             try:
@@ -843,8 +1005,18 @@ def start(
                 return False
             return True
 
-        _wait_for(f"node {node_name}", node_ready, timeout, check_alive)
         _wait_for("kube-controller-manager", controllers_work, timeout, check_alive)
+        if node_mod is not None:
+            node_mod.start(
+                cp,
+                launch,
+                lambda what, check, limit: _wait_for(what, check, limit, check_alive),
+                node_images=node_images,
+                timeout=timeout,
+            )
+            cp.save_state()
+            if directory == CLUSTER_DIR.resolve():
+                (directory / "ingress-url").write_text(cp.ingress_url + "\n")
     except BaseException:
         cp.stop()
         raise
@@ -853,6 +1025,17 @@ def start(
         f"kubeconfig {kubeconfig}"
     )
     return cp
+
+
+def _build_node_images() -> list[dict[str, object]]:
+    """The node's pause and local-path helper images (hack/images.py; seconds when cached):
+    their index entries (ref, archive)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import images
+
+    return images.node_images()
 
 
 def attach(directory: Path | None = None) -> ControlPlane | None:
@@ -899,7 +1082,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_pin = sub.add_parser("pin", help="change a pinned version (rewrites its go.mod)")
     p_pin.add_argument("module", choices=[m.name for m in MODULES])
     p_pin.add_argument("version", help="e.g. v1.36.3 for kubernetes")
-    sub.add_parser("up", help="start the control plane; writes .cluster/kubeconfig")
+    p_up = sub.add_parser("up", help="start the control plane; writes .cluster/kubeconfig")
+    p_up.add_argument(
+        "--no-node", action="store_true", help="only kwok's simulated Jetson, no real node"
+    )
     sub.add_parser("down", help="stop the control plane started by `up`")
     sub.add_parser("status", help="what runs, where")
     p_bin = sub.add_parser("bin", help="print the path of a cached binary")
@@ -912,7 +1098,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "pin":
         pin(args.module, args.version)
     elif args.command == "up":
-        print(f"export KUBECONFIG={start().kubeconfig}")
+        with_node = not args.no_node
+        if with_node and os.geteuid() != 0:
+            log("not root: no real node (kwok's simulated Jetson only)")
+            with_node = False
+        cp = start(node=with_node)
+        if cp.ingress_url:
+            print(f"# Ingress: {cp.ingress_url} (also in {CLUSTER_DIR / 'ingress-url'})")
+        print(f"export KUBECONFIG={cp.kubeconfig}")
     elif args.command == "down":
         recorded = ControlPlane.load(CLUSTER_DIR.resolve())
         if recorded is None:

@@ -26,6 +26,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -275,6 +276,99 @@ def build_image(image: Image, arch: str) -> dict[str, object]:
     return entry
 
 
+# ---- the test node's own images (the pod sandbox and local-path's helper) ------------------
+
+PAUSE_TAG = "3.10.1"  # the pause version of Kubernetes 1.35 (build/pause/Makefile)
+PAUSE_REF = f"localhost/tradingstack/pause:{PAUSE_TAG}"
+BUSYBOX_TOOLS = ("sh", "mkdir", "rm", "chmod", "ls", "cat", "sleep", "true")
+
+
+def _scratch_image(name: str, ref: str, tree: Path, arch: str, *config: str) -> dict[str, object]:
+    """An image from scratch with the files of `tree` (no registry, no Dockerfile)."""
+    require_tools()
+    start = time.monotonic()
+    container = buildah("from", "--arch", arch, "scratch", capture=True)
+    try:
+        buildah("add", container, str(tree), "/")
+        buildah("config", "--arch", arch, "--os", "linux", *config, container)
+        buildah("commit", "--quiet", "--rm", container, ref, capture=True)
+    except subprocess.CalledProcessError:
+        buildah("rm", container)
+        raise
+    image_id = buildah(
+        "inspect", "--type", "image", "--format", "{{.FromImageID}}", ref, capture=True
+    )
+    stem = f"{ref.rsplit('/', 1)[1].replace(':', '_')}_{arch}"
+    archive = IMAGES_DIR / f"{stem}_{image_id[:12]}.tar"
+    if not archive.is_file():
+        for old in IMAGES_DIR.glob(f"{stem}_*.tar"):
+            old.unlink()
+        tmp = archive.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        buildah("push", "--quiet", ref, f"docker-archive:{tmp}:{ref}")
+        os.replace(tmp, archive)
+    entry: dict[str, object] = {
+        "ref": ref, "arch": arch, "image_id": image_id, "archive": str(archive),
+        "archive_bytes": archive.stat().st_size,
+        "build_seconds": round(time.monotonic() - start, 1), "export_seconds": 0.0,
+        "built": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }  # fmt: skip
+    index = load_index()
+    index[f"{name}/{arch}"] = entry
+    save_index(index)
+    return entry
+
+
+def pause_image(arch: str) -> dict[str, object]:
+    """The pod sandbox image: Kubernetes' pause.c (from the pinned k8s.io/kubernetes module)
+    compiled static with the host's gcc."""
+    if arch != host_arch():
+        raise SystemExit("the pause image is built for the host's architecture only")
+    sys.path.insert(0, str(REPO / "hack"))
+    import controlplane
+
+    source = controlplane._module_source("k8s.io/kubernetes", "kubernetes", dict(os.environ))
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        subprocess.run(
+            ["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{PAUSE_TAG}",
+             "-o", str(tree / "pause"), str(source / "build/pause/linux/pause.c")],
+            check=True,
+        )  # fmt: skip
+        subprocess.run(["strip", str(tree / "pause")], check=True)
+        return _scratch_image("pause", PAUSE_REF, tree, arch,
+                              "--entrypoint", '["/pause"]', "--user", "65535:65535")  # fmt: skip
+
+
+def busybox_ref() -> str:
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "busybox-static"],
+                         capture_output=True, text=True)  # fmt: skip
+    upstream = out.stdout.split(":")[-1].split("-")[0] or "debian"
+    return f"localhost/tradingstack/busybox:{upstream}"
+
+
+def busybox_image(arch: str) -> dict[str, object]:
+    """local-path's helper image: Debian's static busybox and a few of its applets."""
+    binary = Path("/bin/busybox")
+    if arch != host_arch() or not binary.is_file():
+        raise SystemExit("the helper image needs Debian's busybox-static on the host")
+    with tempfile.TemporaryDirectory() as tmp:
+        bin_dir = Path(tmp) / "tree" / "bin"
+        bin_dir.mkdir(parents=True)
+        shutil.copy2(binary, bin_dir / "busybox")
+        for tool in BUSYBOX_TOOLS:
+            (bin_dir / tool).symlink_to("busybox")
+        return _scratch_image("busybox", busybox_ref(), bin_dir.parent, arch,
+                              "--env", "PATH=/bin", "--cmd", "/bin/sh")  # fmt: skip
+
+
+def node_images(arch: str | None = None) -> list[dict[str, object]]:
+    """The test node's images, built when missing (a few seconds)."""
+    arch = arch or host_arch()
+    return [pause_image(arch), busybox_image(arch)]
+
+
 def archives(arch: str | None = None, names: Sequence[str] = ()) -> list[Path]:
     """The exported archives of the index (for `ctr images import`)."""
     arch = arch or host_arch()
@@ -292,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = sub.add_parser("build", help="build (cached) and export images")
     b.add_argument("--arch", default=host_arch(), choices=["amd64", "arm64"])
     b.add_argument("--refresh-base", action="store_true", help="remake the Debian base")
-    b.add_argument("images", nargs="*", choices=[[], *BY_NAME], default=[])
+    b.add_argument("images", nargs="*", choices=[[], *BY_NAME, "node"], default=[])
     sub.add_parser("list", help="print the index (refs, archives, sizes) as JSON")
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -301,7 +395,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.refresh_base:
         base_image(args.arch, refresh=True)
     for name in args.images or list(BY_NAME):
-        build_image(BY_NAME[name], args.arch)
+        if name == "node":
+            node_images(args.arch)
+        else:
+            build_image(BY_NAME[name], args.arch)
     return 0
 
 

@@ -64,7 +64,7 @@ def _stop_stale_sessions() -> None:
     """Stop control planes left by pytest sessions that died without cleaning up."""
     for directory in controlplane.CLUSTER_DIR.glob("pytest-*"):
         try:
-            pid = int(directory.name.split("-", 1)[1])
+            pid = int(directory.name.split("-")[1])  # pytest-<pid> or pytest-<pid>-node
         except ValueError:
             continue
         if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
@@ -182,3 +182,44 @@ def namespace(api_client: client.ApiClient) -> Iterator[str]:
     finally:
         with contextlib.suppress(ApiException):
             core.delete_namespace(name, propagation_policy="Background")
+
+
+def _load_hack(name: str) -> ModuleType:
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "hack" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def node_cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A control plane with a real node (hack/node.py): `.kubeconfig`, `.bin(name)`,
+    `.ingress_url` (Traefik), `.node_state` (addresses, ports). No kwok: every pod runs."""
+    node = _load_hack("node")
+    problems = node.missing_requirements()
+    if os.geteuid() != 0:
+        pytest.skip("the real node needs root (containerd, kubelet, iptables)")
+    assert not problems, f"`make test-deps` installs what the node needs: {problems}"
+    if not controlplane.binaries_present():
+        with _output_shown(request):
+            controlplane.build()
+    _stop_stale_sessions()
+    directory = controlplane.CLUSTER_DIR / f"pytest-{os.getpid()}-node"
+    with _output_shown(request):
+        cp = controlplane.start(directory, tie_to_parent=True, node=True, kwok=False)
+
+    def cleanup() -> None:
+        cp.stop()
+        if os.environ.get("TS_CLUSTER_KEEP_LOGS") != "1":
+            shutil.rmtree(directory, ignore_errors=True)
+
+    atexit.register(cleanup)
+    try:
+        yield cp
+    finally:
+        cleanup()
+        atexit.unregister(cleanup)
