@@ -1020,8 +1020,10 @@ def start(
     except BaseException:
         cp.stop()
         raise
+    nodes = [n for n, on in ((node_name, kwok), ("tradingstack-node", node_mod)) if on]
     log(
-        f"control plane up in {time.monotonic() - t0:.1f} s: {server}, node {node_name} Ready; "
+        f"control plane up in {time.monotonic() - t0:.1f} s: {server}, "
+        f"node{'s' if len(nodes) > 1 else ''} {', '.join(nodes) or '(none)'} Ready; "
         f"kubeconfig {kubeconfig}"
     )
     return cp
@@ -1104,7 +1106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with_node = False
         cp = start(node=with_node)
         if cp.ingress_url:
-            print(f"# Ingress: {cp.ingress_url} (also in {CLUSTER_DIR / 'ingress-url'})")
+            log(f"Ingress: {cp.ingress_url} (also in {CLUSTER_DIR / 'ingress-url'})")
         print(f"export KUBECONFIG={cp.kubeconfig}")
     elif args.command == "down":
         recorded = ControlPlane.load(CLUSTER_DIR.resolve())

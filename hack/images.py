@@ -284,12 +284,16 @@ BUSYBOX_TOOLS = ("sh", "mkdir", "rm", "chmod", "ls", "cat", "sleep", "true")
 
 
 def _scratch_image(name: str, ref: str, tree: Path, arch: str, *config: str) -> dict[str, object]:
-    """An image from scratch with the files of `tree` (no registry, no Dockerfile)."""
+    """An image from scratch with the files of `tree` (no registry, no Dockerfile); kept
+    while the index has it under the same reference and its archive exists."""
     require_tools()
+    known = load_index().get(f"{name}/{arch}")
+    if known and known["ref"] == ref and Path(str(known["archive"])).is_file():
+        return known
     start = time.monotonic()
     container = buildah("from", "--arch", arch, "scratch", capture=True)
     try:
-        buildah("add", container, str(tree), "/")
+        buildah("add", container, str(tree), "/", capture=True)
         buildah("config", "--arch", arch, "--os", "linux", *config, container)
         buildah("commit", "--quiet", "--rm", container, ref, capture=True)
     except subprocess.CalledProcessError:
@@ -305,7 +309,7 @@ def _scratch_image(name: str, ref: str, tree: Path, arch: str, *config: str) -> 
             old.unlink()
         tmp = archive.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
-        buildah("push", "--quiet", ref, f"docker-archive:{tmp}:{ref}")
+        buildah("push", "--quiet", ref, f"docker-archive:{tmp}:{ref}", capture=True)
         os.replace(tmp, archive)
     entry: dict[str, object] = {
         "ref": ref, "arch": arch, "image_id": image_id, "archive": str(archive),

@@ -137,6 +137,33 @@ def _remove_cgroup_tree(root: Path) -> None:
         root.rmdir()
 
 
+NETNS_DIR = Path("/run/netns")  # where containerd's CNI setup pins pod network namespaces
+
+
+def _netns() -> list[str]:
+    return sorted(p.name for p in NETNS_DIR.glob("cni-*")) if NETNS_DIR.is_dir() else []
+
+
+def _kill_cgroup_processes(timeout: float = 10.0) -> None:
+    """SIGKILL whatever still runs in the pods' cgroups (containers whose shim died with a
+    killed test run); a cgroup with a process in it cannot be removed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = set()
+        for mount in _cgroup_mounts():
+            root = mount / CGROUP_ROOT
+            if root.is_dir():
+                for procs in root.rglob("cgroup.procs"):
+                    with contextlib.suppress(OSError):
+                        pids.update(int(x) for x in procs.read_text().split())
+        if not pids or time.monotonic() > deadline:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+
+
 def _mounts_under(prefixes: Sequence[Path]) -> list[str]:
     found = []
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
@@ -180,6 +207,7 @@ def prepare_host(node_dir: Path) -> dict[str, Any]:
         "sysctls": _read_sysctls(),
         "had_var_lib_cni": Path("/var/lib/cni").exists(),
         "had_var_log_containers": Path("/var/log/containers").exists(),
+        "netns_before": _netns(),
         "iptables_before": _iptables_rules(),
     }
     (node_dir / "host-state.json").write_text(json.dumps(state, indent=2) + "\n")
@@ -675,6 +703,13 @@ def teardown(cp: ControlPlane) -> None:
     if proxy.is_file():
         subprocess.run([str(proxy), "--cleanup", "--v=0"], capture_output=True)
     _remove_leftover_rules(state)
+    _kill_cgroup_processes()
+    before = set(state.get("netns_before", []))
+    for name in _netns():  # pinned by a containerd that could not remove its sandboxes
+        if name not in before:
+            subprocess.run(["umount", "-l", str(NETNS_DIR / name)], capture_output=True)
+            with contextlib.suppress(OSError):
+                (NETNS_DIR / name).unlink()
     for point in sorted(_mounts_under([node_dir]), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
     for link in (BRIDGE, NODE_LINK):

@@ -311,7 +311,14 @@ def test_cluster_up_and_down_leave_no_process_behind(tmp_path: Any) -> None:
         assert up.stdout.strip() == f"export KUBECONFIG={tmp_path / 'kubeconfig'}"
         state = json.loads((tmp_path / "state.json").read_text())
         pids = [info["pid"] for info in state["processes"].values()]
-        assert len(pids) == 5 and all(Path(f"/proc/{pid}").exists() for pid in pids)
+        # as root `up` adds the real node: containerd, kubelet, kube-proxy, CoreDNS, Traefik,
+        # local-path (hack/node.py)
+        expected = 11 if os.geteuid() == 0 else 5
+        assert len(pids) == expected and all(Path(f"/proc/{pid}").exists() for pid in pids)
+        if os.geteuid() == 0:
+            ingress = (tmp_path / "ingress-url").read_text().strip()
+            assert ingress == state["node_state"]["ingress_url"]
+            assert ingress.startswith("http://127.0.0.1:")
         kubectl = subprocess.run(
             [*script, "bin", "kubectl"],
             capture_output=True, text=True, check=True,
@@ -325,11 +332,13 @@ def test_cluster_up_and_down_leave_no_process_behind(tmp_path: Any) -> None:
         listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
         for line in listening.splitlines():
             if any(f"pid={pid}," in line for pid in pids):
-                assert line.split()[3].startswith("127.0.0.1:"), line
+                # loopback, or the node's address on its port-less host-only link
+                assert line.split()[3].startswith(("127.0.0.1:", "10.41.0.1:")), line
     finally:
         down = subprocess.run([*script, "down"], env=env, capture_output=True, text=True)
     assert down.returncode == 0, down.stderr
     assert not (tmp_path / "state.json").exists()
+    assert not (tmp_path / "ingress-url").exists()
     alive = [pid for pid in pids if _running(pid)]
     assert alive == []
 

@@ -343,7 +343,11 @@ def test_stop_leaves_nothing_behind(node_cluster: Any) -> None:
     node_cluster.stop()
     _record("stop_seconds", time.monotonic() - start)
     assert not [p for p in pids.values() if Path(f"/proc/{p}").exists()]
-    shim = str(node_cluster.bin_path / "containerd-shim-runc-v2")
+    assert _leftovers(node, state, node_dir, node_cluster.bin_path) == {}
+
+
+def _leftovers(node: Any, state: dict[str, Any], node_dir: Path, bins: Path) -> dict[str, Any]:
+    shim = str(bins / "containerd-shim-runc-v2")
     shims = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
@@ -351,11 +355,43 @@ def test_stop_leaves_nothing_behind(node_cluster: Any) -> None:
                 shims.append(proc.name)
         except OSError:
             continue
-    assert shims == []
-    assert node._mounts_under([node_dir]) == []
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
-    assert node.BRIDGE not in links and node.NODE_LINK not in links and "veth" not in links
-    assert node.leftover_rules(state) == []
-    assert not any((m / node.CGROUP_ROOT).exists() for m in node._cgroup_mounts())
-    assert not list(Path("/run/netns").glob("cni-*")) if Path("/run/netns").is_dir() else True
-    assert node._read_sysctls() == state["sysctls"]
+    found = {
+        "shims": shims,
+        "mounts": node._mounts_under([node_dir]),
+        "links": [n for n in (node.BRIDGE, node.NODE_LINK, "veth") if n in links],
+        "rules": node.leftover_rules(state),
+        "cgroups": [str(m) for m in node._cgroup_mounts() if (m / node.CGROUP_ROOT).exists()],
+        "netns": sorted(set(node._netns()) - set(state["netns_before"])),
+        "sysctls": node._read_sysctls() != state["sysctls"],
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+def test_a_node_killed_mid_run_is_cleaned_up_by_the_next_stop(tmp_path: Path) -> None:
+    """pytest killed: the components die with it (PR_SET_PDEATHSIG), the shims and the
+    containers do not. The next session's stop (of the recorded state) removes them too."""
+    from tests.cluster.conftest import controlplane
+
+    node = _load_hack("node")
+    directory = controlplane.CLUSTER_DIR / f"pytest-{os.getpid()}-crash"
+    cp = controlplane.start(directory, node=True, kwok=False)
+    state = dict(cp.node_state)
+    try:
+        kube = Kube(cp)
+        helper = str(_load_hack("images").busybox_ref())
+        pod = {
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sleeper"},
+            "spec": {"containers": [{"name": "s", "image": helper, "imagePullPolicy": "Never",
+                                     "command": ["sleep", "3600"]}]},
+        }  # fmt: skip
+        kube.kubectl("apply", "-f", "-", stdin=json.dumps(pod))
+        kube.kubectl("wait", "--for=condition=Ready", "pod/sleeper", "--timeout=60s")
+        for pid in cp.pids.values():  # what the kernel does to them when pytest dies
+            os.kill(pid, signal.SIGKILL)
+        assert _leftovers(node, state, Path(state["dir"]), cp.bin_path)["shims"]
+    finally:
+        recorded = controlplane.ControlPlane.load(directory)
+        assert recorded is not None
+        recorded.stop()
+    assert _leftovers(node, state, Path(state["dir"]), cp.bin_path) == {}

@@ -1,0 +1,73 @@
+"""The images `make test-images` built (hack/images.py), read from buildah's storage: what a
+user pulls onto the node, checked without running it (the node tests run it)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cluster.conftest import _load_hack
+
+pytestmark = [pytest.mark.images, pytest.mark.slow]
+
+images = _load_hack("images")
+
+
+def _buildah(*args: str) -> str:
+    out = subprocess.run(images._buildah_cmd(*args), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="module", params=["operator", "services"])
+def built(request: pytest.FixtureRequest) -> Iterator[tuple[dict[str, Any], Path]]:
+    """(index entry, mounted root file system) of one image, built when missing (cached)."""
+    entry = images.build_image(images.BY_NAME[request.param], images.host_arch())
+    container = _buildah("from", "--pull=never", str(entry["ref"]))
+    try:
+        yield entry, Path(_buildah("mount", container))
+    finally:
+        _buildah("rm", container)
+
+
+def test_the_archive_is_the_image_under_its_full_name(built: tuple[dict[str, Any], Path]) -> None:
+    entry, _ = built
+    assert str(entry["ref"]).startswith("ghcr.io/tradingstack/")  # the kubelet asks for that
+    archive = Path(str(entry["archive"]))
+    listing = subprocess.run(["tar", "-xOf", str(archive), "manifest.json"], capture_output=True)
+    assert listing.returncode == 0, listing.stderr
+    (manifest,) = json.loads(listing.stdout)
+    assert manifest["RepoTags"] == [entry["ref"]]
+
+
+def test_runs_as_10001_with_labels_and_writable_caches(built: tuple[dict[str, Any], Path]) -> None:
+    entry, _ = built
+    info = json.loads(_buildah("inspect", "--type", "image", str(entry["ref"])))
+    config = info["OCIv1"]["config"]
+    assert config["User"] == "10001:10001"
+    labels = config["Labels"]
+    for key in ("version", "revision", "created", "source", "title"):
+        assert labels.get(f"org.opencontainers.image.{key}"), key
+    env = dict(e.split("=", 1) for e in config["Env"])
+    assert env["HOME"] == "/tmp"  # the pod's emptyDir; the root file system is read-only
+    for cache in ("XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME", "MPLCONFIGDIR", "NUMBA_CACHE_DIR"):
+        if cache in env:
+            assert env[cache].startswith("/tmp/"), cache
+    assert info["OCIv1"]["architecture"] == images.host_arch()
+
+
+def test_debian_python_311_and_no_compiler(built: tuple[dict[str, Any], Path]) -> None:
+    _, root = built
+    release = (root / "etc/os-release").read_text()
+    assert "VERSION_CODENAME=bookworm" in release
+    assert (root / "usr/bin/python3.11").is_file()
+    assert (root / "opt/venv/bin/python").exists()
+    for compiler in ("usr/bin/gcc", "usr/bin/cc", "usr/bin/g++", "usr/bin/make"):
+        assert not (root / compiler).exists(), compiler
+    site = next((root / "opt/venv/lib").glob("python3.11/site-packages"))
+    assert (site / "tradingstack").is_dir()
