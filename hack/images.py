@@ -141,10 +141,20 @@ def ensure_binfmt(arch: str) -> None:
         )
 
 
-def require_tools() -> None:
-    missing = [t for t in ("buildah", "mmdebstrap") if shutil.which(t) is None]
+# The commands a build needs, and the Debian package of each (hack/node.mk installs them).
+TOOLS = {"buildah": "buildah", "mmdebstrap": "mmdebstrap"}
+# and for a foreign architecture: mmdebstrap refuses one without arch-test
+FOREIGN_TOOLS = {"arch-test": "arch-test", "update-binfmts": "binfmt-support"}
+
+
+def require_tools(arch: str | None = None) -> None:
+    tools = TOOLS | (FOREIGN_TOOLS if arch not in (None, host_arch()) else {})
+    missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
     if missing:
-        raise SystemExit(f"missing {', '.join(missing)}: `make images` installs Debian's packages")
+        raise SystemExit(
+            f"missing Debian's {', '.join(missing)}: `make node-deps` (or `make images`) installs"
+            " them"
+        )
 
 
 # ---- the base -------------------------------------------------------------------------------
@@ -236,7 +246,7 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
     export it to a docker archive when it changed. The archive's layers are uncompressed, so
     its size is the image's size on the node. The build stage is tagged too (`<ref>-build`):
     its layers are the cache of the next build, and what `prune` must keep."""
-    require_tools()
+    require_tools(arch)
     ensure_binfmt(arch)
     base = base_image(arch)
     ref = _arch_ref(image, arch)

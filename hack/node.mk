@@ -4,9 +4,10 @@
 IMAGES := python3 hack/images.py
 # Debian's packages: CNI plugins, iptables and conntrack for the node; libseccomp-dev and
 # pkg-config to build runc with seccomp; buildah, mmdebstrap, umoci and uidmap for the images;
-# busybox-static for local-path's helper image; qemu-user-static for the arm64 image.
+# busybox-static for local-path's helper image; qemu-user-static, binfmt-support and arch-test
+# (mmdebstrap's check that a foreign architecture runs) for the arm64 image.
 NODE_DEBS := containernetworking-plugins iptables conntrack libseccomp-dev pkg-config \
-	buildah mmdebstrap umoci uidmap busybox-static qemu-user-static binfmt-support
+	buildah mmdebstrap umoci uidmap busybox-static qemu-user-static binfmt-support arch-test
 
 .PHONY: node-deps
 node-deps:

@@ -75,7 +75,7 @@ def test_the_build_stage_is_tagged_so_its_cache_survives_a_prune(
         return "0123456789abcdef" if args[0] == "inspect" else ""
 
     monkeypatch.setattr(images, "buildah", fake)
-    monkeypatch.setattr(images, "require_tools", lambda: None)
+    monkeypatch.setattr(images, "require_tools", lambda arch=None: None)
     monkeypatch.setattr(images, "base_image", lambda arch: "localhost/base")
     monkeypatch.setattr(images, "IMAGES_DIR", tmp_path)
     monkeypatch.setattr(images, "INDEX", tmp_path / "index.json")
@@ -126,3 +126,17 @@ def test_the_dependency_layer_depends_on_the_lock_only(dockerfile: str) -> None:
     sync = next(i for i, line in enumerate(lines) if "--no-install-project" in line)
     copies = [line for line in lines[:sync] if line.startswith("COPY")]
     assert copies == ["COPY pyproject.toml uv.lock ./"]
+
+
+def test_every_tool_a_build_needs_comes_from_node_deps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fresh machine: mmdebstrap refused the arm64 base ("install arch-test for foreign
+    # architecture support"), a Recommends that node-deps' --no-install-recommends left out
+    mk = (Path(images.REPO) / "hack" / "node.mk").read_text()
+    debs = mk.split("NODE_DEBS :=", 1)[1].split("\n\n", 1)[0].replace("\\", " ").split()
+    for package in {**images.TOOLS, **images.FOREIGN_TOOLS}.values():
+        assert package in debs, package
+    monkeypatch.setattr(images.shutil, "which", lambda tool: None if tool == "arch-test" else tool)
+    images.require_tools(images.host_arch())  # the host's own architecture needs no emulation
+    foreign = "arm64" if images.host_arch() == "amd64" else "amd64"
+    with pytest.raises(SystemExit, match="arch-test"):
+        images.require_tools(foreign)
