@@ -252,7 +252,9 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
     ref = _arch_ref(image, arch)
     start = time.monotonic()
     args = [
-        "bud", "--isolation", "chroot", "--layers", "--pull=never",
+        # --force-rm: a failed step's working container goes too (it kept its layer, 7 GB
+        # after a full disk stopped the torch image's commit)
+        "bud", "--isolation", "chroot", "--layers", "--pull=never", "--force-rm",
         "--platform", f"linux/{arch}",
         "-f", str(REPO / image.dockerfile),
         "--build-arg", f"BASE={base}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import http.client
 import json
 import os
 import shutil
@@ -234,6 +235,49 @@ def test_the_ingress_routes_to_the_services(node_cluster: Any, kube: Kube) -> No
             "/hmm/api/v1/score", json={"symbol": "BTCUSD", "timeframe": "H1", "direction": "long"}
         )
         assert unauthenticated.status_code == 401
+    # What Traefik does with the paths that reached other resources through the local gateway
+    # (which now forwards them raw): an encoded slash never lets a path parameter address
+    # another resource (Traefik refuses it, or the service routes it nowhere), a control
+    # character is refused by Traefik or the service, and dot segments are resolved before
+    # routing, so `/data/../hmm/health` is hmm's, as a browser would have sent it.
+    auth = {"Authorization": f"Bearer {token}"}
+    paths = {
+        "encoded_slash_delete": ("DELETE", "/data/api/v1/symbols/NOPE%2F..%2FBTCUSD", auth),
+        "encoded_slash_get": ("GET", "/data/api/v1/symbols/..%2Fstrategies", {}),
+        "control_character": ("GET", "/data/api/v1/symbols/%07", {}),
+        "dot_segments": ("GET", "/data/../hmm/health", {}),
+    }
+    answers = dict(zip(paths, _raw_requests(base, list(paths.values())), strict=True))
+    out = REPO / "artifacts" / "traefik-paths.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({k: status for k, (status, _) in answers.items()}, indent=2) + "\n")
+    assert answers["encoded_slash_delete"][0] in (400, 404), answers
+    assert answers["encoded_slash_get"][0] in (400, 404), answers
+    assert answers["control_character"][0] in (400, 422), answers
+    status, body = answers["dot_segments"]
+    assert status == 400 or (status == 200 and b'"service":"hmm"' in body), answers
+    with httpx.Client(base_url=base, timeout=30) as http:
+        assert http.get("/data/api/v1/symbols/BTCUSD").status_code == 200  # not deleted
+
+
+def _raw_requests(
+    base: str, requests: list[tuple[str, str, dict[str, str]]]
+) -> list[tuple[int, bytes]]:
+    """Each request with its path byte for byte (httpx resolves dot segments before sending)."""
+    url = httpx.URL(base)
+    out = []
+    for method, path, headers in requests:
+        conn = http.client.HTTPConnection(url.host, url.port, timeout=30)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for key, value in headers.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            out.append((resp.status, resp.read()))
+        finally:
+            conn.close()
+    return out
 
 
 def _token(kube: Kube) -> str:

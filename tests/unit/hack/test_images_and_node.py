@@ -87,6 +87,8 @@ def test_the_build_stage_is_tagged_so_its_cache_survives_a_prune(
     assert first[first.index("--target") + 1] == "build"
     assert first[first.index("-t") + 1] == f"{ref}-build"
     assert "--target" not in buds[1] and buds[1][buds[1].index("-t") + 1] == ref
+    # a failed step removes its working container (it held the layer it was committing)
+    assert all("--force-rm" in bud for bud in buds)
     assert not any(c[0] == "push" for c in calls)  # export=False: no archive
     assert entry["archive"] is None and images.archives(names=["services-torch"]) == []
 
