@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -327,16 +328,56 @@ def prune() -> int:
     return removed
 
 
+# What an arm64 kernel shows in sysfs and qemu-user on another architecture cannot: each CPU's
+# MIDR_EL1 (here an Arm Neoverse V2's, r0p0). PyTorch's oneDNN (xbyak_aarch64) reads it when
+# torch loads and, without it, crashes the process (SIGSEGV after "Can't open MIDR_EL1 sysfs
+# entry"). On the Jetson the kernel provides the real one.
+EMULATED_MIDR_EL1 = "0x00000000410fd4f0"
+
+
+def _emulated_cpus(directory: Path, count: int) -> Path:
+    """A /sys/devices/system/cpu for an emulated arm64: online CPUs and their MIDR_EL1."""
+    for name in ("online", "possible", "present"):
+        (directory / name).write_text(f"0-{count - 1}\n")
+    for i in range(count):
+        regs = directory / f"cpu{i}" / "regs" / "identification"
+        regs.mkdir(parents=True)
+        (regs / "midr_el1").write_text(EMULATED_MIDR_EL1 + "\n")
+        (directory / f"cpu{i}" / "online").write_text("1\n")
+    return directory
+
+
 def run_in(image: Image, arch: str, command: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    """Run a command in a built image (under qemu-user through binfmt_misc when `arch` is not
-    the host's), as the image's user, with its environment; output captured."""
-    container = buildah("from", "--pull=never", _arch_ref(image, arch), capture=True)
+    """Run a command in a built image as the image's user, with its environment; output
+    captured. A foreign architecture runs under qemu-user (binfmt_misc), in a chroot of the
+    mounted image with its own mount namespace, so that its sysfs can show the emulated CPUs
+    (`buildah run` mounts the host's /sys over any mount given under it)."""
+    ref = _arch_ref(image, arch)
+    container = buildah("from", "--pull=never", ref, capture=True)
     try:
-        cmd = _buildah_cmd("run", "--isolation", "chroot", "--user", "10001:10001", container,
-                           "--", *command)  # fmt: skip
-        return subprocess.run(cmd, capture_output=True, text=True)
+        if arch == host_arch():
+            cmd = _buildah_cmd("run", "--isolation", "chroot", "--user", "10001:10001",
+                               container, "--", *command)  # fmt: skip
+            return subprocess.run(cmd, capture_output=True, text=True)
+        config = json.loads(buildah("inspect", "--type", "image", ref, capture=True))
+        env = config["OCIv1"]["config"].get("Env", [])
+        root = buildah("mount", container, capture=True).strip()
+        with tempfile.TemporaryDirectory() as tmp:
+            cpus = _emulated_cpus(Path(tmp), os.cpu_count() or 1)
+            script = "\n".join([
+                "set -e",
+                f"mount -t proc proc {shlex.quote(root)}/proc",
+                f"mount --rbind /sys {shlex.quote(root)}/sys",
+                f"mount --bind {shlex.quote(str(cpus))} {shlex.quote(root)}/sys/devices/system/cpu",
+                f"mount --rbind /dev {shlex.quote(root)}/dev",
+                f"mount -t tmpfs tmpfs {shlex.quote(root)}/tmp",
+                shlex.join(["exec", "chroot", "--userspec=10001:10001", root,
+                            "/usr/bin/env", "-i", *env, *command]),
+            ])  # fmt: skip
+            return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                   script], capture_output=True, text=True)  # fmt: skip
     finally:
-        buildah("rm", container, capture=True)
+        buildah("rm", container, capture=True)  # unmounts it too
 
 
 # ---- the test node's own images (the pod sandbox and local-path's helper) ------------------

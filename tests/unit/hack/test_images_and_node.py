@@ -142,3 +142,13 @@ def test_every_tool_a_build_needs_comes_from_node_deps(monkeypatch: pytest.Monke
     foreign = "arm64" if images.host_arch() == "amd64" else "amd64"
     with pytest.raises(SystemExit, match="arch-test"):
         images.require_tools(foreign)
+
+
+def test_an_emulated_arm64_sees_each_cpus_midr(tmp_path: Path) -> None:
+    # under qemu-user on x86 torch's oneDNN found no MIDR_EL1 in sysfs and crashed the import
+    # (SIGSEGV); the proof's chroot shows each CPU's, as an arm64 kernel does
+    cpus = images._emulated_cpus(tmp_path, 3)
+    assert (cpus / "online").read_text() == "0-2\n" == (cpus / "possible").read_text()
+    for i in range(3):
+        midr = (cpus / f"cpu{i}" / "regs" / "identification" / "midr_el1").read_text()
+        assert int(midr, 16) >> 24 == 0x41  # implementer: Arm
