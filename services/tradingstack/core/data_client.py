@@ -19,7 +19,7 @@ from tenacity import (
 )
 
 from tradingstack.core.errors import ProblemError
-from tradingstack.core.http import service_client
+from tradingstack.core.http import segment, service_client
 from tradingstack.core.schemas import OHLCV, Indicators
 from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
@@ -126,7 +126,7 @@ class DataClient:
             params["start"] = start.isoformat()
         if end is not None:
             params["end"] = end.isoformat()
-        return OHLCV.model_validate(await self._get(f"/api/v1/ohlcv/{symbol}", params))
+        return OHLCV.model_validate(await self._get(f"/api/v1/ohlcv/{segment(symbol)}", params))
 
     async def ohlcv_frame(
         self, symbol: str, timeframe: Timeframe | str = Timeframe.H1, **kw: Any
@@ -145,7 +145,9 @@ class DataClient:
         params: dict[str, Any] = {"timeframe": str(Timeframe(timeframe)), "names": ",".join(names)}
         if limit is not None:
             params["limit"] = limit
-        return Indicators.model_validate(await self._get(f"/api/v1/indicators/{symbol}", params))
+        return Indicators.model_validate(
+            await self._get(f"/api/v1/indicators/{segment(symbol)}", params)
+        )
 
     async def symbols(self) -> list[dict[str, Any]]:
         data = await self._get("/api/v1/symbols")

@@ -19,6 +19,7 @@ import httpx
 from pydantic import ValidationError
 
 from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
+from tradingstack.core.http import segment
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.llm.backends import Backend
 from tradingstack.llm.schemas import INPUTS, ModelAnalysis, generation_schema
@@ -111,10 +112,14 @@ class Gatherer:
             "bars": lambda: self.data.ohlcv(symbol, tf, limit=s.bars),
             "indicators": lambda: self.data.indicators(symbol, tf, INDICATORS, limit=s.bars),
             "forecast": lambda: self._json(
-                "GET", f"{s.nhits_url}/api/v1/forecast/{symbol}", params=p
+                "GET", f"{s.nhits_url}/api/v1/forecast/{segment(symbol)}", params=p
             ),
-            "patterns": lambda: self._json("GET", f"{s.tcn_url}/api/v1/detect/{symbol}", params=p),
-            "regime": lambda: self._json("GET", f"{s.hmm_url}/api/v1/regime/{symbol}", params=p),
+            "patterns": lambda: self._json(
+                "GET", f"{s.tcn_url}/api/v1/detect/{segment(symbol)}", params=p
+            ),
+            "regime": lambda: self._json(
+                "GET", f"{s.hmm_url}/api/v1/regime/{segment(symbol)}", params=p
+            ),
             "score": score,
             "rag": rag,
         }
