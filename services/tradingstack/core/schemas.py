@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from tradingstack.core.timeframes import Timeframe
+
+# The one spelling of a symbol at every edge of every service, in paths and bodies alike: the
+# data service's canonical names (EURUSD, BTCUSD, BRK.B). Lower case is accepted and made upper
+# case. Nothing else reaches a model file name or another service's URL.
+SYMBOL_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{0,31}$"
+
+
+def _canonical_symbol(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Symbol = Annotated[
+    str,
+    BeforeValidator(_canonical_symbol),
+    StringConstraints(pattern=SYMBOL_PATTERN),
+]
+SymbolPath = Annotated[Symbol, Path(description="the symbol, e.g. BTCUSD (any case)")]
 
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 

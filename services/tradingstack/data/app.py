@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app
 from tradingstack.core.errors import ProblemError
-from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries
+from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data import indicators as ind
@@ -85,7 +85,7 @@ def create_symbol(request: Request, body: SymbolIn, response: Response) -> Symbo
 
 
 @symbols_router.get("/{symbol}", response_model=SymbolOut)
-def get_symbol(request: Request, symbol: str) -> SymbolOut:
+def get_symbol(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
         return _store(request).get_symbol(symbol.upper())
     except NotFound:
@@ -93,7 +93,7 @@ def get_symbol(request: Request, symbol: str) -> SymbolOut:
 
 
 @symbols_router.put("/{symbol}", response_model=SymbolOut)
-def replace_symbol(request: Request, symbol: str, body: SymbolIn) -> SymbolOut:
+def replace_symbol(request: Request, symbol: SymbolPath, body: SymbolIn) -> SymbolOut:
     if body.symbol != symbol.upper():
         raise ProblemError(
             422, f"The body names {body.symbol}, the path {symbol.upper()}; they must agree."
@@ -105,7 +105,7 @@ def replace_symbol(request: Request, symbol: str, body: SymbolIn) -> SymbolOut:
 
 
 @symbols_router.put("/{symbol}/favourite", response_model=SymbolOut)
-def add_favourite(request: Request, symbol: str) -> SymbolOut:
+def add_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
         return _store(request).set_favourite(symbol.upper(), True)
     except NotFound:
@@ -113,7 +113,7 @@ def add_favourite(request: Request, symbol: str) -> SymbolOut:
 
 
 @symbols_router.delete("/{symbol}/favourite", response_model=SymbolOut)
-def remove_favourite(request: Request, symbol: str) -> SymbolOut:
+def remove_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
         return _store(request).set_favourite(symbol.upper(), False)
     except NotFound:
@@ -121,7 +121,7 @@ def remove_favourite(request: Request, symbol: str) -> SymbolOut:
 
 
 @symbols_router.delete("/{symbol}", status_code=204)
-def delete_symbol(request: Request, symbol: str) -> Response:
+def delete_symbol(request: Request, symbol: SymbolPath) -> Response:
     try:
         _store(request).delete_symbol(symbol.upper())
     except NotFound:
@@ -177,7 +177,7 @@ Limit = Annotated[int | None, Query(ge=1, description="newest N bars (default 50
 @market_router.get("/ohlcv/{symbol}", response_model=OHLCV)
 async def get_ohlcv(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     limit: Limit = None,
     start: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset")] = None,
@@ -192,7 +192,7 @@ async def get_ohlcv(
 @market_router.post("/ohlcv/{symbol}/import", response_model=ImportResult)
 async def import_ohlcv(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe,
     file: UploadFile | None = None,
 ) -> ImportResult:
@@ -250,7 +250,7 @@ def list_indicators() -> list[dict[str, Any]]:
 @market_router.get("/indicators/{symbol}", response_model=Indicators)
 async def get_indicators(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     names: Annotated[
         str,

@@ -26,7 +26,7 @@ from tradingstack.core.data_client import (
     to_frame,
 )
 from tradingstack.core.errors import ProblemError
-from tradingstack.core.schemas import Indicators
+from tradingstack.core.schemas import Indicators, Symbol, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_features, segments
@@ -88,7 +88,7 @@ class RegimeResult(BaseModel):
 
 
 class ScoreRequest(BaseModel):
-    symbol: str = Field(min_length=1, max_length=32)
+    symbol: Symbol
     timeframe: Timeframe = Timeframe.H1
     direction: Direction
 
@@ -235,7 +235,7 @@ async def _regime_model(
 @router.get("/regime/{symbol}", response_model=RegimeResult, tags=["regimes"])
 async def get_regime(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     refit: Annotated[bool, Query(description="fit a new HMM now")] = False,
 ) -> RegimeResult:

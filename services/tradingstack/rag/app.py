@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from prometheus_client import Gauge, Histogram
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
@@ -150,6 +152,17 @@ async def add_documents(request: Request, body: DocumentBatch) -> BatchOut:
     return BatchOut(results=results, added=len(results) - dups, duplicates=dups)
 
 
+def _query_filters(**query: Any) -> QueryFilters:
+    """The filters of a GET or DELETE from its query: invalid (a symbol outside the pattern,
+    `time_from` after `time_to`) is the client's 422, as for a body."""
+    try:
+        return QueryFilters(**query)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
 @docs_router.get("", response_model=DocumentList)
 async def list_documents(
     request: Request,
@@ -161,7 +174,7 @@ async def list_documents(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DocumentList:
     """Documents (without their text) matching the filters."""
-    f = QueryFilters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
+    f = _query_filters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
     items, total = await run_in_threadpool(
         _store(request).list_documents, _filters(f), limit, offset
     )
@@ -235,7 +248,7 @@ async def delete_documents(
     time_to: datetime | None = None,
 ) -> DeleteResult:
     """Delete every document matching the filters (at least one filter is required)."""
-    f = QueryFilters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
+    f = _query_filters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
     filters = _filters(f)
     if filters.empty():
         raise ProblemError(

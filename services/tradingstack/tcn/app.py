@@ -26,6 +26,7 @@ from tradingstack.core.data_client import (
     data_problem,
 )
 from tradingstack.core.errors import ProblemError
+from tradingstack.core.schemas import Symbol, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.tcn import detector, training
@@ -88,9 +89,7 @@ class DetectResult(BaseModel):
 
 
 class ScanRequest(BaseModel):
-    symbols: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
-        min_length=1, description="at least one symbol"
-    )
+    symbols: list[Symbol] = Field(min_length=1, description="at least one symbol")
     timeframes: list[Timeframe] = Field(default_factory=lambda: [Timeframe.H1], min_length=1)
     min_confidence: float = Field(default=0.6, ge=0, le=1)
     bars: int | None = Field(default=None, ge=32, le=5000)
@@ -320,7 +319,7 @@ def list_patterns() -> PatternList:
 @router.get("/detect/{symbol}", response_model=DetectResult)
 async def detect_patterns(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     min_confidence: Annotated[float, Query(ge=0, le=1, description="confidence threshold")] = 0.6,
     bars: Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")] = None,

@@ -129,7 +129,7 @@ def test_bad_input_is_a_4xx_that_says_what_to_fix(client: httpx.Client) -> None:
     r = client.post("/api/v1/forecast/BTCUSD/train", params={"max_steps": 0})
     assert r.status_code == 422
     r = client.get("/api/v1/forecast/BTC%20USD!", params={"timeframe": "H1"})
-    assert r.status_code == 422 and "Symbol" in r.json()["detail"]
+    assert r.status_code == 422 and "symbol" in r.json()["detail"]
     r = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1", "horizon": 0})
     assert r.status_code == 422
     r = client.get("/api/v1/training/progress", params={"job_id": "nope"})
