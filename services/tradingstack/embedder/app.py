@@ -18,7 +18,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
+from tradingstack.core.data_client import DataClient, DataServiceError, data_problem
 from tradingstack.core.errors import ProblemError
 from tradingstack.core.schemas import OHLCV
 from tradingstack.core.settings import load_settings
@@ -163,12 +163,8 @@ async def _fetch(request: Request, symbol: str, timeframe: str, limit: int, end:
     client: DataClient = request.app.state.data_client
     try:
         return await client.ohlcv(symbol, timeframe, limit=limit, end=end)
-    except UnknownSymbolError as exc:
-        raise ProblemError(
-            404, f"Unknown symbol {symbol!r} at the data service: {exc.detail}"
-        ) from None
     except DataServiceError as exc:
-        raise ProblemError(502, f"The data service failed: {exc.detail}", upstream="data") from None
+        raise data_problem(exc, symbol, timeframe) from None
 
 
 def _arrays(bars: list[Any]) -> tuple[np.ndarray, ...]:

@@ -46,7 +46,11 @@ class Gathered:
 
 
 class UnknownSymbol(Exception):
-    pass
+    """The data service has no such symbol, or no bars for it: there is nothing to analyse."""
+
+    def __init__(self, error: UnknownSymbolError) -> None:
+        super().__init__(error.detail)
+        self.error = error
 
 
 class Gatherer:
@@ -130,7 +134,7 @@ class Gatherer:
         out: dict[str, Gathered] = {}
         for name, r in zip(jobs, results, strict=True):
             if isinstance(r, UnknownSymbolError):
-                raise UnknownSymbol(r.detail)
+                raise UnknownSymbol(r)
             if isinstance(r, BaseException):
                 raise r
             out[name] = r

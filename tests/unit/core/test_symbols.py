@@ -7,7 +7,6 @@ anything. Now each service answers 422 before any work, and lower case is made c
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,43 +14,20 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter, ValidationError
 from tradingstack.core.schemas import Symbol
 
+from tests.unit.core.apps import service_apps
+
 PATH_VALUES = ["%07", "a%20b", "%2e%2e", "BTC$", "-BTC", "A" * 33, "%C3%A9"]
-BODY_VALUES = ["../symbols/BTCUSD", "\x07", "", "BTC USD", "A" * 33, "BTC/USD", "é"]
+BODY_VALUES = ["../symbols/BTCUSD", "\x07", "", "BTC USD", "A" * 33, "BTC/USD", "é", "BTC\n"]
 
 
 def test_the_pattern() -> None:
     symbol = TypeAdapter(Symbol)
-    assert symbol.validate_python(" btcusd ") == "BTCUSD"
+    assert symbol.validate_python("btcusd") == "BTCUSD"
     for good in ("EURUSD", "BRK.B", "ES_F", "BTC-USD", "1INCH", "A" * 32):
         assert symbol.validate_python(good) == good
     for bad in BODY_VALUES:
         with pytest.raises(ValidationError):
             symbol.validate_python(bad)
-
-
-def _apps(tmp: Path) -> dict[str, Any]:
-    from tradingstack.data.app import create_app as data
-    from tradingstack.data.settings import DataSettings
-    from tradingstack.embedder.app import create_app as embedder
-    from tradingstack.hmm.app import create_app as hmm
-    from tradingstack.hmm.settings import HmmSettings
-    from tradingstack.llm.app import create_app as llm
-    from tradingstack.nhits.app import create_app as nhits
-    from tradingstack.nhits.settings import NhitsSettings
-    from tradingstack.rag.app import create_app as rag
-    from tradingstack.rag.settings import RagSettings
-    from tradingstack.tcn.app import create_app as tcn
-    from tradingstack.tcn.settings import TcnSettings
-
-    return {
-        "data": data(DataSettings(dir=tmp / "data")),
-        "nhits": nhits(NhitsSettings(dir=tmp / "nhits")),
-        "hmm": hmm(HmmSettings(dir=tmp / "hmm")),
-        "tcn": tcn(TcnSettings(dir=tmp / "tcn")),
-        "embedder": embedder(),
-        "rag": rag(RagSettings(dir=tmp / "rag")),
-        "llm": llm(),
-    }
 
 
 # (service, method, path with {s}, body with "{s}" or None); none of these start a lifespan,
@@ -83,7 +59,7 @@ BODY_ROUTES = [
 
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestClient]:
-    apps = _apps(tmp_path_factory.mktemp("symbols"))
+    apps = service_apps(tmp_path_factory.mktemp("symbols"))
     return {name: TestClient(app, raise_server_exceptions=False) for name, app in apps.items()}
 
 

@@ -137,7 +137,7 @@ def test_bad_input_is_a_4xx_that_says_what_to_fix(client: httpx.Client) -> None:
     # an unknown symbol is the data service's 404, passed through with its detail
     r = client.post("/api/v1/forecast/NOSUCHSYM/train", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOSUCHSYM" in r.json()["detail"]
-    assert r.json()["source"] == "data"
+    assert r.json()["upstream"] == "data"
     r = client.get("/api/v1/forecast/NOSUCHSYM", params={"timeframe": "H1", "train": "true"})
     assert r.status_code == 404 and "NOSUCHSYM" in r.json()["detail"]
     # fine-tuning needs a model to start from
