@@ -25,6 +25,7 @@ from tradingstack.core.errors import (
     UPSTREAM_FAILED,
     UPSTREAM_UNAVAILABLE,
     ProblemError,
+    problems,
 )
 from tradingstack.core.http import segment, service_client
 from tradingstack.core.schemas import OHLCV, Indicators
@@ -92,6 +93,10 @@ def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str)
         type_=UPSTREAM_FAILED,
         upstream="data",
     )
+
+
+# What a route that fetches market data may answer because of it (see `data_problem`).
+DATA_PROBLEMS = problems(404, 502, 503)
 
 
 class DataClient:

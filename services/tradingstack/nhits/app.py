@@ -13,8 +13,8 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient
-from tradingstack.core.errors import ProblemError
+from tradingstack.core.data_client import DATA_PROBLEMS, DataClient
+from tradingstack.core.errors import ProblemError, problems
 from tradingstack.core.schemas import HealthStatus, SymbolPath
 from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
@@ -113,10 +113,22 @@ async def forecast(
     symbol: SymbolPath,
     timeframe: TF = Timeframe.H1,
     horizon: Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")] = None,
-    train: Annotated[bool, Query(description="train a small model first when none exists")] = False,
 ) -> dict[str, Any]:
-    """Median and 80 %/95 % intervals for the next bars, with the model's age."""
-    return await _service(request).forecast(symbol, timeframe, horizon, train)
+    """Median and 80 %/95 % intervals for the next bars, with the model's age. Reads only:
+    without a model, a 404 that says how to get one."""
+    return await _service(request).forecast(symbol, timeframe, horizon, train=False)
+
+
+@router.post("/forecast/{symbol}", responses={**DATA_PROBLEMS, **problems(409, 503)})
+async def forecast_training_if_needed(
+    request: Request,
+    symbol: SymbolPath,
+    timeframe: TF = Timeframe.H1,
+    horizon: Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")] = None,
+) -> dict[str, Any]:
+    """As GET, after training a small model when none exists (it writes one, so it is a POST
+    and needs the token; it was `GET ?train=true`)."""
+    return await _service(request).forecast(symbol, timeframe, horizon, train=True)
 
 
 @router.get("/forecast/{symbol}/evaluation")

@@ -396,8 +396,8 @@ class NhitsService:
                 404,
                 f"No NHITS model for {symbol} {timeframe} yet. Train one with "
                 f"POST /api/v1/forecast/{symbol}/train?timeframe={timeframe} and follow "
-                f"GET /api/v1/training/progress, or ask GET /api/v1/forecast/{symbol}"
-                f"?timeframe={timeframe}&train=true to train a small one on demand.",
+                f"GET /api/v1/training/progress, or POST /api/v1/forecast/{symbol}"
+                f"?timeframe={timeframe} to train a small one on demand and forecast.",
                 symbol=symbol,
                 timeframe=str(timeframe),
             ) from None

@@ -19,7 +19,13 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.errors import ProblemError
+from tradingstack.core.errors import (
+    RETRY_AFTER_SECONDS,
+    UPSTREAM_FAILED,
+    UPSTREAM_UNAVAILABLE,
+    ProblemError,
+    problems,
+)
 from tradingstack.core.settings import load_settings
 from tradingstack.rag.chunking import chunk_text, content_hash
 from tradingstack.rag.embedder_client import EmbedderClient, EmbedderError
@@ -61,16 +67,26 @@ def _store(request: Request) -> RagStore:
     return store
 
 
+# What a route that embeds may answer: a store built with another model (409), a document too
+# long (413), the embedder failing (502) or down (503).
+EMBEDDING_PROBLEMS = problems(409, 413, 502, 503)
+# Deeper than any store here holds; an unbounded offset overflowed SQLite's integer (a 500).
+MAX_OFFSET = 10**9
+
+
 def _embedder_problem(exc: EmbedderError) -> ProblemError:
     if exc.status is None:
         return ProblemError(
             503,
             f"The embedder service is unreachable ({exc.detail}); start it or set TS_EMBEDDER_URL.",
+            type_=UPSTREAM_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             upstream="embedder",
         )
     return ProblemError(
         502,
         f"The embedder service refused the text: {exc.detail}",
+        type_=UPSTREAM_FAILED,
         upstream="embedder",
         upstream_status=exc.status,
     )
@@ -130,7 +146,15 @@ async def _add(
     return [DocumentOut(id=i, duplicate=dup, chunks=n) for i, dup, n in results]
 
 
-@docs_router.post("", response_model=DocumentOut, status_code=201)
+@docs_router.post(
+    "",
+    response_model=DocumentOut,
+    status_code=201,
+    responses={
+        200: {"model": DocumentOut, "description": "a duplicate: the stored document's id"},
+        **EMBEDDING_PROBLEMS,
+    },
+)
 async def add_document(request: Request, body: DocumentIn, response: Response) -> DocumentOut:
     """Add one document: chunked with overlap, embedded by the embedder, deduplicated by
     content hash (a duplicate answers 200 with the stored document's id)."""
@@ -141,7 +165,7 @@ async def add_document(request: Request, body: DocumentIn, response: Response) -
     return out
 
 
-@docs_router.post("/batch", response_model=BatchOut)
+@docs_router.post("/batch", response_model=BatchOut, responses=EMBEDDING_PROBLEMS)
 async def add_documents(request: Request, body: DocumentBatch) -> BatchOut:
     """Add many documents in one request."""
     limit = request.app.state.rag_settings.max_batch
@@ -171,7 +195,7 @@ async def list_documents(
     time_from: datetime | None = None,
     time_to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DocumentList:
     """Documents (without their text) matching the filters."""
     f = _query_filters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
@@ -191,7 +215,7 @@ async def get_document(request: Request, doc_id: str) -> Document:
     return Document(**doc)
 
 
-@docs_router.put("/{doc_id}", response_model=DocumentOut)
+@docs_router.put("/{doc_id}", response_model=DocumentOut, responses=EMBEDDING_PROBLEMS)
 async def replace_document(request: Request, doc_id: str, body: DocumentIn) -> DocumentOut:
     """Replace a document's text and metadata (re-chunked and re-embedded, same id)."""
     store = _store(request)
@@ -260,7 +284,7 @@ async def delete_documents(
     return DeleteResult(deleted=len(ids), ids=ids)
 
 
-@query_router.post("/query", response_model=QueryResponse)
+@query_router.post("/query", response_model=QueryResponse, responses=problems(409, 502, 503))
 async def query(request: Request, body: QueryRequest) -> QueryResponse:
     """The k chunks most similar (cosine) to `text` among those that pass the filters."""
     st = request.app.state
@@ -295,7 +319,7 @@ async def index_stats(request: Request) -> IndexStats:
     return IndexStats(**await run_in_threadpool(_store(request).stats))
 
 
-@query_router.post("/index/rebuild", response_model=IndexStats)
+@query_router.post("/index/rebuild", response_model=IndexStats, responses=problems(503))
 async def rebuild(request: Request) -> IndexStats:
     """Rebuild the FAISS index from the document store (after a corrupt index, or to re-pick
     exact vs. ANN). A corrupt document store cannot be rebuilt: restore it from a backup."""

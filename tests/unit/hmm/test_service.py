@@ -57,13 +57,17 @@ def test_regime(client: TestClient) -> None:
     model = body["model"]
     assert model["refitted"] is True and model["restarts"] == 2 and model["n_obs"] > 600
     assert model["converged"] is True
-    # cached: the same model answers the next request; refit=true fits again
+    # cached: the same model answers the next request; POST .../fit fits again
     again = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"}).json()
     assert again["model"]["refitted"] is False
     assert again["model"]["fitted_at"] == model["fitted_at"]
     assert again["probabilities"] == probs
-    refit = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1", "refit": "true"})
+    refit = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
     assert refit.json()["model"]["refitted"] is True
+    # a GET does not refit (the old `?refit=true` replaced the model without the token)
+    kept = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1", "refit": "true"})
+    assert kept.json()["model"]["refitted"] is False
+    assert kept.json()["model"]["fitted_at"] == refit.json()["model"]["fitted_at"]
     assert "tradingstack_hmm_regime_probability{" in client.get("/metrics").text
 
 
