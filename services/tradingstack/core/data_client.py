@@ -20,12 +20,11 @@ from tenacity import (
 
 from tradingstack.core.errors import (
     NO_DATA,
-    RETRY_AFTER_SECONDS,
     UNKNOWN_SYMBOL,
     UPSTREAM_FAILED,
-    UPSTREAM_UNAVAILABLE,
     ProblemError,
     problems,
+    upstream_unavailable,
 )
 from tradingstack.core.http import segment, service_client
 from tradingstack.core.schemas import OHLCV, Indicators
@@ -79,13 +78,9 @@ def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str)
             422, f"The data service refused the request: {exc.detail}", upstream="data"
         )
     if exc.status is None or exc.status == 503:
-        return ProblemError(
-            503,
+        return upstream_unavailable(
             f"Market data for {symbol} {timeframe} is unavailable: {exc.detail}. Retry later.",
-            title="Market data unavailable",
-            type_=UPSTREAM_UNAVAILABLE,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            upstream="data",
+            "data",
         )
     return ProblemError(
         502,

@@ -122,6 +122,20 @@ class ProblemError(Exception):
         self.extensions = extensions
 
 
+def upstream_unavailable(detail: str, upstream: str, **extensions: Any) -> ProblemError:
+    """Another service of the stack (or a provider) is down: 503 `upstream-unavailable`, with
+    Retry-After, so a client waits instead of giving up or hammering it."""
+    return ProblemError(
+        503,
+        detail,
+        title=f"{upstream.capitalize()} unavailable",
+        type_=UPSTREAM_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        upstream=upstream,
+        **extensions,
+    )
+
+
 def problem_response(
     status: int,
     detail: str,

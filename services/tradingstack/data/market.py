@@ -14,10 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.errors import (
     NO_DATA,
-    RETRY_AFTER_SECONDS,
     UNKNOWN_SYMBOL,
-    UPSTREAM_UNAVAILABLE,
     ProblemError,
+    upstream_unavailable,
 )
 from tradingstack.core.schemas import OHLCV, Bar
 from tradingstack.core.timeframes import Timeframe
@@ -47,13 +46,10 @@ def _no_bars(
             type_=NO_DATA,
             reasons=reasons,
         )
-    return ProblemError(
-        503,
+    return upstream_unavailable(
         f"Every market-data provider failed and no cached bars exist for {symbol} {timeframe}: "
         + detail,
-        title="Market data unavailable",
-        type_=UPSTREAM_UNAVAILABLE,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        "providers",
         reasons=reasons,
     )
 

@@ -20,11 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.errors import (
-    RETRY_AFTER_SECONDS,
     UPSTREAM_FAILED,
-    UPSTREAM_UNAVAILABLE,
     ProblemError,
     problems,
+    upstream_unavailable,
 )
 from tradingstack.core.settings import load_settings
 from tradingstack.rag.chunking import chunk_text, content_hash
@@ -76,12 +75,9 @@ MAX_OFFSET = 10**9
 
 def _embedder_problem(exc: EmbedderError) -> ProblemError:
     if exc.status is None:
-        return ProblemError(
-            503,
+        return upstream_unavailable(
             f"The embedder service is unreachable ({exc.detail}); start it or set TS_EMBEDDER_URL.",
-            type_=UPSTREAM_UNAVAILABLE,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            upstream="embedder",
+            "embedder",
         )
     return ProblemError(
         502,
