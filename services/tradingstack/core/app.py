@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from tradingstack import __version__
 from tradingstack.core import system
 from tradingstack.core.catalog import get as get_workload
-from tradingstack.core.errors import install_error_handlers
+from tradingstack.core.errors import document_problems, install_error_handlers
 from tradingstack.core.logs import configure_logging
 from tradingstack.core.metrics import HttpMetrics, MetricsMiddleware
 from tradingstack.core.middleware import ForwardedPrefixMiddleware, TokenAuthMiddleware
@@ -131,6 +131,15 @@ def create_service_app(
                 "metrics": f"{root}/metrics",
             }
         )
+
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # Added last = outermost: the prefix first, then metrics, then the token check.
     app.add_middleware(TokenAuthMiddleware, token=token)

@@ -18,8 +18,15 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from tradingstack.core.errors import ProblemError
-from tradingstack.core.http import service_client
+from tradingstack.core.errors import (
+    NO_DATA,
+    UNKNOWN_SYMBOL,
+    UPSTREAM_FAILED,
+    ProblemError,
+    problems,
+    upstream_unavailable,
+)
+from tradingstack.core.http import segment, service_client
 from tradingstack.core.schemas import OHLCV, Indicators
 from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
@@ -29,34 +36,62 @@ if TYPE_CHECKING:
 
 
 class DataServiceError(Exception):
-    """The data service answered an error (its problem+json detail is kept) or was unreachable."""
+    """The data service answered an error (its problem+json detail and type are kept) or was
+    unreachable (status None)."""
 
-    def __init__(self, status: int | None, detail: str) -> None:
+    def __init__(
+        self, status: int | None, detail: str, type_: str = "about:blank", title: str = ""
+    ) -> None:
         super().__init__(f"data service: {detail}" + (f" (HTTP {status})" if status else ""))
         self.status = status
         self.detail = detail
+        self.type = type_
+        self.title = title
 
 
 class UnknownSymbolError(DataServiceError):
-    """404 from the data service: it does not know the symbol."""
+    """404 from the data service: it does not know the symbol, or (type `no-data`) it has no
+    bars for it in that timeframe or range."""
 
 
 def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str) -> ProblemError:
-    """The answer for a request whose market data the data service could not give.
+    """The answer for a request whose market data the data service could not give, with the
+    data service's problem type kept, so a client sees the same problem at every hop.
 
-    Unknown symbol: 404; any other refusal: 422 with the data service's reason; the data
-    service down or failing: 502.
+    Unknown symbol or no data: 404; any other refusal: 422 with the data service's reason; the
+    data service down, unreachable or out of providers: 503 with Retry-After; an answer that
+    is itself a failure (500): 502.
     """
     if isinstance(exc, UnknownSymbolError):
+        if exc.type == NO_DATA:
+            return ProblemError(404, exc.detail, title="No data", type_=NO_DATA, upstream="data")
         return ProblemError(
             404,
-            f"Unknown symbol {symbol!r} (or no {timeframe} bars for it): {exc.detail}. The data "
-            "service lists symbols at /data/api/v1/symbols.",
+            f"Unknown symbol {symbol!r}: {exc.detail}. The data service lists symbols at "
+            "/data/api/v1/symbols.",
             title="Unknown symbol",
+            type_=UNKNOWN_SYMBOL,
+            upstream="data",
         )
     if exc.status is not None and 400 <= exc.status < 500:
-        return ProblemError(422, f"The data service refused the request: {exc.detail}")
-    return ProblemError(502, f"Could not get bars from the data service: {exc.detail}")
+        return ProblemError(
+            422, f"The data service refused the request: {exc.detail}", upstream="data"
+        )
+    if exc.status is None or exc.status == 503:
+        return upstream_unavailable(
+            f"Market data for {symbol} {timeframe} is unavailable: {exc.detail}. Retry later.",
+            "data",
+        )
+    return ProblemError(
+        502,
+        f"The data service failed: {exc.detail}",
+        type_=UPSTREAM_FAILED,
+        upstream="data",
+    )
+
+
+# What a route that fetches market data may answer because of it (see `data_problem`).
+DATA_PROBLEMS = problems(404, 502, 503)
 
 
 class DataClient:
@@ -103,11 +138,16 @@ class DataClient:
             raise DataServiceError(None, f"unreachable at {self.base_url}: {exc!r}") from exc
         if resp.status_code >= 400:
             try:
-                detail = str(resp.json().get("detail", resp.text))
-            except ValueError:
-                detail = resp.text[:500]
+                problem = resp.json()
+                detail = str(problem.get("detail", resp.text))
+                type_, title = (
+                    str(problem.get("type", "about:blank")),
+                    str(problem.get("title", "")),
+                )
+            except (ValueError, AttributeError):
+                detail, type_, title = resp.text[:500], "about:blank", ""
             cls = UnknownSymbolError if resp.status_code == 404 else DataServiceError
-            raise cls(resp.status_code, detail)
+            raise cls(resp.status_code, detail, type_, title)
         return resp.json()
 
     async def ohlcv(
@@ -126,7 +166,7 @@ class DataClient:
             params["start"] = start.isoformat()
         if end is not None:
             params["end"] = end.isoformat()
-        return OHLCV.model_validate(await self._get(f"/api/v1/ohlcv/{symbol}", params))
+        return OHLCV.model_validate(await self._get(f"/api/v1/ohlcv/{segment(symbol)}", params))
 
     async def ohlcv_frame(
         self, symbol: str, timeframe: Timeframe | str = Timeframe.H1, **kw: Any
@@ -145,7 +185,9 @@ class DataClient:
         params: dict[str, Any] = {"timeframe": str(Timeframe(timeframe)), "names": ",".join(names)}
         if limit is not None:
             params["limit"] = limit
-        return Indicators.model_validate(await self._get(f"/api/v1/indicators/{symbol}", params))
+        return Indicators.model_validate(
+            await self._get(f"/api/v1/indicators/{segment(symbol)}", params)
+        )
 
     async def symbols(self) -> list[dict[str, Any]]:
         data = await self._get("/api/v1/symbols")

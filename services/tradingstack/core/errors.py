@@ -9,10 +9,95 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("tradingstack.errors")
+
+# Problem types (RFC 9457 `type`): a client branches on these, not on the status code alone.
+# The same problem has the same type and status in every service that passes it on.
+PROBLEM_TYPE_PREFIX = "urn:tradingstack:problem:"
+UNKNOWN_SYMBOL = PROBLEM_TYPE_PREFIX + "unknown-symbol"  # 404
+NO_DATA = PROBLEM_TYPE_PREFIX + "no-data"  # 404: the symbol exists, no provider has these bars
+UPSTREAM_UNAVAILABLE = PROBLEM_TYPE_PREFIX + "upstream-unavailable"  # 503, with Retry-After
+UPSTREAM_FAILED = PROBLEM_TYPE_PREFIX + "upstream-failed"  # 502: it answered something wrong
+# seconds a client should wait before asking again after an upstream outage
+RETRY_AFTER_SECONDS = 30
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="where, e.g. `query.limit` or `symbol`")
+    message: str
+    type: str | None = Field(default=None, description="pydantic's error type")
+
+
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457 problem details, `application/problem+json`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(default="about:blank", description="the problem type (a URI)")
+    title: str
+    status: int
+    detail: str = Field(description="what went wrong and what to do about it")
+    instance: str | None = Field(default=None, description="the path that was requested")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="each invalid field (422 only)"
+    )
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route beyond the kit's own, for FastAPI's `responses=`.
+
+    The kit documents 422 (validation) on every operation with input, 401 on every mutating
+    one and 404 on every one with a path parameter; a route names the rest (409, 503, ...).
+    Every error answer is documented as `application/problem+json` with the `Problem` schema.
+    """
+    return {code: {"description": HTTPStatus(code).phrase} for code in codes}
+
+
+MUTATING_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make an OpenAPI document say what the kit answers on errors: problem+json bodies with
+    the `Problem` schema (not FastAPI's JSON `HTTPValidationError`), 422 where there is input,
+    401 where the method changes data, 404 where the path has a parameter."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    schema["components"].setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the stack's API token (TS_API_TOKEN); needed by every mutating request",
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            if method not in MUTATING_METHODS | {"get", "head", "options"}:
+                continue
+            responses = op.setdefault("responses", {})
+            codes = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+            if op.get("parameters") or op.get("requestBody"):
+                codes.add(422)
+            if op.get("requestBody"):
+                codes.add(400)  # a body that does not parse (JSON, multipart)
+            if method in MUTATING_METHODS:
+                codes.add(401)
+                op["security"] = [{"bearer": []}]
+            if "{" in path:
+                codes.add(404)
+            for code in sorted(codes):
+                described = responses.get(str(code), {}).get("description")
+                responses[str(code)] = {
+                    "description": described or HTTPStatus(code).phrase,
+                    "content": content,
+                }
+    return schema
 
 
 class ProblemError(Exception):
@@ -35,6 +120,20 @@ class ProblemError(Exception):
         self.type = type_
         self.headers = headers
         self.extensions = extensions
+
+
+def upstream_unavailable(detail: str, upstream: str, **extensions: Any) -> ProblemError:
+    """Another service of the stack (or a provider) is down: 503 `upstream-unavailable`, with
+    Retry-After, so a client waits instead of giving up or hammering it."""
+    return ProblemError(
+        503,
+        detail,
+        title=f"{upstream.capitalize()} unavailable",
+        type_=UPSTREAM_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        upstream=upstream,
+        **extensions,
+    )
 
 
 def problem_response(
@@ -113,8 +212,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Starlette re-raises after this answer and the server then drops the connection; said
+        # here, a client opens a new one instead of sending its next request into the closed one
         return problem_response(
             500,
             "Internal error; the service log has the details.",
             instance=request.url.path,
+            headers={"Connection": "close"},
         )

@@ -8,6 +8,7 @@ generates). The kit demands it on POST/PUT/PATCH/DELETE, so a service calling an
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -22,6 +23,19 @@ from tradingstack.core.settings import KitSettings, load_settings
 SERVER_KEEP_ALIVE_SECONDS = 120
 # How long the stack's own clients (service to service, the local gateway) keep one.
 CLIENT_KEEP_ALIVE_SECONDS = 30.0
+
+
+def segment(value: str) -> str:
+    """`value` as one path segment of an internal URL (`f"/api/v1/ohlcv/{segment(symbol)}"`).
+
+    Values from requests (a symbol in a body or a path) go into other services' URLs: unquoted,
+    `../symbols/X` or `X/../../strategies` would address another resource, and a control
+    character would make the URL invalid. Quoted, `/`, `?`, `#`, `%` and control characters
+    reach the other service as data. A value of only dots is encoded too, or the client would
+    resolve it as a dot segment.
+    """
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
 
 
 def client_limits() -> httpx.Limits:

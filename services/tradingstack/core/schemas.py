@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from tradingstack.core.timeframes import Timeframe
+
+# The one spelling of a symbol at every edge of every service, in paths, queries and bodies
+# alike: the data service's canonical names (EURUSD, BTCUSD, BRK.B). Lower case is accepted
+# and made upper case; nothing else reaches a model's file name or another service's URL.
+SYMBOL_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{0,31}$"
+SYMBOL_INPUT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+
+Symbol = Annotated[
+    str, StringConstraints(pattern=SYMBOL_INPUT_PATTERN), AfterValidator(lambda v: v.upper())
+]
+SymbolPath = Annotated[Symbol, Path(description="the symbol, e.g. BTCUSD (any case)")]
 
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app
-from tradingstack.core.errors import ProblemError
-from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries
+from tradingstack.core.errors import ProblemError, problems
+from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data import indicators as ind
@@ -72,7 +72,7 @@ def list_symbols(
     return SymbolList(items=items, total=len(items))
 
 
-@symbols_router.post("", response_model=SymbolOut, status_code=201)
+@symbols_router.post("", response_model=SymbolOut, status_code=201, responses=problems(409))
 def create_symbol(request: Request, body: SymbolIn, response: Response) -> SymbolOut:
     try:
         out = _store(request).create_symbol(body)
@@ -85,7 +85,7 @@ def create_symbol(request: Request, body: SymbolIn, response: Response) -> Symbo
 
 
 @symbols_router.get("/{symbol}", response_model=SymbolOut)
-def get_symbol(request: Request, symbol: str) -> SymbolOut:
+def get_symbol(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
         return _store(request).get_symbol(symbol.upper())
     except NotFound:
@@ -93,7 +93,7 @@ def get_symbol(request: Request, symbol: str) -> SymbolOut:
 
 
 @symbols_router.put("/{symbol}", response_model=SymbolOut)
-def replace_symbol(request: Request, symbol: str, body: SymbolIn) -> SymbolOut:
+def replace_symbol(request: Request, symbol: SymbolPath, body: SymbolIn) -> SymbolOut:
     if body.symbol != symbol.upper():
         raise ProblemError(
             422, f"The body names {body.symbol}, the path {symbol.upper()}; they must agree."
@@ -105,7 +105,7 @@ def replace_symbol(request: Request, symbol: str, body: SymbolIn) -> SymbolOut:
 
 
 @symbols_router.put("/{symbol}/favourite", response_model=SymbolOut)
-def add_favourite(request: Request, symbol: str) -> SymbolOut:
+def add_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
         return _store(request).set_favourite(symbol.upper(), True)
     except NotFound:
@@ -113,7 +113,7 @@ def add_favourite(request: Request, symbol: str) -> SymbolOut:
 
 
 @symbols_router.delete("/{symbol}/favourite", response_model=SymbolOut)
-def remove_favourite(request: Request, symbol: str) -> SymbolOut:
+def remove_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
         return _store(request).set_favourite(symbol.upper(), False)
     except NotFound:
@@ -121,7 +121,7 @@ def remove_favourite(request: Request, symbol: str) -> SymbolOut:
 
 
 @symbols_router.delete("/{symbol}", status_code=204)
-def delete_symbol(request: Request, symbol: str) -> Response:
+def delete_symbol(request: Request, symbol: SymbolPath) -> Response:
     try:
         _store(request).delete_symbol(symbol.upper())
     except NotFound:
@@ -135,7 +135,7 @@ def list_strategies(request: Request) -> list[StrategyOut]:
     return _store(request).list_strategies()
 
 
-@strategies_router.post("", response_model=StrategyOut, status_code=201)
+@strategies_router.post("", response_model=StrategyOut, status_code=201, responses=problems(409))
 def create_strategy(request: Request, body: StrategyIn) -> StrategyOut:
     try:
         return _store(request).create_strategy(body)
@@ -174,10 +174,10 @@ def delete_strategy(request: Request, sid: str) -> Response:
 Limit = Annotated[int | None, Query(ge=1, description="newest N bars (default 500)")]
 
 
-@market_router.get("/ohlcv/{symbol}", response_model=OHLCV)
+@market_router.get("/ohlcv/{symbol}", response_model=OHLCV, responses=problems(503))
 async def get_ohlcv(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     limit: Limit = None,
     start: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset")] = None,
@@ -189,10 +189,10 @@ async def get_ohlcv(
     return Response(ohlcv.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
 
 
-@market_router.post("/ohlcv/{symbol}/import", response_model=ImportResult)
+@market_router.post("/ohlcv/{symbol}/import", response_model=ImportResult, responses=problems(413))
 async def import_ohlcv(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe,
     file: UploadFile | None = None,
 ) -> ImportResult:
@@ -202,6 +202,15 @@ async def import_ohlcv(
     limit = market.settings.max_import_bytes
     if file is not None:
         raw = await file.read(limit + 1)
+    elif request.headers.get("content-type", "").startswith("multipart/"):
+        # the form was parsed (and the body consumed) looking for `file`; it was not there
+        form = await request.form()
+        raise ProblemError(
+            422,
+            "A multipart import needs the CSV in the field `file`; got "
+            + (", ".join(f"`{k}`" for k in form) or "no field")
+            + ". Or send the CSV as the body with Content-Type: text/csv.",
+        )
     else:
         raw = b""
         async for chunk in request.stream():
@@ -247,10 +256,10 @@ def list_indicators() -> list[dict[str, Any]]:
     ]
 
 
-@market_router.get("/indicators/{symbol}", response_model=Indicators)
+@market_router.get("/indicators/{symbol}", response_model=Indicators, responses=problems(503))
 async def get_indicators(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     names: Annotated[
         str,

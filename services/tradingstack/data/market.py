@@ -12,15 +12,46 @@ from datetime import UTC, datetime
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
-from tradingstack.core.errors import ProblemError
+from tradingstack.core.errors import (
+    NO_DATA,
+    UNKNOWN_SYMBOL,
+    ProblemError,
+    upstream_unavailable,
+)
 from tradingstack.core.schemas import OHLCV, Bar
 from tradingstack.core.timeframes import Timeframe
+from tradingstack.data.providers.base import SymbolNotSupported, TimeframeNotSupported
 from tradingstack.data.providers.chain import AllProvidersFailed, ProviderChain
 from tradingstack.data.schemas import SymbolOut
 from tradingstack.data.settings import DataSettings
 from tradingstack.data.store import NotFound, Store
 
 log = logging.getLogger("tradingstack.data.market")
+
+
+def _no_bars(
+    symbol: str, timeframe: Timeframe, exc: AllProvidersFailed, reasons: list[str]
+) -> ProblemError:
+    """No provider served the bars and none are cached. When every provider said it has no
+    such symbol or timeframe, the data does not exist (404, `no-data`: asking again will not
+    help); otherwise a provider is down (503, `upstream-unavailable`, with Retry-After)."""
+    detail = "; ".join(reasons) or "no provider is configured for it"
+    if all(isinstance(e, SymbolNotSupported | TimeframeNotSupported) for e in exc.errors):
+        return ProblemError(
+            404,
+            f"No provider has {timeframe} bars for {symbol}, and none are cached: {detail}. "
+            "Import them with POST /api/v1/ohlcv/{symbol}/import, or set the symbol's "
+            "provider_symbols.",
+            title="No data",
+            type_=NO_DATA,
+            reasons=reasons,
+        )
+    return upstream_unavailable(
+        f"Every market-data provider failed and no cached bars exist for {symbol} {timeframe}: "
+        + detail,
+        "providers",
+        reasons=reasons,
+    )
 
 
 class MarketData:
@@ -42,6 +73,7 @@ class MarketData:
                 f"Unknown symbol {symbol!r}. List symbols with GET /api/v1/symbols, "
                 "or add it with POST /api/v1/symbols.",
                 title="Unknown symbol",
+                type_=UNKNOWN_SYMBOL,
             ) from None
 
     def _check_range(self, start: datetime | None, end: datetime | None, limit: int) -> None:
@@ -113,13 +145,7 @@ class MarketData:
                 except AllProvidersFailed as exc:
                     reasons = [f"{e.provider}: {e.reason}" for e in exc.errors]
                     if cached.empty:
-                        raise ProblemError(
-                            503,
-                            "Every market-data provider failed and no cached bars exist for "
-                            f"{sym.symbol} {timeframe}: " + "; ".join(reasons),
-                            title="Market data unavailable",
-                            reasons=reasons,
-                        ) from None
+                        raise _no_bars(sym.symbol, timeframe, exc, reasons) from None
                     stale = True
                     provider = (last or {}).get("provider") or _providers_of(cached) or "cache"
                     warnings.append(
@@ -152,6 +178,7 @@ class MarketData:
                 404,
                 f"No bars for {sym.symbol} {timeframe} in the requested range.",
                 title="No data",
+                type_=NO_DATA,
             )
         fetched_at = last["fetched_at"] if last else now
         newest_close = cached.index[-1].to_pydatetime() + timeframe.delta

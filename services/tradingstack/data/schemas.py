@@ -8,7 +8,6 @@ from typing import Annotated
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -16,13 +15,10 @@ from pydantic import (
     model_validator,
 )
 
+from tradingstack.core.schemas import Symbol
 from tradingstack.core.timeframes import Timeframe
 
-SymbolName = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9._-]{0,31}$"),
-    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
-]
+SymbolName = Symbol
 ProviderName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 KNOWN_PROVIDERS = ("embedded", "twelvedata", "yahoo", "easyinsight")

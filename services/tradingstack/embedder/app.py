@@ -18,7 +18,12 @@ from prometheus_client import Counter, Gauge, Histogram
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
+from tradingstack.core.data_client import (
+    DATA_PROBLEMS,
+    DataClient,
+    DataServiceError,
+    data_problem,
+)
 from tradingstack.core.errors import ProblemError
 from tradingstack.core.schemas import OHLCV
 from tradingstack.core.settings import load_settings
@@ -163,12 +168,8 @@ async def _fetch(request: Request, symbol: str, timeframe: str, limit: int, end:
     client: DataClient = request.app.state.data_client
     try:
         return await client.ohlcv(symbol, timeframe, limit=limit, end=end)
-    except UnknownSymbolError as exc:
-        raise ProblemError(
-            404, f"Unknown symbol {symbol!r} at the data service: {exc.detail}"
-        ) from None
     except DataServiceError as exc:
-        raise ProblemError(502, f"The data service failed: {exc.detail}", upstream="data") from None
+        raise data_problem(exc, symbol, timeframe) from None
 
 
 def _arrays(bars: list[Any]) -> tuple[np.ndarray, ...]:
@@ -176,7 +177,7 @@ def _arrays(bars: list[Any]) -> tuple[np.ndarray, ...]:
     return cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3], cols[:, 4]
 
 
-@router.post("/embed/timeseries", response_model=TimeseriesEmbedResponse)
+@router.post("/embed/timeseries", response_model=TimeseriesEmbedResponse, responses=DATA_PROBLEMS)
 async def embed_timeseries(
     request: Request, body: TimeseriesEmbedRequest
 ) -> TimeseriesEmbedResponse:
@@ -245,7 +246,7 @@ def _similar(
     return picked, len(ends)
 
 
-@router.post("/embed/timeseries/similar", response_model=SimilarResponse)
+@router.post("/embed/timeseries/similar", response_model=SimilarResponse, responses=DATA_PROBLEMS)
 async def similar_windows(request: Request, body: SimilarRequest) -> SimilarResponse:
     """The k past windows of a symbol most similar (cosine of `ts-stat-v1`) to its latest
     `window` bars (or the window ending at `end`); matches overlap each other by < half."""

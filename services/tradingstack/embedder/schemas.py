@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from tradingstack.core.schemas import Symbol
 from tradingstack.core.timeframes import Timeframe
 
 
@@ -55,7 +56,7 @@ class TimeseriesEmbedRequest(BaseModel):
     `window` bars up to `end` fetched from the data service."""
 
     windows: list[list[BarIn]] | None = Field(default=None, min_length=1, max_length=256)
-    symbol: str | None = Field(default=None, min_length=1, max_length=32)
+    symbol: Symbol | None = None
     timeframe: Timeframe = Timeframe.H1
     window: int = Field(default=64, ge=17)
     end: datetime | None = None
@@ -83,7 +84,7 @@ class TimeseriesEmbedResponse(BaseModel):
 
 
 class SimilarRequest(BaseModel):
-    symbol: str = Field(min_length=1, max_length=32)
+    symbol: Symbol
     timeframe: Timeframe = Timeframe.H1
     window: int = Field(default=64, ge=17)
     k: int = Field(default=5, ge=1, le=100)

@@ -20,13 +20,14 @@ from pydantic import BaseModel, Field
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import (
+    DATA_PROBLEMS,
     DataClient,
     DataServiceError,
     data_problem,
     to_frame,
 )
 from tradingstack.core.errors import ProblemError
-from tradingstack.core.schemas import Indicators
+from tradingstack.core.schemas import Indicators, Symbol, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_features, segments
@@ -88,7 +89,7 @@ class RegimeResult(BaseModel):
 
 
 class ScoreRequest(BaseModel):
-    symbol: str = Field(min_length=1, max_length=32)
+    symbol: Symbol
     timeframe: Timeframe = Timeframe.H1
     direction: Direction
 
@@ -232,14 +233,30 @@ async def _regime_model(
 
 
 # --- routes ---------------------------------------------------------------------------------
-@router.get("/regime/{symbol}", response_model=RegimeResult, tags=["regimes"])
+@router.get(
+    "/regime/{symbol}", response_model=RegimeResult, tags=["regimes"], responses=DATA_PROBLEMS
+)
 async def get_regime(
-    request: Request,
-    symbol: str,
-    timeframe: Timeframe = Timeframe.H1,
-    refit: Annotated[bool, Query(description="fit a new HMM now")] = False,
+    request: Request, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
 ) -> RegimeResult:
-    """Current regime (forward-filtered), transition matrix, expected durations, history."""
+    """Current regime (forward-filtered), transition matrix, expected durations, history.
+    The first request for a symbol and timeframe fits its HMM (about a second); a new fit is
+    `POST /api/v1/regime/{symbol}/fit`."""
+    return await _regime(request, symbol, timeframe, refit=False)
+
+
+@router.post(
+    "/regime/{symbol}/fit", response_model=RegimeResult, tags=["regimes"], responses=DATA_PROBLEMS
+)
+async def fit_regime(
+    request: Request, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
+) -> RegimeResult:
+    """Fit a new HMM now and answer as GET does (it replaces the model, so it is a POST and
+    needs the token; it was `GET ?refit=true`)."""
+    return await _regime(request, symbol, timeframe, refit=True)
+
+
+async def _regime(request: Request, symbol: str, timeframe: Timeframe, refit: bool) -> RegimeResult:
     state = _state(request)
     s = state.settings
     name, frame = await _bars(state, symbol, timeframe)
@@ -305,7 +322,7 @@ async def _indicators(state: HmmState, symbol: str, timeframe: Timeframe) -> Ind
         raise data_problem(exc, symbol, timeframe) from None
 
 
-@router.post("/score", response_model=ScoreResult, tags=["scoring"])
+@router.post("/score", response_model=ScoreResult, tags=["scoring"], responses=DATA_PROBLEMS)
 async def score(
     request: Request,
     body: ScoreRequest,

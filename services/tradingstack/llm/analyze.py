@@ -19,6 +19,7 @@ import httpx
 from pydantic import ValidationError
 
 from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
+from tradingstack.core.http import segment
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.llm.backends import Backend
 from tradingstack.llm.schemas import INPUTS, ModelAnalysis, generation_schema
@@ -45,7 +46,11 @@ class Gathered:
 
 
 class UnknownSymbol(Exception):
-    pass
+    """The data service has no such symbol, or no bars for it: there is nothing to analyse."""
+
+    def __init__(self, error: UnknownSymbolError) -> None:
+        super().__init__(error.detail)
+        self.error = error
 
 
 class Gatherer:
@@ -111,10 +116,14 @@ class Gatherer:
             "bars": lambda: self.data.ohlcv(symbol, tf, limit=s.bars),
             "indicators": lambda: self.data.indicators(symbol, tf, INDICATORS, limit=s.bars),
             "forecast": lambda: self._json(
-                "GET", f"{s.nhits_url}/api/v1/forecast/{symbol}", params=p
+                "GET", f"{s.nhits_url}/api/v1/forecast/{segment(symbol)}", params=p
             ),
-            "patterns": lambda: self._json("GET", f"{s.tcn_url}/api/v1/detect/{symbol}", params=p),
-            "regime": lambda: self._json("GET", f"{s.hmm_url}/api/v1/regime/{symbol}", params=p),
+            "patterns": lambda: self._json(
+                "GET", f"{s.tcn_url}/api/v1/detect/{segment(symbol)}", params=p
+            ),
+            "regime": lambda: self._json(
+                "GET", f"{s.hmm_url}/api/v1/regime/{segment(symbol)}", params=p
+            ),
             "score": score,
             "rag": rag,
         }
@@ -125,7 +134,7 @@ class Gatherer:
         out: dict[str, Gathered] = {}
         for name, r in zip(jobs, results, strict=True):
             if isinstance(r, UnknownSymbolError):
-                raise UnknownSymbol(r.detail)
+                raise UnknownSymbol(r)
             if isinstance(r, BaseException):
                 raise r
             out[name] = r

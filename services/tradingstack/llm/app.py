@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from prometheus_client import Counter, Gauge, Histogram
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient
+from tradingstack.core.data_client import DataClient, data_problem
 from tradingstack.core.errors import ProblemError
 from tradingstack.core.http import service_client
 from tradingstack.core.settings import load_settings
@@ -76,7 +76,7 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
             symbol, body.timeframe, f"{symbol} market news, outlook and analysis"
         )
     except UnknownSymbol as exc:
-        raise ProblemError(404, f"Unknown symbol {symbol}: {exc}") from None
+        raise data_problem(exc.error, symbol, body.timeframe) from None
     gather_s = time.perf_counter() - t0
     st.m_gather.observe(gather_s)
     inputs = {

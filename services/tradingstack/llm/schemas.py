@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from tradingstack.core.schemas import Symbol
 from tradingstack.core.timeframes import Timeframe
 
 INPUTS = ("bars", "indicators", "forecast", "patterns", "regime", "score", "rag")
@@ -120,7 +121,7 @@ _FIELDS = (
 
 
 class AnalyzeRequest(BaseModel):
-    symbol: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-/^=]+$")
+    symbol: Symbol
     timeframe: Timeframe = Timeframe.H1
     include_prompt: bool = Field(default=False, description="return the prompt the model saw")
 
@@ -158,7 +159,7 @@ class ChatRequest(BaseModel):
     )
     stream: bool = Field(default=False, description="answer as server-sent events")
     rag: bool = Field(default=False, description="add the knowledge base's context to the message")
-    symbol: str | None = Field(default=None, max_length=32, description="filter the RAG context")
+    symbol: Symbol | None = Field(default=None, description="filter the RAG context")
 
 
 class ChatResponse(BaseModel):

@@ -4,6 +4,12 @@
 set (what Traefik's StripPrefix middleware does in a cluster), and so on for every catalog
 workload with a path; `/` goes to the UI. Responses stream (chat, progress). The gateway also
 serves the local health loop's findings at `/_status`.
+
+The path goes upstream exactly as the client sent it: not decoded, not normalised, so `%2F`
+inside a path parameter stays inside it (decoded, `symbols/NOPE%2F..%2FX` addressed the symbol
+`X`). A path a client should never send is refused with 400: a control character, raw or
+percent-encoded (no URL can hold one), or a `.`/`..` segment, raw or encoded (the client
+resolves those; forwarding one would address a resource other than the one named).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import httpx
 from starlette.applications import Starlette
@@ -56,6 +63,17 @@ def match(path: str, workloads: list[Workload]) -> tuple[Workload, str] | None:
     return None
 
 
+def refusal(raw_path: bytes) -> str | None:
+    """Why the gateway refuses this raw request path, or None when it forwards it."""
+    decoded = unquote_to_bytes(raw_path)
+    if any(b < 0x20 or b == 0x7F for b in raw_path + decoded):
+        return "The path holds a control character."
+    for part in raw_path.split(b"/"):
+        if unquote_to_bytes(part) in (b".", b".."):
+            return "The path holds a '.' or '..' segment; send the path it resolves to."
+    return None
+
+
 def create_gateway(
     upstreams: Mapping[str, str],
     *,
@@ -88,7 +106,13 @@ def create_gateway(
         )
 
     async def proxy(request: Request) -> Response:
-        path = request.url.path
+        raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+        reason = refusal(raw_path)
+        if reason is not None:
+            return problem_response(400, reason, title="Bad request")
+        # bytes outside ASCII (not valid in a request target, but sent by some clients) go on
+        # percent-encoded, as the same bytes
+        path = "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw_path)
         found = match(path, workloads)
         if found is None:  # pragma: no cover - '/' always matches the UI
             return problem_response(404, f"No service serves {path}.")

@@ -13,9 +13,9 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient
-from tradingstack.core.errors import ProblemError
-from tradingstack.core.schemas import HealthStatus
+from tradingstack.core.data_client import DATA_PROBLEMS, DataClient
+from tradingstack.core.errors import ProblemError, problems
+from tradingstack.core.schemas import HealthStatus, SymbolPath
 from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.nhits.jobs import JobConflictError
@@ -49,7 +49,7 @@ router = APIRouter(tags=["nhits"])
 async def train(
     request: Request,
     response: Response,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: TF = Timeframe.H1,
     mode: Annotated[
         Literal["full", "finetune"],
@@ -110,17 +110,31 @@ async def cancel(request: Request, job_id: str) -> dict[str, Any]:
 @router.get("/forecast/{symbol}")
 async def forecast(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: TF = Timeframe.H1,
     horizon: Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")] = None,
-    train: Annotated[bool, Query(description="train a small model first when none exists")] = False,
 ) -> dict[str, Any]:
-    """Median and 80 %/95 % intervals for the next bars, with the model's age."""
-    return await _service(request).forecast(symbol, timeframe, horizon, train)
+    """Median and 80 %/95 % intervals for the next bars, with the model's age. Reads only:
+    without a model, a 404 that says how to get one."""
+    return await _service(request).forecast(symbol, timeframe, horizon, train=False)
+
+
+@router.post("/forecast/{symbol}", responses={**DATA_PROBLEMS, **problems(409, 503)})
+async def forecast_training_if_needed(
+    request: Request,
+    symbol: SymbolPath,
+    timeframe: TF = Timeframe.H1,
+    horizon: Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")] = None,
+) -> dict[str, Any]:
+    """As GET, after training a small model when none exists (it writes one, so it is a POST
+    and needs the token; it was `GET ?train=true`)."""
+    return await _service(request).forecast(symbol, timeframe, horizon, train=True)
 
 
 @router.get("/forecast/{symbol}/evaluation")
-async def evaluation(request: Request, symbol: str, timeframe: TF = Timeframe.H1) -> dict[str, Any]:
+async def evaluation(
+    request: Request, symbol: SymbolPath, timeframe: TF = Timeframe.H1
+) -> dict[str, Any]:
     """Walk-forward scores on bars the model never saw, against the naive forecasts."""
     return await _service(request).evaluation(symbol, timeframe)
 
@@ -133,7 +147,9 @@ async def models(request: Request) -> dict[str, Any]:
 
 
 @router.delete("/models/{symbol}", status_code=204)
-async def delete_model(request: Request, symbol: str, timeframe: TF = Timeframe.H1) -> Response:
+async def delete_model(
+    request: Request, symbol: SymbolPath, timeframe: TF = Timeframe.H1
+) -> Response:
     """Remove a model from the registry."""
     service = _service(request)
     sym = service.symbol(symbol)

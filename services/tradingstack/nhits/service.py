@@ -20,8 +20,13 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
-from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
-from tradingstack.core.errors import ProblemError
+from tradingstack.core.data_client import (
+    DataClient,
+    DataServiceError,
+    UnknownSymbolError,
+    data_problem,
+)
+from tradingstack.core.errors import NO_DATA, ProblemError
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.nhits import model as nh
 from tradingstack.nhits.jobs import Job, JobConflictError, JobManager, Mode
@@ -195,14 +200,10 @@ class NhitsService:
                 if len(frame) < n:
                     break
                 end = frame.index[0].to_pydatetime() - timedelta(seconds=1)
-        except UnknownSymbolError as exc:
-            raise ProblemError(404, exc.detail, source="data") from None
         except DataServiceError as exc:
-            if exc.status is not None and 400 <= exc.status < 500:
-                raise ProblemError(exc.status, exc.detail, source="data") from None
-            raise ProblemError(
-                503, f"The data service could not answer: {exc.detail}. Retry later.", source="data"
-            ) from None
+            # paging back past the first bar ends the series; anything else is the answer
+            if not (frames and isinstance(exc, UnknownSymbolError) and exc.type == NO_DATA):
+                raise data_problem(exc, symbol, timeframe) from None
         if not frames:
             return pd.Series(dtype=np.float64), provider
         series = pd.concat(frames)["close"].sort_index()
@@ -395,8 +396,8 @@ class NhitsService:
                 404,
                 f"No NHITS model for {symbol} {timeframe} yet. Train one with "
                 f"POST /api/v1/forecast/{symbol}/train?timeframe={timeframe} and follow "
-                f"GET /api/v1/training/progress, or ask GET /api/v1/forecast/{symbol}"
-                f"?timeframe={timeframe}&train=true to train a small one on demand.",
+                f"GET /api/v1/training/progress, or POST /api/v1/forecast/{symbol}"
+                f"?timeframe={timeframe} to train a small one on demand and forecast.",
                 symbol=symbol,
                 timeframe=str(timeframe),
             ) from None

@@ -13,11 +13,18 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from prometheus_client import Gauge, Histogram
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.errors import ProblemError
+from tradingstack.core.errors import (
+    UPSTREAM_FAILED,
+    ProblemError,
+    problems,
+    upstream_unavailable,
+)
 from tradingstack.core.settings import load_settings
 from tradingstack.rag.chunking import chunk_text, content_hash
 from tradingstack.rag.embedder_client import EmbedderClient, EmbedderError
@@ -59,16 +66,23 @@ def _store(request: Request) -> RagStore:
     return store
 
 
+# What a route that embeds may answer: a store built with another model (409), a document too
+# long (413), the embedder failing (502) or down (503).
+EMBEDDING_PROBLEMS = problems(409, 413, 502, 503)
+# Deeper than any store here holds; an unbounded offset overflowed SQLite's integer (a 500).
+MAX_OFFSET = 10**9
+
+
 def _embedder_problem(exc: EmbedderError) -> ProblemError:
     if exc.status is None:
-        return ProblemError(
-            503,
+        return upstream_unavailable(
             f"The embedder service is unreachable ({exc.detail}); start it or set TS_EMBEDDER_URL.",
-            upstream="embedder",
+            "embedder",
         )
     return ProblemError(
         502,
         f"The embedder service refused the text: {exc.detail}",
+        type_=UPSTREAM_FAILED,
         upstream="embedder",
         upstream_status=exc.status,
     )
@@ -128,7 +142,15 @@ async def _add(
     return [DocumentOut(id=i, duplicate=dup, chunks=n) for i, dup, n in results]
 
 
-@docs_router.post("", response_model=DocumentOut, status_code=201)
+@docs_router.post(
+    "",
+    response_model=DocumentOut,
+    status_code=201,
+    responses={
+        200: {"model": DocumentOut, "description": "a duplicate: the stored document's id"},
+        **EMBEDDING_PROBLEMS,
+    },
+)
 async def add_document(request: Request, body: DocumentIn, response: Response) -> DocumentOut:
     """Add one document: chunked with overlap, embedded by the embedder, deduplicated by
     content hash (a duplicate answers 200 with the stored document's id)."""
@@ -139,7 +161,7 @@ async def add_document(request: Request, body: DocumentIn, response: Response) -
     return out
 
 
-@docs_router.post("/batch", response_model=BatchOut)
+@docs_router.post("/batch", response_model=BatchOut, responses=EMBEDDING_PROBLEMS)
 async def add_documents(request: Request, body: DocumentBatch) -> BatchOut:
     """Add many documents in one request."""
     limit = request.app.state.rag_settings.max_batch
@@ -150,6 +172,17 @@ async def add_documents(request: Request, body: DocumentBatch) -> BatchOut:
     return BatchOut(results=results, added=len(results) - dups, duplicates=dups)
 
 
+def _query_filters(**query: Any) -> QueryFilters:
+    """The filters of a GET or DELETE from its query: invalid (a symbol outside the pattern,
+    `time_from` after `time_to`) is the client's 422, as for a body."""
+    try:
+        return QueryFilters(**query)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
 @docs_router.get("", response_model=DocumentList)
 async def list_documents(
     request: Request,
@@ -158,10 +191,10 @@ async def list_documents(
     time_from: datetime | None = None,
     time_to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DocumentList:
     """Documents (without their text) matching the filters."""
-    f = QueryFilters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
+    f = _query_filters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
     items, total = await run_in_threadpool(
         _store(request).list_documents, _filters(f), limit, offset
     )
@@ -178,7 +211,7 @@ async def get_document(request: Request, doc_id: str) -> Document:
     return Document(**doc)
 
 
-@docs_router.put("/{doc_id}", response_model=DocumentOut)
+@docs_router.put("/{doc_id}", response_model=DocumentOut, responses=EMBEDDING_PROBLEMS)
 async def replace_document(request: Request, doc_id: str, body: DocumentIn) -> DocumentOut:
     """Replace a document's text and metadata (re-chunked and re-embedded, same id)."""
     store = _store(request)
@@ -235,7 +268,7 @@ async def delete_documents(
     time_to: datetime | None = None,
 ) -> DeleteResult:
     """Delete every document matching the filters (at least one filter is required)."""
-    f = QueryFilters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
+    f = _query_filters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
     filters = _filters(f)
     if filters.empty():
         raise ProblemError(
@@ -247,7 +280,7 @@ async def delete_documents(
     return DeleteResult(deleted=len(ids), ids=ids)
 
 
-@query_router.post("/query", response_model=QueryResponse)
+@query_router.post("/query", response_model=QueryResponse, responses=problems(409, 502, 503))
 async def query(request: Request, body: QueryRequest) -> QueryResponse:
     """The k chunks most similar (cosine) to `text` among those that pass the filters."""
     st = request.app.state
@@ -282,7 +315,7 @@ async def index_stats(request: Request) -> IndexStats:
     return IndexStats(**await run_in_threadpool(_store(request).stats))
 
 
-@query_router.post("/index/rebuild", response_model=IndexStats)
+@query_router.post("/index/rebuild", response_model=IndexStats, responses=problems(503))
 async def rebuild(request: Request) -> IndexStats:
     """Rebuild the FAISS index from the document store (after a corrupt index, or to re-pick
     exact vs. ANN). A corrupt document store cannot be rebuilt: restore it from a backup."""

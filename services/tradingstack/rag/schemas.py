@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from tradingstack.core.schemas import Symbol
+
 
 def _as_list(v: Any) -> Any:
     if isinstance(v, str):
@@ -16,7 +18,7 @@ def _as_list(v: Any) -> Any:
 
 class DocumentIn(BaseModel):
     text: str = Field(min_length=1, description="the document; chunked with overlap")
-    symbol: str | None = Field(default=None, max_length=32)
+    symbol: Symbol | None = None
     source: str | None = Field(default=None, max_length=200, description="e.g. news, filing, note")
     time: datetime | None = Field(default=None, description="when the document was published")
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -27,11 +29,6 @@ class DocumentIn(BaseModel):
         if not v.strip():
             raise ValueError("text is blank; give the document's content")
         return v
-
-    @field_validator("symbol")
-    @classmethod
-    def _upper(cls, v: str | None) -> str | None:
-        return v.strip().upper() if v else v
 
 
 class DocumentBatch(BaseModel):
@@ -72,18 +69,13 @@ class DocumentList(BaseModel):
 
 
 class QueryFilters(BaseModel):
-    symbol: list[str] | None = Field(default=None, description="one symbol or a list")
+    symbol: list[Symbol] | None = Field(default=None, description="one symbol or a list")
     source: list[str] | None = Field(default=None, description="one source or a list")
     time_from: datetime | None = None
     time_to: datetime | None = None
     document_id: list[str] | None = None
 
     _lists = field_validator("symbol", "source", "document_id", mode="before")(_as_list)
-
-    @field_validator("symbol")
-    @classmethod
-    def _upper(cls, v: list[str] | None) -> list[str] | None:
-        return [s.strip().upper() for s in v] if v else v
 
     @model_validator(mode="after")
     def _range(self) -> QueryFilters:

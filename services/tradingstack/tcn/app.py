@@ -21,11 +21,13 @@ from pydantic import BaseModel, Field
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import (
+    DATA_PROBLEMS,
     DataClient,
     DataServiceError,
     data_problem,
 )
-from tradingstack.core.errors import ProblemError
+from tradingstack.core.errors import ProblemError, problems
+from tradingstack.core.schemas import Symbol, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.tcn import detector, training
@@ -39,8 +41,8 @@ router = APIRouter(tags=["patterns"])
 
 HOW_TO_TRAIN = (
     "No trained pattern model yet: train one with POST /api/v1/train (progress at GET "
-    "/api/v1/training/progress), or add ?train=true to train a tiny model on demand (seconds, "
-    "lower accuracy)."
+    "/api/v1/training/progress), or POST /api/v1/detect/{symbol} (the same query) to train a "
+    "tiny model on demand first (seconds, lower accuracy)."
 )
 
 
@@ -88,9 +90,7 @@ class DetectResult(BaseModel):
 
 
 class ScanRequest(BaseModel):
-    symbols: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
-        min_length=1, description="at least one symbol"
-    )
+    symbols: list[Symbol] = Field(min_length=1, description="at least one symbol")
     timeframes: list[Timeframe] = Field(default_factory=lambda: [Timeframe.H1], min_length=1)
     min_confidence: float = Field(default=0.6, ge=0, le=1)
     bars: int | None = Field(default=None, ge=32, le=5000)
@@ -317,20 +317,35 @@ def list_patterns() -> PatternList:
     )
 
 
-@router.get("/detect/{symbol}", response_model=DetectResult)
+@router.get("/detect/{symbol}", response_model=DetectResult, responses=DATA_PROBLEMS)
 async def detect_patterns(
     request: Request,
-    symbol: str,
+    symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     min_confidence: Annotated[float, Query(ge=0, le=1, description="confidence threshold")] = 0.6,
     bars: Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")] = None,
-    train: Annotated[bool, Query(description="train a tiny model first if none exists")] = False,
 ) -> DetectResult:
-    """Patterns in the newest bars: type, confidence, first and last bar (after NMS)."""
-    return await _detect(_state(request), symbol, timeframe, min_confidence, bars, train)
+    """Patterns in the newest bars: type, confidence, first and last bar (after NMS). Reads
+    only: without a model, a 404 that says how to get one."""
+    return await _detect(_state(request), symbol, timeframe, min_confidence, bars, train=False)
 
 
-@router.post("/scan", response_model=ScanResult)
+@router.post(
+    "/detect/{symbol}", response_model=DetectResult, responses={**DATA_PROBLEMS, **problems(503)}
+)
+async def detect_patterns_training_if_needed(
+    request: Request,
+    symbol: SymbolPath,
+    timeframe: Timeframe = Timeframe.H1,
+    min_confidence: Annotated[float, Query(ge=0, le=1, description="confidence threshold")] = 0.6,
+    bars: Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")] = None,
+) -> DetectResult:
+    """As GET, after training a tiny model when none exists (it writes one, so it is a POST
+    and needs the token; it was `GET ?train=true`)."""
+    return await _detect(_state(request), symbol, timeframe, min_confidence, bars, train=True)
+
+
+@router.post("/scan", response_model=ScanResult, responses=DATA_PROBLEMS)
 async def scan(request: Request, body: ScanRequest) -> ScanResult:
     """Detect patterns for every symbol x timeframe; failures are reported per item."""
     state = _state(request)
@@ -357,7 +372,13 @@ async def scan(request: Request, body: ScanRequest) -> ScanResult:
     )
 
 
-@router.post("/train", response_model=JobProgress, status_code=202, tags=["training"])
+@router.post(
+    "/train",
+    response_model=JobProgress,
+    status_code=202,
+    tags=["training"],
+    responses=problems(409),
+)
 async def start_training(
     request: Request,
     response: Response,
@@ -393,7 +414,7 @@ def training_job(request: Request, job_id: str) -> JobProgress:
     return job
 
 
-@router.get("/model", response_model=ModelMeta, tags=["training"])
+@router.get("/model", response_model=ModelMeta, tags=["training"], responses=problems(404))
 async def model_info(request: Request) -> ModelMeta:
     """The loaded model's metadata: architecture, training data and validation metrics."""
     state = _state(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from tradingstack.core.catalog import routed_workloads
 from tradingstack.data.app import create_app
 from tradingstack.data.settings import DataSettings
-from tradingstack.local.gateway import create_gateway, match
+from tradingstack.local.gateway import create_gateway, match, refusal
 
 from tests.unit.servers import serve_app
 
@@ -63,3 +64,62 @@ def test_services_not_running_and_the_index(gateway: str) -> None:
         assert index["routes"]["/data"] == {"service": "data", "running": True}
         assert index["routes"]["/nhits"]["running"] is False
         assert c.get("/_status").json() == {"services": {"data": "ok"}}
+
+
+def _raw(gateway: str, requests: list[tuple[str, str]]) -> list[tuple[int, bytes]]:
+    """Send each request on one keep-alive connection with its path byte for byte (httpx
+    normalises dot segments and would refuse control characters before sending)."""
+    url = httpx.URL(gateway)
+    conn = http.client.HTTPConnection(url.host, url.port, timeout=10)
+    out = []
+    try:
+        for method, path in requests:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            conn.endheaders()
+            resp = conn.getresponse()
+            out.append((resp.status, resp.read()))
+    finally:
+        conn.close()
+    return out
+
+
+def test_a_control_character_is_a_400_and_the_connection_lives_on(gateway: str) -> None:
+    paths = ["/data/api/v1/symbols/%07", "/data/api/v1/symbols/a%00b", "/data/x%7F", "/data/%1f"]
+    answers = _raw(gateway, [("GET", p) for p in paths] + [("GET", "/data/health")] * 3)
+    assert [status for status, _ in answers] == [400] * len(paths) + [200] * 3
+    assert b"control character" in answers[0][1]
+
+
+def test_an_encoded_slash_stays_inside_its_path_parameter(gateway: str) -> None:
+    with httpx.Client(base_url=gateway) as c:
+        sym = {"symbol": "GWTRAV", "name": "t", "category": "stock", "provider_order": []}
+        assert c.post("/data/api/v1/symbols", json=sym).status_code == 201
+    deleted, listed, twice = _raw(
+        gateway,
+        [
+            ("DELETE", "/data/api/v1/symbols/NOPE%2F..%2FGWTRAV"),
+            ("GET", "/data/api/v1/symbols/x%2F..%2F"),
+            ("GET", "/data/api/v1/symbols/%252e%252e%252fGWTRAV"),
+        ],
+    )
+    # decoded and resolved by the gateway, these addressed GWTRAV and the symbol list; now
+    # they name no route (404), or a symbol outside the pattern (422)
+    assert deleted[0] == 404 and listed[0] == 404, (deleted, listed)
+    assert twice[0] == 422 and b"pattern" in twice[1], twice  # decoded once: `%2e%2e%2fGWTRAV`
+    with httpx.Client(base_url=gateway) as c:
+        assert c.get("/data/api/v1/symbols/GWTRAV").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/data/../nhits/health", "/data/api/v1/symbols/%2e%2e", "/data/./health", "/%2E%2e/data"],
+)
+def test_a_dot_segment_is_refused(gateway: str, path: str) -> None:
+    [(status, body)] = _raw(gateway, [("GET", path)])
+    assert status == 400 and b"segment" in body, body
+
+
+def test_refusal_allows_what_clients_send() -> None:
+    assert refusal(b"/data/api/v1/ohlcv/BTCUSD") is None
+    assert refusal(b"/data/api/v1/symbols/%2E%2Ehidden/x.y") is None  # dots inside a segment
+    assert refusal(b"/ui/assets/app.v1.js") is None

@@ -99,3 +99,14 @@ def test_header_and_request_problems(client: TestClient, fund: str) -> None:
         "/api/v1/ohlcv/FUND/import", params={"timeframe": "H1"}, content=b"\xff\xfe\x00bad"
     )
     assert r.status_code == 422
+
+
+def test_a_multipart_import_without_the_file_field_says_so(client: TestClient, fund: str) -> None:
+    # the form was parsed looking for `file`, which consumed the body: reading it again was a 500
+    r = client.post(
+        "/api/v1/ohlcv/FUND/import",
+        params={"timeframe": "D1"},
+        files={"csv": ("bars.csv", "Date,Close\n2024-01-01,1\n", "text/csv")},
+    )
+    assert r.status_code == 422, r.text
+    assert "`file`" in r.json()["detail"] and "`csv`" in r.json()["detail"]

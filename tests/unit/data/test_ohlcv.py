@@ -73,12 +73,20 @@ def test_bad_input(client: TestClient) -> None:
     assert r.status_code == 422
 
 
-def test_no_provider_can_serve_gives_503_with_reasons(client: TestClient) -> None:
-    # the bundled NVDA data is daily; no provider has 15-minute NVDA bars
+def test_data_no_provider_has_is_a_404_no_data_with_reasons(client: TestClient) -> None:
+    # the bundled NVDA data is daily; no provider has 15-minute NVDA bars. That is missing data,
+    # not an outage: asking again will not help (it was a 503, 109 times in the fuzz run)
     r = client.get("/api/v1/ohlcv/NVDA", params={"timeframe": "M15"})
-    assert r.status_code == 503, r.text
+    assert r.status_code == 404, r.text
     body = r.json()
+    assert body["type"] == "urn:tradingstack:problem:no-data"
     assert body["reasons"] and any("embedded" in reason for reason in body["reasons"])
+    assert "Retry-After" not in r.headers
+    r = client.get("/api/v1/indicators/NVDA", params={"timeframe": "M15"})
+    assert r.status_code == 404 and r.json()["type"] == "urn:tradingstack:problem:no-data"
+    # an unknown symbol is its own problem
+    r = client.get("/api/v1/ohlcv/NOPE", params={"timeframe": "H1"})
+    assert r.status_code == 404 and r.json()["type"] == "urn:tradingstack:problem:unknown-symbol"
 
 
 CSV = "Date,Open,High,Low,Close,Volume\n" + "\n".join(
@@ -100,6 +108,8 @@ def test_stale_cached_bars_are_served_when_providers_fail(data_settings: DataSet
         # nothing cached and the only provider is unavailable: 503 that says why
         r = c.get("/api/v1/ohlcv/ACME", params={"timeframe": "D1"})
         assert r.status_code == 503 and "twelvedata" in r.json()["detail"]
+        assert r.json()["type"] == "urn:tradingstack:problem:upstream-unavailable"
+        assert int(r.headers["Retry-After"]) > 0
         # bars imported earlier are served, flagged stale, with the reason
         imp = c.post(
             "/api/v1/ohlcv/ACME/import",

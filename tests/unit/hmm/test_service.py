@@ -57,13 +57,17 @@ def test_regime(client: TestClient) -> None:
     model = body["model"]
     assert model["refitted"] is True and model["restarts"] == 2 and model["n_obs"] > 600
     assert model["converged"] is True
-    # cached: the same model answers the next request; refit=true fits again
+    # cached: the same model answers the next request; POST .../fit fits again
     again = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"}).json()
     assert again["model"]["refitted"] is False
     assert again["model"]["fitted_at"] == model["fitted_at"]
     assert again["probabilities"] == probs
-    refit = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1", "refit": "true"})
+    refit = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
     assert refit.json()["model"]["refitted"] is True
+    # a GET does not refit (the old `?refit=true` replaced the model without the token)
+    kept = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1", "refit": "true"})
+    assert kept.json()["model"]["refitted"] is False
+    assert kept.json()["model"]["fitted_at"] == refit.json()["model"]["fitted_at"]
     assert "tradingstack_hmm_regime_probability{" in client.get("/metrics").text
 
 
@@ -144,3 +148,24 @@ def test_corrupt_scoring_model_is_retrained(client: TestClient, settings: HmmSet
     r = client.post("/api/v1/score", json=ok)
     assert r.status_code == 200 and r.json()["model"]["retrained"] is True
     assert client.get("/health").json()["training_in_progress"] is False
+
+
+def test_the_data_services_problem_type_is_kept_downstream(
+    client: TestClient, settings: HmmSettings, tmp_path: Path
+) -> None:
+    # missing data stays a 404 `no-data` (it was the data service's 503, then hmm's 502) and
+    # an unknown symbol stays `unknown-symbol`
+    r = client.get("/api/v1/regime/NVDA", params={"timeframe": "M15"})
+    assert r.status_code == 404, r.text
+    assert r.json()["type"] == "urn:tradingstack:problem:no-data" and "M15" in r.json()["detail"]
+    r = client.post("/api/v1/score", json={"symbol": "NOPE", "direction": "long"})
+    assert r.json()["type"] == "urn:tradingstack:problem:unknown-symbol"
+    # the data service down: an outage, 503 with Retry-After (was a 502)
+    down = settings.model_copy(update={"dir": tmp_path / "models"})
+    with TestClient(
+        create_app(down, data_url="http://127.0.0.1:9"), raise_server_exceptions=False
+    ) as c:
+        r = c.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
+        assert r.status_code == 503, r.text
+        assert r.json()["type"] == "urn:tradingstack:problem:upstream-unavailable"
+        assert int(r.headers["Retry-After"]) > 0

@@ -110,7 +110,12 @@ def test_no_model_is_a_404_that_says_how_to_train(client: httpx.Client) -> None:
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
     detail = r.json()["detail"]
-    assert "POST /api/v1/forecast/MSFT/train?timeframe=D1" in detail and "train=true" in detail
+    assert "POST /api/v1/forecast/MSFT/train?timeframe=D1" in detail
+    assert "POST /api/v1/forecast/MSFT?timeframe=D1" in detail  # train on demand, then forecast
+    # a GET changes nothing: the old `?train=true` trained and saved a model without the token
+    r = client.get("/api/v1/forecast/MSFT", params={"timeframe": "D1", "train": "true"})
+    assert r.status_code == 404
+    assert client.get("/api/v1/models").json()["count"] == 0
     assert (
         client.get("/api/v1/forecast/MSFT/evaluation", params={"timeframe": "D1"}).status_code
         == 404
@@ -129,7 +134,7 @@ def test_bad_input_is_a_4xx_that_says_what_to_fix(client: httpx.Client) -> None:
     r = client.post("/api/v1/forecast/BTCUSD/train", params={"max_steps": 0})
     assert r.status_code == 422
     r = client.get("/api/v1/forecast/BTC%20USD!", params={"timeframe": "H1"})
-    assert r.status_code == 422 and "Symbol" in r.json()["detail"]
+    assert r.status_code == 422 and "symbol" in r.json()["detail"]
     r = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1", "horizon": 0})
     assert r.status_code == 422
     r = client.get("/api/v1/training/progress", params={"job_id": "nope"})
@@ -137,8 +142,8 @@ def test_bad_input_is_a_4xx_that_says_what_to_fix(client: httpx.Client) -> None:
     # an unknown symbol is the data service's 404, passed through with its detail
     r = client.post("/api/v1/forecast/NOSUCHSYM/train", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOSUCHSYM" in r.json()["detail"]
-    assert r.json()["source"] == "data"
-    r = client.get("/api/v1/forecast/NOSUCHSYM", params={"timeframe": "H1", "train": "true"})
+    assert r.json()["upstream"] == "data"
+    r = client.post("/api/v1/forecast/NOSUCHSYM", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOSUCHSYM" in r.json()["detail"]
     # fine-tuning needs a model to start from
     r = client.post("/api/v1/forecast/TSLA/train", params={"timeframe": "D1", "mode": "finetune"})
@@ -263,7 +268,7 @@ def test_finetune_continues_from_the_saved_model(
 
 
 def test_on_demand_training_for_a_stock_skips_weekends(client: httpx.Client) -> None:
-    r = client.get("/api/v1/forecast/NVDA", params={"timeframe": "D1", "train": "true"})
+    r = client.post("/api/v1/forecast/NVDA", params={"timeframe": "D1"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["model"]["trained_on_demand"] is True and len(body["timestamps"]) == D1_H

@@ -298,6 +298,8 @@ def test_embedder_down(tmp_path: Path) -> None:
     with rag(tmp_path / "rag", f"http://127.0.0.1:{free_port()}") as c:
         r = c.post("/api/v1/documents", json={"text": "hello"})
         assert r.status_code == 503 and "embedder" in r.json()["detail"]
+        assert r.json()["type"] == "urn:tradingstack:problem:upstream-unavailable"
+        assert int(r.headers["Retry-After"]) > 0
         assert c.post("/api/v1/query", json={"text": "hello"}).status_code == 503
         assert c.get("/health").json()["status"] == "healthy"  # its own store is fine
 
@@ -325,6 +327,17 @@ def test_embedder_down(tmp_path: Path) -> None:
         ("GET", "/api/v1/documents/unknown", None, 404, "unknown"),
         ("DELETE", "/api/v1/documents", None, 422, "at least one filter"),
         ("GET", "/api/v1/documents?limit=0", None, 422, "limit"),
+        # unbounded, an offset past SQLite's integer was a 500
+        ("GET", f"/api/v1/documents?offset={10**30}", None, 422, "offset"),
+        # in the query as in a body (a GET's filters were built in the route: a 500)
+        (
+            "GET",
+            "/api/v1/documents?time_from=2024-02-01T00:00:00Z&time_to=2024-01-01T00:00:00Z",
+            None,
+            422,
+            "swap",
+        ),
+        ("GET", "/api/v1/documents?symbol=../x", None, 422, "symbol"),
     ],
 )
 def test_bad_input(

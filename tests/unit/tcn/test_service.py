@@ -56,7 +56,11 @@ def test_without_a_model_detect_says_how_to_train(client: TestClient) -> None:
     r = client.get("/api/v1/detect/BTCUSD", params={"timeframe": "H1"})
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
-    assert "POST /api/v1/train" in r.json()["detail"] and "train=true" in r.json()["detail"]
+    assert "POST /api/v1/train" in r.json()["detail"]
+    assert "POST /api/v1/detect/{symbol}" in r.json()["detail"]
+    # a GET changes nothing: the old `?train=true` trained and saved a model without the token
+    r = client.get("/api/v1/detect/BTCUSD", params={"timeframe": "H1", "train": "true"})
+    assert r.status_code == 404 and client.get("/api/v1/model").status_code == 404
     assert client.get("/api/v1/model").status_code == 404
     assert client.post("/api/v1/scan", json={"symbols": ["BTCUSD"]}).status_code == 404
 
@@ -138,7 +142,7 @@ def test_train_progress_conflict_and_detect(client: TestClient) -> None:
 def test_train_on_demand_and_corrupt_model(data_url: str, tmp_path: Path) -> None:
     settings = TcnSettings(dir=tmp_path / "models")
     with TestClient(create_app(settings, data_url=data_url), raise_server_exceptions=False) as c:
-        r = c.get("/api/v1/detect/NVDA", params={"timeframe": "D1", "train": "true"})
+        r = c.post("/api/v1/detect/NVDA", params={"timeframe": "D1"})
         assert r.status_code == 200, r.text
         assert r.json()["model"]["trained_at"]
     store = ModelStore(settings.dir)

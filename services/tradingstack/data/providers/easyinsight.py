@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
+from tradingstack.core.http import segment
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data.providers.base import (
     ProviderResult,
@@ -74,7 +74,7 @@ class EasyInsightProvider(HttpProvider):
             params["start"] = to_utc(start).strftime("%Y-%m-%dT%H:%M:%SZ")
         if end is not None:
             params["end"] = to_utc(end).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = await self.get_json(f"/api/v1/ohlcv/{quote(symbol, safe='')}", params)
+        body = await self.get_json(f"/api/v1/ohlcv/{segment(symbol)}", params)
         bars = bars_from_records(body["data"], time_keys=TIME_KEYS)
         bars = select_window(bars, start=start, end=end, limit=limit)
         return ProviderResult(provider=self.name, symbol=symbol, timeframe=timeframe, bars=bars)

@@ -206,10 +206,13 @@ export function trainingView(root: HTMLElement): Dispose {
   refit.addEventListener("click", () =>
     void hmmPanel.run(async () => {
       hmmPanel.info("Fitting the regime HMM …");
-      const r = await getJson<{ current_regime: string; model: { converged: boolean; fit_seconds: number; n_obs: number } }>(
-        svc.hmm(`/regime/${encodeURIComponent(hmmSymbol.value.trim().toUpperCase())}`),
-        { query: { timeframe: hmmTf.value, refit: true } },
+      const r = await sendJson<{ current_regime: string; model: { converged: boolean; fit_seconds: number; n_obs: number } }>(
+        "POST",
+        svc.hmm(`/regime/${encodeURIComponent(hmmSymbol.value.trim().toUpperCase())}/fit`),
+        undefined,
+        { query: { timeframe: hmmTf.value } },
       );
+      if (!r) throw new Error("The regime fit answered nothing.");
       hmmPanel.ok(
         `Regime model fitted on ${r.model.n_obs} bars in ${fmtNumber(r.model.fit_seconds, 2)} s (${r.model.converged ? "converged" : "not converged"}); current regime ${r.current_regime.replace(/_/g, " ")}.`,
       );
