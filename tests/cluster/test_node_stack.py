@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import http.client
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ import pytest
 import yaml
 
 from tests.cluster.conftest import REPO, _load_hack, wait_for
+from tests.unit.servers import raw_requests
 
 pytestmark = [pytest.mark.cluster, pytest.mark.node, pytest.mark.slow]
 
@@ -247,7 +247,7 @@ def test_the_ingress_routes_to_the_services(node_cluster: Any, kube: Kube) -> No
         "control_character": ("GET", "/data/api/v1/symbols/%07", {}),
         "dot_segments": ("GET", "/data/../hmm/health", {}),
     }
-    answers = dict(zip(paths, _raw_requests(base, list(paths.values())), strict=True))
+    answers = dict(zip(paths, raw_requests(base, list(paths.values())), strict=True))
     out = REPO / "artifacts" / "traefik-paths.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({k: status for k, (status, _) in answers.items()}, indent=2) + "\n")
@@ -258,26 +258,6 @@ def test_the_ingress_routes_to_the_services(node_cluster: Any, kube: Kube) -> No
     assert status == 400 or (status == 200 and b'"service":"hmm"' in body), answers
     with httpx.Client(base_url=base, timeout=30) as http:
         assert http.get("/data/api/v1/symbols/BTCUSD").status_code == 200  # not deleted
-
-
-def _raw_requests(
-    base: str, requests: list[tuple[str, str, dict[str, str]]]
-) -> list[tuple[int, bytes]]:
-    """Each request with its path byte for byte (httpx resolves dot segments before sending)."""
-    url = httpx.URL(base)
-    out = []
-    for method, path, headers in requests:
-        conn = http.client.HTTPConnection(url.host, url.port, timeout=30)
-        try:
-            conn.putrequest(method, path, skip_accept_encoding=True)
-            for key, value in headers.items():
-                conn.putheader(key, value)
-            conn.endheaders()
-            resp = conn.getresponse()
-            out.append((resp.status, resp.read()))
-        finally:
-            conn.close()
-    return out
 
 
 def _token(kube: Kube) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -52,3 +53,25 @@ def wait_http(url: str, timeout: float = 60) -> httpx.Response:
             last = exc
         time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout:g} s: {last}")
+
+
+def raw_requests(
+    base: str, requests: Sequence[tuple[str, str, Mapping[str, str]]], timeout: float = 30
+) -> list[tuple[int, bytes]]:
+    """Send each (method, path, headers) on one keep-alive connection with its path byte for
+    byte (httpx resolves dot segments and refuses control characters before sending); the
+    status and body of each answer. A server that closes the connection gets a new one."""
+    url = httpx.URL(base)
+    conn = http.client.HTTPConnection(url.host, url.port, timeout=timeout)
+    out = []
+    try:
+        for method, path, headers in requests:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for key, value in headers.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            out.append((resp.status, resp.read()))
+    finally:
+        conn.close()
+    return out

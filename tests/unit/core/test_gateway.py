@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from tradingstack.data.app import create_app
 from tradingstack.data.settings import DataSettings
 from tradingstack.local.gateway import create_gateway, match, refusal
 
-from tests.unit.servers import serve_app
+from tests.unit.servers import raw_requests, serve_app
 
 
 def test_prefix_matching_is_element_wise() -> None:
@@ -67,20 +66,7 @@ def test_services_not_running_and_the_index(gateway: str) -> None:
 
 
 def _raw(gateway: str, requests: list[tuple[str, str]]) -> list[tuple[int, bytes]]:
-    """Send each request on one keep-alive connection with its path byte for byte (httpx
-    normalises dot segments and would refuse control characters before sending)."""
-    url = httpx.URL(gateway)
-    conn = http.client.HTTPConnection(url.host, url.port, timeout=10)
-    out = []
-    try:
-        for method, path in requests:
-            conn.putrequest(method, path, skip_accept_encoding=True)
-            conn.endheaders()
-            resp = conn.getresponse()
-            out.append((resp.status, resp.read()))
-    finally:
-        conn.close()
-    return out
+    return raw_requests(gateway, [(method, path, {}) for method, path in requests], timeout=10)
 
 
 def test_a_control_character_is_a_400_and_the_connection_lives_on(gateway: str) -> None:
