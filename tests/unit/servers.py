@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from tradingstack.core.http import SERVER_KEEP_ALIVE_SECONDS
 
 
 def free_port() -> int:
@@ -23,7 +24,15 @@ def free_port() -> int:
 @contextmanager
 def serve_app(app: Any, port: int | None = None) -> Iterator[str]:
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # the services' keep-alive, not uvicorn's 5 s: pooled clients would race it
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

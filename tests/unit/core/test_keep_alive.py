@@ -28,7 +28,10 @@ def _request(sock: socket.socket, port: int) -> bytes:
     sock.settimeout(10)
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection without an answer")
+        data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = next(
         int(line.split(b":", 1)[1])
@@ -70,3 +73,21 @@ def test_a_served_service_keeps_an_idle_connection_open(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_tests_servers_keep_an_idle_connection_open_too() -> None:
+    # tests.unit.servers ran services with uvicorn's 5 s default: a module-scoped client that
+    # reused its connection about 5 s after the last request lost the race (CI, test_llm:
+    # "Server disconnected without sending a response")
+    from tradingstack.core.app import create_service_app
+    from tradingstack.core.settings import KitSettings
+
+    from tests.unit.servers import serve_app
+
+    app = create_service_app("ui", settings=KitSettings(log_json=False), configure_logs=False)
+    with serve_app(app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            assert b" 200 " in _request(sock, port).split(b"\r\n")[0]
+            time.sleep(6.5)
+            assert b" 200 " in _request(sock, port).split(b"\r\n")[0]
