@@ -39,14 +39,11 @@ class DataServiceError(Exception):
     """The data service answered an error (its problem+json detail and type are kept) or was
     unreachable (status None)."""
 
-    def __init__(
-        self, status: int | None, detail: str, type_: str = "about:blank", title: str = ""
-    ) -> None:
+    def __init__(self, status: int | None, detail: str, type_: str = "about:blank") -> None:
         super().__init__(f"data service: {detail}" + (f" (HTTP {status})" if status else ""))
         self.status = status
         self.detail = detail
         self.type = type_
-        self.title = title
 
 
 class UnknownSymbolError(DataServiceError):
@@ -140,14 +137,11 @@ class DataClient:
             try:
                 problem = resp.json()
                 detail = str(problem.get("detail", resp.text))
-                type_, title = (
-                    str(problem.get("type", "about:blank")),
-                    str(problem.get("title", "")),
-                )
+                type_ = str(problem.get("type", "about:blank"))
             except (ValueError, AttributeError):
-                detail, type_, title = resp.text[:500], "about:blank", ""
+                detail, type_ = resp.text[:500], "about:blank"
             cls = UnknownSymbolError if resp.status_code == 404 else DataServiceError
-            raise cls(resp.status_code, detail, type_, title)
+            raise cls(resp.status_code, detail, type_)
         return resp.json()
 
     async def ohlcv(

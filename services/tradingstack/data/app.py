@@ -87,19 +87,19 @@ def create_symbol(request: Request, body: SymbolIn, response: Response) -> Symbo
 @symbols_router.get("/{symbol}", response_model=SymbolOut)
 def get_symbol(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
-        return _store(request).get_symbol(symbol.upper())
+        return _store(request).get_symbol(symbol)
     except NotFound:
         raise _not_found("symbol", symbol) from None
 
 
 @symbols_router.put("/{symbol}", response_model=SymbolOut)
 def replace_symbol(request: Request, symbol: SymbolPath, body: SymbolIn) -> SymbolOut:
-    if body.symbol != symbol.upper():
+    if body.symbol != symbol:
         raise ProblemError(
-            422, f"The body names {body.symbol}, the path {symbol.upper()}; they must agree."
+            422, f"The body names {body.symbol}, the path {symbol}; they must agree."
         )
     try:
-        return _store(request).replace_symbol(symbol.upper(), body)
+        return _store(request).replace_symbol(symbol, body)
     except NotFound:
         raise _not_found("symbol", symbol) from None
 
@@ -107,7 +107,7 @@ def replace_symbol(request: Request, symbol: SymbolPath, body: SymbolIn) -> Symb
 @symbols_router.put("/{symbol}/favourite", response_model=SymbolOut)
 def add_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
-        return _store(request).set_favourite(symbol.upper(), True)
+        return _store(request).set_favourite(symbol, True)
     except NotFound:
         raise _not_found("symbol", symbol) from None
 
@@ -115,7 +115,7 @@ def add_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
 @symbols_router.delete("/{symbol}/favourite", response_model=SymbolOut)
 def remove_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
     try:
-        return _store(request).set_favourite(symbol.upper(), False)
+        return _store(request).set_favourite(symbol, False)
     except NotFound:
         raise _not_found("symbol", symbol) from None
 
@@ -123,7 +123,7 @@ def remove_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
 @symbols_router.delete("/{symbol}", status_code=204)
 def delete_symbol(request: Request, symbol: SymbolPath) -> Response:
     try:
-        _store(request).delete_symbol(symbol.upper())
+        _store(request).delete_symbol(symbol)
     except NotFound:
         raise _not_found("symbol", symbol) from None
     return Response(status_code=204)

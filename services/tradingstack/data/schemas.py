@@ -18,7 +18,6 @@ from pydantic import (
 from tradingstack.core.schemas import Symbol
 from tradingstack.core.timeframes import Timeframe
 
-SymbolName = Symbol
 ProviderName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 KNOWN_PROVIDERS = ("embedded", "twelvedata", "yahoo", "easyinsight")
@@ -38,7 +37,7 @@ class SymbolIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    symbol: SymbolName = Field(description="canonical name, e.g. EURUSD, BTCUSD, NVDA")
+    symbol: Symbol = Field(description="canonical name, e.g. EURUSD, BTCUSD, NVDA")
     name: str = Field(min_length=1, max_length=200, description="display name")
     category: Category
     description: str = Field(default="", max_length=2000)

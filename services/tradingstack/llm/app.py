@@ -69,7 +69,7 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
     a timeout), ask the model for a JSON trade plan, validate it (one retry). `inputs_used` and
     `inputs_missing` say what was actually gathered; nothing is invented for a missing input."""
     st = request.app.state
-    symbol = body.symbol.upper()
+    symbol = body.symbol  # canonical (upper case) by its type
     t0 = time.perf_counter()
     try:
         got = await st.gatherer.gather(

@@ -107,12 +107,15 @@ async def cancel(request: Request, job_id: str) -> dict[str, Any]:
     return job.snapshot()
 
 
+Horizon = Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")]
+
+
 @router.get("/forecast/{symbol}")
 async def forecast(
     request: Request,
     symbol: SymbolPath,
     timeframe: TF = Timeframe.H1,
-    horizon: Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")] = None,
+    horizon: Horizon = None,
 ) -> dict[str, Any]:
     """Median and 80 %/95 % intervals for the next bars, with the model's age. Reads only:
     without a model, a 404 that says how to get one."""
@@ -124,7 +127,7 @@ async def forecast_training_if_needed(
     request: Request,
     symbol: SymbolPath,
     timeframe: TF = Timeframe.H1,
-    horizon: Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")] = None,
+    horizon: Horizon = None,
 ) -> dict[str, Any]:
     """As GET, after training a small model when none exists (it writes one, so it is a POST
     and needs the token; it was `GET ?train=true`)."""

@@ -317,13 +317,17 @@ def list_patterns() -> PatternList:
     )
 
 
+MinConfidence = Annotated[float, Query(ge=0, le=1, description="confidence threshold")]
+ScanBars = Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")]
+
+
 @router.get("/detect/{symbol}", response_model=DetectResult, responses=DATA_PROBLEMS)
 async def detect_patterns(
     request: Request,
     symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
-    min_confidence: Annotated[float, Query(ge=0, le=1, description="confidence threshold")] = 0.6,
-    bars: Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")] = None,
+    min_confidence: MinConfidence = 0.6,
+    bars: ScanBars = None,
 ) -> DetectResult:
     """Patterns in the newest bars: type, confidence, first and last bar (after NMS). Reads
     only: without a model, a 404 that says how to get one."""
@@ -337,8 +341,8 @@ async def detect_patterns_training_if_needed(
     request: Request,
     symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
-    min_confidence: Annotated[float, Query(ge=0, le=1, description="confidence threshold")] = 0.6,
-    bars: Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")] = None,
+    min_confidence: MinConfidence = 0.6,
+    bars: ScanBars = None,
 ) -> DetectResult:
     """As GET, after training a tiny model when none exists (it writes one, so it is a POST
     and needs the token; it was `GET ?train=true`)."""
