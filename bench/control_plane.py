@@ -13,7 +13,6 @@ were measured), since a cold build takes tens of minutes.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -24,25 +23,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psutil
+
+from bench.common import load_hack
 
 REPO = Path(__file__).resolve().parent.parent
 RESULT = REPO / "bench" / "results" / "control_plane.json"
 
 
-def _load_controlplane() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("controlplane", REPO / "hack" / "controlplane.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["controlplane"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-cpm = _load_controlplane()
+cpm = load_hack("controlplane")
 
 
 def machine() -> dict[str, Any]:

@@ -15,13 +15,14 @@ it is removed from the build storage after its proof (15 GB with its build stage
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from bench.common import load_hack, write_result
 
 REPO = Path(__file__).resolve().parent.parent
 RESULT = REPO / "bench" / "results" / "images.json"
@@ -33,15 +34,6 @@ PROOF = (
     "'cuda_build': torch.version.cuda, 'matmul_sum': float((x @ x).sum()), "
     "'import_seconds': round(time.perf_counter() - t, 1)}))"
 )
-
-
-def _load_images() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("images", REPO / "hack" / "images.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["images"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def arm64(images: ModuleType, export: bool, keep: bool) -> dict[str, Any]:
@@ -79,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--export", action="store_true", help="also export the arm64 archive")
     parser.add_argument("--keep", action="store_true", help="keep the arm64 image afterwards")
     args = parser.parse_args(argv if argv is not None else [])
-    images = _load_images()
+    images = load_hack("images")
     host = images.host_arch()
     previous = json.loads(RESULT.read_text()) if RESULT.is_file() else {}
     arm = arm64(images, args.export, args.keep) if args.arm64 else previous.get("arm64")
@@ -93,9 +85,8 @@ def main(argv: list[str] | None = None) -> None:
             "export_seconds": entry["export_seconds"],
         }
     result["arm64"] = arm
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    write_result("images", result)
 
 
 if __name__ == "__main__":

@@ -14,33 +14,21 @@ admin's kubeconfig; memory is the RSS growth of this process from before the ope
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psutil
 from kubernetes import client, config
 
-from bench.common import write_result
+from bench.common import load_hack, write_result
 
 REPO = Path(__file__).resolve().parent.parent
 N_MANY = 20
-
-
-def _load_controlplane() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("controlplane", REPO / "hack" / "controlplane.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["controlplane"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def bench_spec() -> dict[str, Any]:
@@ -146,7 +134,7 @@ def run_round(w: Watcher, stacks: list[tuple[str, str]], timeout: float = 600) -
 
 
 def main() -> None:
-    cpm = _load_controlplane()
+    cpm = load_hack("controlplane")
     if not cpm.binaries_present():
         cpm.build()
     directory = cpm.CLUSTER_DIR / f"bench-operator-{os.getpid()}"
