@@ -289,12 +289,13 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
         buildah("push", "--quiet", ref, f"docker-archive:{tmp}:{plain}")
         os.replace(tmp, archive)
         exported = time.monotonic() - t0
+    size = archive.stat().st_size if archive.is_file() else None  # None: never exported
     entry: dict[str, object] = {
         "ref": plain,
         "arch": arch,
         "image_id": image_id,
-        "archive": str(archive) if archive.is_file() else None,
-        "archive_bytes": archive.stat().st_size if archive.is_file() else None,
+        "archive": str(archive) if size is not None else None,
+        "archive_bytes": size,
         "build_seconds": round(built, 1),
         "export_seconds": round(exported, 1),
         "built": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -302,12 +303,11 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
     index = load_index()
     index[f"{image.name}/{arch}"] = entry
     save_index(index)
-    if entry["archive_bytes"] is None:
+    if size is None:
         log(f"{plain} ({arch}): built in {built:.0f} s, not exported")
     else:
         log(
-            f"{plain} ({arch}): built in {built:.0f} s, archive"
-            f" {int(str(entry['archive_bytes'])) / 2**20:.0f} MiB"
+            f"{plain} ({arch}): built in {built:.0f} s, archive {size / 2**20:.0f} MiB"
             f"{f', exported in {exported:.0f} s' if exported else ' (unchanged)'}"
         )
     return entry
