@@ -128,8 +128,12 @@ def create_gateway(
                 title="Service unavailable",
                 service=workload.name,
             )
+        # A client's own X-Forwarded-* would come first and be believed: only ours go on.
         headers = [
-            (k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP
+            (k, v)
+            for k, v in request.headers.raw
+            if (name := k.decode("latin-1").lower()) not in HOP_BY_HOP
+            and not name.startswith("x-forwarded-")
         ]
         client_host = request.client.host if request.client else "127.0.0.1"
         headers += [

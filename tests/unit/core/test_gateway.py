@@ -109,3 +109,17 @@ def test_refusal_allows_what_clients_send() -> None:
     assert refusal(b"/data/api/v1/ohlcv/BTCUSD") is None
     assert refusal(b"/data/api/v1/symbols/%2E%2Ehidden/x.y") is None  # dots inside a segment
     assert refusal(b"/ui/assets/app.v1.js") is None
+
+
+def test_a_clients_forwarded_headers_do_not_pass_the_gateway(gateway: str) -> None:
+    """The gateway sends its own X-Forwarded-*; a client's copies came first and were believed
+    (the prefix of the docs, the host of the cross-origin check)."""
+    host = httpx.URL(gateway).netloc.decode()
+    with httpx.Client(base_url=gateway) as c:
+        spec = c.get("/data/openapi.json", headers={"X-Forwarded-Prefix": "/evil"}).json()
+        assert spec["servers"] == [{"url": "/data"}]
+        sym = {"symbol": "GWORIGIN", "name": "gw", "category": "stock", "provider_order": []}
+        foreign = {"Origin": "http://evil.example", "X-Forwarded-Host": "evil.example"}
+        assert c.post("/data/api/v1/symbols", json=sym, headers=foreign).status_code == 403
+        same = {"Origin": f"http://{host}"}
+        assert c.post("/data/api/v1/symbols", json=sym, headers=same).status_code == 201
