@@ -56,10 +56,13 @@ class Store:
         if favourite is not None:
             stmt = stmt.where(db.symbols.c.favourite == favourite)
         if q:
-            like = f"%{q.lower()}%"
+            # `_` and `%` in the query are letters, not wildcards (`RP_` matched MSFT's name)
+            like = (
+                "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
             stmt = stmt.where(
-                func.lower(db.symbols.c.symbol).like(like)
-                | func.lower(db.symbols.c.name).like(like)
+                func.lower(db.symbols.c.symbol).like(like, escape="\\")
+                | func.lower(db.symbols.c.name).like(like, escape="\\")
             )
         with self.engine.connect() as conn:
             return [self._symbol_out(r) for r in conn.execute(stmt)]
