@@ -71,6 +71,8 @@ def _raw(gateway: str, requests: list[tuple[str, str]]) -> list[tuple[int, bytes
 
 def test_a_control_character_is_a_400_and_the_connection_lives_on(gateway: str) -> None:
     paths = ["/data/api/v1/symbols/%07", "/data/api/v1/symbols/a%00b", "/data/x%7F", "/data/%1f"]
+    # a newline or CR: the catch-all route's regex does not match them (a plain-text 404)
+    paths += ["/data/api/v1/strategies/a%0Ab", "/data/api/v1/strategies/%0D"]
     answers = _raw(gateway, [("GET", p) for p in paths] + [("GET", "/data/health")] * 3)
     assert [status for status, _ in answers] == [400] * len(paths) + [200] * 3
     assert b"control character" in answers[0][1]
