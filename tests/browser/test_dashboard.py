@@ -19,12 +19,8 @@ import psutil
 import pytest
 from tradingstack.core import catalog
 
-from tests.browser.conftest import (
-    ARTIFACTS,
-    RunningStack,
-    start_stack,
-    wanted_services,
-)
+from tests.browser.conftest import ARTIFACTS
+from tests.local_stack import RunningStack, start_stack, wanted_services
 from tests.unit.servers import wait_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

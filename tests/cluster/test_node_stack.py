@@ -373,6 +373,7 @@ def test_the_watchdog_sees_a_hung_service_and_its_recovery(
     )
     wait_for("a `recovered` alert for hmm", lambda: webhook.seen("hmm", "recovered"), 300, 1)
     _record("recovered_alert_seconds", time.monotonic() - start)
+
     # The watchdog probes the new process directly and can see it answer before the kubelet's
     # status manager has written the restart to the API server (CI saw restartCount 0 here).
     def restarted() -> str | None:

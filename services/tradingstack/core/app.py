@@ -2,7 +2,8 @@
 
 It gives each service the same face: `/health` (the seed's JSON), `/metrics` (Prometheus),
 `/api/v1/system/metrics`, `/docs` that works behind the gateway's or the Ingress's path
-prefix, problem+json errors, JSON logs, and the API token on mutating requests.
+prefix, problem+json errors, JSON logs, the API token on mutating requests (without one,
+mutating requests from other web origins are refused), and strict JSON bodies.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from tradingstack.core.catalog import get as get_workload
 from tradingstack.core.errors import document_problems, install_error_handlers
 from tradingstack.core.logs import configure_logging
 from tradingstack.core.metrics import HttpMetrics, MetricsMiddleware
-from tradingstack.core.middleware import ForwardedPrefixMiddleware, TokenAuthMiddleware
+from tradingstack.core.middleware import (
+    ForwardedPrefixMiddleware,
+    StrictJsonMiddleware,
+    TokenAuthMiddleware,
+)
 from tradingstack.core.schemas import Health, HealthStatus
 from tradingstack.core.settings import KitSettings, load_settings
 
@@ -141,8 +146,10 @@ def create_service_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # Added last = outermost: the prefix first, then metrics, then the token check.
+    # Added last = outermost: the prefix first, then metrics, then the token (or origin)
+    # check, then the JSON check of what passed it.
+    app.add_middleware(StrictJsonMiddleware)
     app.add_middleware(TokenAuthMiddleware, token=token)
     app.add_middleware(MetricsMiddleware, metrics=http_metrics)
-    app.add_middleware(ForwardedPrefixMiddleware)
+    app.add_middleware(ForwardedPrefixMiddleware, prefix=workload.prefix)
     return app

@@ -63,7 +63,9 @@ MUTATING_METHODS = frozenset({"post", "put", "patch", "delete"})
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Make an OpenAPI document say what the kit answers on errors: problem+json bodies with
     the `Problem` schema (not FastAPI's JSON `HTTPValidationError`), 422 where there is input,
-    401 where the method changes data, 404 where the path has a parameter."""
+    401 and 403 (another web origin, no token) where the method changes data, 404 and 400 (the
+    gateway refuses control characters and dot segments in a path) where the path has a
+    parameter."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
@@ -87,10 +89,10 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             if op.get("requestBody"):
                 codes.add(400)  # a body that does not parse (JSON, multipart)
             if method in MUTATING_METHODS:
-                codes.add(401)
+                codes |= {401, 403}
                 op["security"] = [{"bearer": []}]
             if "{" in path:
-                codes.add(404)
+                codes |= {400, 404}
             for code in sorted(codes):
                 described = responses.get(str(code), {}).get("description")
                 responses[str(code)] = {

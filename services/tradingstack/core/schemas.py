@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
@@ -20,6 +20,34 @@ Symbol = Annotated[
     str, StringConstraints(pattern=SYMBOL_INPUT_PATTERN), AfterValidator(lambda v: v.upper())
 ]
 SymbolPath = Annotated[Symbol, Path(description="the symbol, e.g. BTCUSD (any case)")]
+
+# The instants a request may name: within what pandas and Python can represent in UTC, and
+# wide enough for any market history. Outside it, `astimezone` overflows (0001-01-01+01:00)
+# or pandas refuses the timestamp; both were 500s.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """The instant in UTC; a naive datetime is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _instant(value: datetime) -> datetime:
+    try:
+        utc: datetime | None = to_utc(value)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)")
+    return utc
+
+
+Instant = Annotated[
+    datetime,
+    AfterValidator(_instant),
+    Field(description="ISO 8601, UTC when no offset, from 1900 to before 2200"),
+]
 
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, UploadFile
@@ -17,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app
 from tradingstack.core.errors import ProblemError, problems
-from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries, SymbolPath
+from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries, Instant, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data import indicators as ind
@@ -180,8 +179,8 @@ async def get_ohlcv(
     symbol: SymbolPath,
     timeframe: Timeframe = Timeframe.H1,
     limit: Limit = None,
-    start: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset")] = None,
-    end: Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset")] = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> OHLCV:
     """Bars for a symbol; says which provider served them, how fresh, and whether stale."""
     ohlcv = await _market(request).ohlcv(symbol, timeframe, start=start, end=end, limit=limit)

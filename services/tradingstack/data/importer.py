@@ -2,7 +2,9 @@
 
 The header names the columns; common spellings are accepted (`Date`, `Datetime`, `timestamp`,
 `Open`, `o`, `Vol.` ...). Every row is checked; any bad row rejects the whole file, and the
-error lists the bad rows by their line number in the file. Nothing is written on error.
+error lists the bad rows by their line number in the file (a quoted field may span lines).
+Prices must be positive and below MAX_PRICE, volumes below MAX_VOLUME, and times from 1900 to
+a day from now. Nothing is written on error.
 """
 
 from __future__ import annotations
@@ -10,11 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from tradingstack.core.schemas import EARLIEST
 from tradingstack.core.timeframes import Timeframe
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -35,7 +41,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "close": ("close", "c", "close_price", "last", "price"),
     "volume": ("volume", "vol", "v", "vol.", "volume_traded", "tick_volume", "tickvol"),
 }
+if TYPE_CHECKING:
+    from _csv import _reader
+
 MAX_REPORTED = 20
+# Beyond any quote in any currency (Berkshire A is ~7e5 USD; rupiah quotes ~1e8): a unit slip.
+MAX_PRICE = 1e12
+MAX_VOLUME = 1e18
 
 
 class CsvImportError(ValueError):
@@ -79,6 +91,17 @@ def _parse_times(raw: pd.Series) -> pd.Series:
     return pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
 
 
+def _rows_with_lines(reader: _reader) -> Iterator[tuple[int, list[str]]]:
+    """Each row with the file line it starts on; `line_num` counts the lines a row spans."""
+    while True:
+        first = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        yield first, row
+
+
 def parse_csv(text: str, timeframe: Timeframe) -> ParsedCsv:
     """Parse and check a CSV of bars; raise CsvImportError listing every bad row."""
     if not text.strip():
@@ -101,7 +124,7 @@ def parse_csv(text: str, timeframe: Timeframe) -> ParsedCsv:
     errors: list[dict[str, object]] = []
     lines: list[int] = []
     records: list[list[str]] = []
-    for lineno, row in enumerate(reader, start=2):
+    for lineno, row in _rows_with_lines(reader):
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) < len(header):
@@ -117,6 +140,7 @@ def parse_csv(text: str, timeframe: Timeframe) -> ParsedCsv:
     frame = pd.DataFrame(records, columns=list(ALIASES))
     frame["line"] = lines
     times = _parse_times(frame["time"])
+    earliest, latest = pd.Timestamp(EARLIEST), pd.Timestamp(datetime.now(UTC) + timedelta(days=1))
     numbers = {
         f: pd.to_numeric(frame[f].str.replace(",", "", regex=False), errors="coerce")
         for f in ALIASES
@@ -138,6 +162,17 @@ def parse_csv(text: str, timeframe: Timeframe) -> ParsedCsv:
                 problems.append(f"low {lo:g} is above open/close/high")
             if v < 0:
                 problems.append(f"volume {v:g} is negative")
+            elif v > MAX_VOLUME:
+                problems.append(f"volume {v:g} is above {MAX_VOLUME:g}")
+            for f in ("open", "high", "low", "close"):
+                if not 0 < vals[f] <= MAX_PRICE:
+                    problems.append(f"{f} {vals[f]:g} is not a price (0 < price <= {MAX_PRICE:g})")
+        t = times.iloc[i]
+        if not pd.isna(t) and not earliest <= t <= latest:
+            problems.append(
+                f"time {t.isoformat()} is "
+                + ("before 1900" if t < earliest else "more than a day in the future")
+            )
         if problems:
             errors.append({"line": line, "error": "; ".join(problems)})
     if not errors:

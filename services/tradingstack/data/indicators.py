@@ -223,7 +223,7 @@ def parse(spec: str) -> list[Request]:
                 raise IndicatorSpecError(
                     f"{name}: parameter {key} must be a number, got {arg!r}"
                 ) from None
-            if value <= 0 or value > 1000:
+            if not 0 < value <= 1000:  # also refuses nan, which compares false to anything
                 raise IndicatorSpecError(f"{name}: parameter {key} must be in (0, 1000], got {arg}")
             params[key] = value
         if name == "macd" and params["fast"] >= params["slow"]:

@@ -18,7 +18,7 @@ from tradingstack.core.errors import (
     ProblemError,
     upstream_unavailable,
 )
-from tradingstack.core.schemas import OHLCV, Bar
+from tradingstack.core.schemas import OHLCV, Bar, to_utc
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data.providers.base import SymbolNotSupported, TimeframeNotSupported
 from tradingstack.data.providers.chain import AllProvidersFailed, ProviderChain
@@ -97,7 +97,8 @@ class MarketData:
     ) -> tuple[pd.DataFrame, OHLCV]:
         """The bars (a DataFrame) and the response describing where they came from."""
         limit = limit or self.settings.default_limit
-        start, end = _utc(start), _utc(end)
+        start = to_utc(start) if start else None
+        end = to_utc(end) if end else None
         self._check_range(start, end, limit)
         sym = await self.symbol(symbol)
         order = sym.provider_order if sym.provider_order is not None else self.default_order
@@ -212,12 +213,6 @@ class MarketData:
             )
         ]
         return response
-
-
-def _utc(ts: datetime | None) -> datetime | None:
-    if ts is None:
-        return None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _covers(cached: pd.DataFrame, start: datetime, timeframe: Timeframe) -> bool:

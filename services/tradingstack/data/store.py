@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, func, select, update
 
+from tradingstack.core.schemas import to_utc
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data import db
 from tradingstack.data.schemas import StrategyIn, StrategyOut, SymbolIn, SymbolOut
@@ -22,10 +23,6 @@ class Conflict(Exception):
 
 class NotFound(Exception):
     """No such object."""
-
-
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 class Store:
@@ -46,8 +43,8 @@ class Store:
             provider_symbols=m["provider_symbols"] or {},
             provider_order=m["provider_order"],
             favourite=m["favourite"],
-            created_at=_utc(m["created_at"]),
-            updated_at=_utc(m["updated_at"]),
+            created_at=to_utc(m["created_at"]),
+            updated_at=to_utc(m["updated_at"]),
         )
 
     def list_symbols(
@@ -59,10 +56,13 @@ class Store:
         if favourite is not None:
             stmt = stmt.where(db.symbols.c.favourite == favourite)
         if q:
-            like = f"%{q.lower()}%"
+            # `_` and `%` in the query are letters, not wildcards (`RP_` matched MSFT's name)
+            like = (
+                "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
             stmt = stmt.where(
-                func.lower(db.symbols.c.symbol).like(like)
-                | func.lower(db.symbols.c.name).like(like)
+                func.lower(db.symbols.c.symbol).like(like, escape="\\")
+                | func.lower(db.symbols.c.name).like(like, escape="\\")
             )
         with self.engine.connect() as conn:
             return [self._symbol_out(r) for r in conn.execute(stmt)]
@@ -125,7 +125,7 @@ class Store:
     def _strategy_out(self, row: Any) -> StrategyOut:
         m = row._mapping
         return StrategyOut(
-            **m["body"], created_at=_utc(m["created_at"]), updated_at=_utc(m["updated_at"])
+            **m["body"], created_at=to_utc(m["created_at"]), updated_at=to_utc(m["updated_at"])
         )
 
     def list_strategies(self) -> list[StrategyOut]:
@@ -243,7 +243,7 @@ class Store:
         if row is None:
             return None
         m = dict(row._mapping)
-        m["fetched_at"] = _utc(m["fetched_at"])
+        m["fetched_at"] = to_utc(m["fetched_at"])
         return m
 
     def load_bars(

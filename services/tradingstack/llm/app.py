@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from prometheus_client import Counter, Gauge, Histogram
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient, data_problem
+from tradingstack.core.data_client import DATA_PROBLEMS, DataClient, data_problem
 from tradingstack.core.errors import ProblemError
 from tradingstack.core.http import service_client
 from tradingstack.core.settings import load_settings
@@ -63,7 +63,7 @@ def _backend_problem(exc: BackendError) -> ProblemError:
     )
 
 
-@router.post("/analyze", response_model=Analysis)
+@router.post("/analyze", response_model=Analysis, responses=DATA_PROBLEMS)
 async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
     """Gather bars, indicators, forecast, patterns, regime, scores and RAG context (each with
     a timeout), ask the model for a JSON trade plan, validate it (one retry). `inputs_used` and

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from tradingstack.core.catalog import Workload, routed_workloads
 from tradingstack.core.errors import problem_response
@@ -128,8 +128,12 @@ def create_gateway(
                 title="Service unavailable",
                 service=workload.name,
             )
+        # A client's own X-Forwarded-* would come first and be believed: only ours go on.
         headers = [
-            (k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP
+            (k, v)
+            for k, v in request.headers.raw
+            if (name := k.decode("latin-1").lower()) not in HOP_BY_HOP
+            and not name.startswith("x-forwarded-")
         ]
         client_host = request.client.host if request.client else "127.0.0.1"
         headers += [
@@ -176,4 +180,7 @@ def create_gateway(
         ],
         lifespan=_lifespan,
     )
+    # `{path:path}` is a regex whose `.` stops at a newline: `%0A` in a path fell through to
+    # Starlette's plain-text 404 instead of the refusal's problem+json 400.
+    app.router.default = request_response(proxy)
     return app

@@ -68,7 +68,7 @@ async def train(
     return job.snapshot()
 
 
-@router.get("/training/progress")
+@router.get("/training/progress", responses=problems(404))
 async def progress(
     request: Request,
     job_id: str | None = None,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from tradingstack.core.errors import (
     problems,
     upstream_unavailable,
 )
+from tradingstack.core.schemas import Instant
 from tradingstack.core.settings import load_settings
 from tradingstack.rag.chunking import chunk_text, content_hash
 from tradingstack.rag.embedder_client import EmbedderClient, EmbedderError
@@ -188,8 +188,8 @@ async def list_documents(
     request: Request,
     symbol: Annotated[list[str] | None, Query()] = None,
     source: Annotated[list[str] | None, Query()] = None,
-    time_from: datetime | None = None,
-    time_to: datetime | None = None,
+    time_from: Instant | None = None,
+    time_to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DocumentList:
@@ -264,8 +264,8 @@ async def delete_documents(
     request: Request,
     symbol: Annotated[list[str] | None, Query()] = None,
     source: Annotated[list[str] | None, Query()] = None,
-    time_from: datetime | None = None,
-    time_to: datetime | None = None,
+    time_from: Instant | None = None,
+    time_to: Instant | None = None,
 ) -> DeleteResult:
     """Delete every document matching the filters (at least one filter is required)."""
     f = _query_filters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)

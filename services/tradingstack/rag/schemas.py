@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from tradingstack.core.schemas import Symbol
+from tradingstack.core.schemas import Instant, Symbol
 
 
 def _as_list(v: Any) -> Any:
@@ -20,7 +20,7 @@ class DocumentIn(BaseModel):
     text: str = Field(min_length=1, description="the document; chunked with overlap")
     symbol: Symbol | None = None
     source: str | None = Field(default=None, max_length=200, description="e.g. news, filing, note")
-    time: datetime | None = Field(default=None, description="when the document was published")
+    time: Instant | None = Field(default=None, description="when the document was published")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("text")
@@ -71,8 +71,8 @@ class DocumentList(BaseModel):
 class QueryFilters(BaseModel):
     symbol: list[Symbol] | None = Field(default=None, description="one symbol or a list")
     source: list[str] | None = Field(default=None, description="one source or a list")
-    time_from: datetime | None = None
-    time_to: datetime | None = None
+    time_from: Instant | None = None
+    time_to: Instant | None = None
     document_id: list[str] | None = None
 
     _lists = field_validator("symbol", "source", "document_id", mode="before")(_as_list)

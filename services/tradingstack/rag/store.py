@@ -22,6 +22,7 @@ from typing import Any
 import faiss as _faiss
 import numpy as np
 
+from tradingstack.core.schemas import to_utc
 from tradingstack.rag import index as fx
 
 log = logging.getLogger("tradingstack.rag")
@@ -97,12 +98,8 @@ class Filters:
         return (" AND ".join(where) or "1=1"), args
 
 
-def _utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
-
 def _ts(t: datetime) -> float:
-    return _utc(t).timestamp()
+    return to_utc(t).timestamp()
 
 
 def _now() -> str:
@@ -346,7 +343,7 @@ class RagStore:
                         doc.content_hash,
                         doc.symbol,
                         doc.source,
-                        _utc(doc.time).isoformat() if doc.time else None,
+                        to_utc(doc.time).isoformat() if doc.time else None,
                         _ts(doc.time) if doc.time else None,
                         json.dumps(doc.metadata),
                     )

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sklearn.metrics import accuracy_score, f1_score
 
 from tradingstack.core.timeframes import Timeframe
@@ -48,6 +48,8 @@ Progress = Callable[..., None]
 
 
 class RealSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     symbol: str = Field(min_length=1, max_length=32)
     timeframe: Timeframe
 
@@ -64,7 +66,10 @@ DEFAULT_SOURCES = [
 
 
 class TrainConfig(BaseModel):
-    """How to train (the body of POST /api/v1/train; every field optional)."""
+    """How to train (the body of POST /api/v1/train; every field optional). Unknown keys are
+    refused: a misspelt one would otherwise start a full training with the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
 
     synthetic_per_class: int = Field(default=250, ge=2, le=20000)
     synthetic_none: int | None = Field(

@@ -148,3 +148,77 @@ def test_system_metrics_report_cpu_memory_gpu(client: TestClient) -> None:
     assert isinstance(body["gpu"]["available"], bool)
     if not body["gpu"]["available"]:
         assert body["gpu"]["error"]
+
+
+def test_only_the_services_own_prefix_is_believed(client: TestClient) -> None:
+    """The data service's catalog prefix is /data: a client-sent other prefix would move the
+    OpenAPI servers, the docs' spec URL and redirects to wherever it likes."""
+    for spoofed in ("/evil", "/data/../evil", "/datax"):
+        spec = client.get("/openapi.json", headers={"X-Forwarded-Prefix": spoofed}).json()
+        assert "servers" not in spec, spoofed
+        assert spoofed not in client.get("/docs", headers={"X-Forwarded-Prefix": spoofed}).text
+    spec = client.get("/openapi.json", headers={"X-Forwarded-Prefix": "/data/"}).json()
+    assert spec["servers"] == [{"url": "/data"}]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 200),  # curl, the services
+        ({"Origin": "http://testserver"}, 200),  # the dashboard, same origin
+        ({"Origin": "http://127.0.0.1:3000", "X-Forwarded-Host": "127.0.0.1:3000"}, 200),
+        ({"Origin": "https://evil.example"}, 403),
+        ({"Origin": "null"}, 403),  # a sandboxed frame or a file:// page
+        ({"Origin": "http://127.0.0.1:3000", "X-Forwarded-Host": "box.lan"}, 403),
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ],
+)
+def test_without_a_token_other_origins_cannot_change_data(
+    client: TestClient, headers: dict[str, str], status: int
+) -> None:
+    resp = client.post("/api/v1/items", json={"name": "a", "qty": 1}, headers=headers)
+    assert resp.status_code == status, resp.text
+    if status == 403:
+        assert resp.headers["content-type"] == "application/problem+json"
+        assert "TS_API_TOKEN" in resp.json()["detail"]
+    assert client.get("/api/v1/items/1", headers=headers).status_code == 200  # reads stay open
+
+
+def test_with_a_token_the_token_decides_not_the_origin() -> None:
+    with make(token="s3cret-token") as c:
+        foreign = {"Origin": "https://evil.example"}
+        auth = {"Authorization": "Bearer s3cret-token"}
+        assert (
+            c.post("/api/v1/items", json={"name": "a", "qty": 1}, headers=foreign).status_code
+            == 401
+        )
+        ok = c.post("/api/v1/items", json={"name": "a", "qty": 1}, headers={**foreign, **auth})
+        assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('{"name": "a", "qty": NaN}', "NaN is not a JSON number"),
+        ('{"name": "a", "qty": Infinity}', "Infinity"),
+        ('{"name": "a", "qty": -Infinity}', "-Infinity"),
+        ('{"name": "\\ud800", "qty": 1}', "lone UTF-16 surrogate"),
+        ('{"name": "a", "qty": 1, "x": {"\\udfff": ["y"]}}', "lone UTF-16 surrogate"),
+    ],
+)
+def test_json_that_only_python_accepts_is_a_422(client: TestClient, body: str, words: str) -> None:
+    resp = client.post("/api/v1/items", content=body, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert words in resp.json()["detail"]
+
+
+def test_valid_json_passes_the_strict_check_unchanged(client: TestClient) -> None:
+    emoji = '{"name": "\\ud83d\\ude00 NaN Infinity", "qty": 2}'  # a surrogate pair is text
+    resp = client.post(
+        "/api/v1/items", content=emoji, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert resp.status_code == 200 and resp.json() == {"name": "\U0001f600 NaN Infinity", "qty": 2}
+    # what is not JSON at all is FastAPI's own 422, as before
+    resp = client.post("/api/v1/items", content="{", headers={"Content-Type": "application/json"})
+    assert resp.status_code == 422

@@ -71,6 +71,8 @@ def _raw(gateway: str, requests: list[tuple[str, str]]) -> list[tuple[int, bytes
 
 def test_a_control_character_is_a_400_and_the_connection_lives_on(gateway: str) -> None:
     paths = ["/data/api/v1/symbols/%07", "/data/api/v1/symbols/a%00b", "/data/x%7F", "/data/%1f"]
+    # a newline or CR: the catch-all route's regex does not match them (a plain-text 404)
+    paths += ["/data/api/v1/strategies/a%0Ab", "/data/api/v1/strategies/%0D"]
     answers = _raw(gateway, [("GET", p) for p in paths] + [("GET", "/data/health")] * 3)
     assert [status for status, _ in answers] == [400] * len(paths) + [200] * 3
     assert b"control character" in answers[0][1]
@@ -109,3 +111,17 @@ def test_refusal_allows_what_clients_send() -> None:
     assert refusal(b"/data/api/v1/ohlcv/BTCUSD") is None
     assert refusal(b"/data/api/v1/symbols/%2E%2Ehidden/x.y") is None  # dots inside a segment
     assert refusal(b"/ui/assets/app.v1.js") is None
+
+
+def test_a_clients_forwarded_headers_do_not_pass_the_gateway(gateway: str) -> None:
+    """The gateway sends its own X-Forwarded-*; a client's copies came first and were believed
+    (the prefix of the docs, the host of the cross-origin check)."""
+    host = httpx.URL(gateway).netloc.decode()
+    with httpx.Client(base_url=gateway) as c:
+        spec = c.get("/data/openapi.json", headers={"X-Forwarded-Prefix": "/evil"}).json()
+        assert spec["servers"] == [{"url": "/data"}]
+        sym = {"symbol": "GWORIGIN", "name": "gw", "category": "stock", "provider_order": []}
+        foreign = {"Origin": "http://evil.example", "X-Forwarded-Host": "evil.example"}
+        assert c.post("/data/api/v1/symbols", json=sym, headers=foreign).status_code == 403
+        same = {"Origin": f"http://{host}"}
+        assert c.post("/data/api/v1/symbols", json=sym, headers=same).status_code == 201

@@ -55,9 +55,9 @@ def test_every_error_answer_is_documented_as_problem_json(
             if op.get("requestBody"):
                 assert "400" in errors, where
             if method != "get":
-                assert "401" in errors and op["security"] == [{"bearer": []}], where
+                assert {"401", "403"} <= set(errors) and op["security"] == [{"bearer": []}], where
             if "{" in path:
-                assert "404" in errors, where
+                assert {"400", "404"} <= set(errors), where  # 400: the gateway refuses the path
 
 
 def test_route_specific_errors_are_listed(documents: dict[str, dict[str, Any]]) -> None:
@@ -65,6 +65,11 @@ def test_route_specific_errors_are_listed(documents: dict[str, dict[str, Any]]) 
     assert "409" in data["/api/v1/symbols"]["post"]["responses"]
     assert "503" in data["/api/v1/ohlcv/{symbol}"]["get"]["responses"]
     assert "413" in data["/api/v1/ohlcv/{symbol}/import"]["post"]["responses"]
+    # found by the fuzz test: an unknown job, and the analyst passing on data's no-data
+    if "nhits" in documents:
+        assert "404" in documents["nhits"]["paths"]["/api/v1/training/progress"]["get"]["responses"]
+    if "llm" in documents:
+        assert "404" in documents["llm"]["paths"]["/api/v1/analyze"]["post"]["responses"]
     # the symbol pattern is in the document, so clients (and fuzzers) know it
     [param] = [p for p in data["/api/v1/ohlcv/{symbol}"]["get"]["parameters"] if p["in"] == "path"]
     assert param["schema"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"

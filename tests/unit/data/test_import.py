@@ -42,7 +42,7 @@ def test_good_file_multipart(client: TestClient, fund: str) -> None:
 def test_other_spellings_semicolons_and_epoch_milliseconds(client: TestClient, fund: str) -> None:
     start = 1_704_153_600_000  # 2024-01-02T00:00:00Z
     csv = "timestamp;o;h;l;c;vol\n" + "\n".join(
-        f"{start + i * 3_600_000};1.{i};2.{i};0.{i};1.{i};{i}" for i in range(5)
+        f"{start + i * 3_600_000};1.{i};2.{i};0.{i}5;1.{i};{i}" for i in range(5)
     )
     r = client.post("/api/v1/ohlcv/FUND/import", params={"timeframe": "H1"}, content=csv)
     assert r.status_code == 200, r.text
@@ -110,3 +110,42 @@ def test_a_multipart_import_without_the_file_field_says_so(client: TestClient, f
     )
     assert r.status_code == 422, r.text
     assert "`file`" in r.json()["detail"] and "`csv`" in r.json()["detail"]
+
+
+def test_absurd_prices_volumes_and_dates_are_refused_by_their_line(
+    client: TestClient, fund: str
+) -> None:
+    csv = (
+        "time,open,high,low,close,volume\n"
+        "2024-01-02,10,11,9,10,1\n"
+        "2024-01-03,0,11,0,10,1\n"  # line 3: zero prices
+        "2024-01-04,-5,11,-6,10,1\n"  # line 4: negative prices
+        "2024-01-05,1e308,1e308,1e308,1e308,1\n"  # line 5: a price no market quotes
+        "2024-01-06,10,11,9,10,1e30\n"  # line 6: volume
+        "1500-01-07,10,11,9,10,1\n"  # line 7
+        "2300-01-08,10,11,9,10,1\n"  # line 8
+    )
+    r = client.post("/api/v1/ohlcv/FUND/import", params={"timeframe": "D1"}, content=csv)
+    assert r.status_code == 422, r.text
+    errors = {e["line"]: e["error"] for e in r.json()["errors"]}
+    assert sorted(errors) == [3, 4, 5, 6, 7, 8], errors
+    assert "open 0 is not a price" in errors[3] and "low 0 is not a price" in errors[3]
+    assert "open -5 is not a price" in errors[4]
+    assert "close 1e+308 is not a price" in errors[5]
+    assert "volume 1e+30 is above" in errors[6]
+    assert "1500" in errors[7] and ("before 1900" in errors[7] or "not a date" in errors[7])
+    assert "2300" in errors[8] and ("future" in errors[8] or "not a date" in errors[8])
+    assert _get(client) == []
+
+
+def test_error_lines_are_file_lines_when_a_quoted_field_spans_lines(
+    client: TestClient, fund: str
+) -> None:
+    csv = (
+        "time,open,high,low,close,volume,note\n"
+        '2024-01-02,10,11,9,10,1,"a note\nover two lines"\n'  # lines 2-3
+        "2024-01-03,10,9,11,10,1,x\n"  # line 4: high below low
+    )
+    r = client.post("/api/v1/ohlcv/FUND/import", params={"timeframe": "D1"}, content=csv)
+    assert r.status_code == 422, r.text
+    assert [e["line"] for e in r.json()["errors"]] == [4]

@@ -62,6 +62,9 @@ def test_indicator_catalogue_and_bad_requests(client: TestClient) -> None:
         ("rsi,magic", "unknown indicator 'magic'"),
         ("sma:abc", "must be a number"),
         ("sma:0", "must be in"),
+        ("bbands:20:nan", "must be in"),
+        ("bbands:20:inf", "must be in"),
+        ("bbands:20:-inf", "must be in"),
         ("macd:26:12", "fast period must be shorter"),
         ("obv:3", "at most 0 parameters"),
     ]:

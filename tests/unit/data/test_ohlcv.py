@@ -71,6 +71,18 @@ def test_bad_input(client: TestClient) -> None:
     assert r.status_code == 422 and "at most" in r.json()["detail"]
     r = client.get("/api/v1/ohlcv/BTCUSD", params={"start": "yesterday"})
     assert r.status_code == 422
+    # outside what Python and pandas hold in UTC (500s before), or any market's history
+    for bound in ("start", "end"):
+        for value in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1500-01-01"):
+            r = client.get("/api/v1/ohlcv/BTCUSD", params={bound: value})
+            assert r.status_code == 422 and "from 1900" in r.json()["detail"], (bound, value)
+    # naive means UTC, and mixes with an offset
+    r = client.get(
+        "/api/v1/ohlcv/NVDA",
+        params={"timeframe": "D1", "start": "2024-01-02T00:00:00", "end": "2024-01-31T00:00:00Z"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["bars"][0]["time"].startswith("2024-01-02")
 
 
 def test_data_no_provider_has_is_a_404_no_data_with_reasons(client: TestClient) -> None:

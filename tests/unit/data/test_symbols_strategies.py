@@ -99,3 +99,15 @@ def test_strategy_validation(client: TestClient) -> None:
         resp = client.post("/api/v1/strategies", json={**STRATEGY, **change})
         assert resp.status_code == 422, change
         assert message in resp.json()["detail"], (change, resp.json()["detail"])
+
+
+def test_symbol_search_takes_wildcards_literally(client: TestClient) -> None:
+    """`_` and `%` were LIKE wildcards: `RP_` matched "Microsoft Corporation"."""
+    sym = {"symbol": "RP_TRAV", "name": "Route planner", "category": "stock"}
+    assert client.post("/api/v1/symbols", json=sym).status_code == 201
+    found = client.get("/api/v1/symbols", params={"q": "RP_"}).json()["items"]
+    assert [s["symbol"] for s in found] == ["RP_TRAV"]
+    assert client.get("/api/v1/symbols", params={"q": "%"}).json()["total"] == 0
+    assert client.get("/api/v1/symbols", params={"q": "\\"}).json()["total"] == 0
+    assert client.get("/api/v1/symbols", params={"q": "corp"}).json()["total"] >= 1  # MSFT's name
+    assert client.delete("/api/v1/symbols/RP_TRAV").status_code == 204

@@ -338,6 +338,34 @@ def test_embedder_down(tmp_path: Path) -> None:
             "swap",
         ),
         ("GET", "/api/v1/documents?symbol=../x", None, 422, "symbol"),
+        # instants Python cannot move to UTC, or that no market history has: 500s before
+        ("GET", "/api/v1/documents?time_from=0001-01-01T00:00:00%2B01:00", None, 422, "1900"),
+        ("GET", "/api/v1/documents?time_to=9999-12-31T23:59:59-01:00", None, 422, "2200"),
+        (
+            "POST",
+            "/api/v1/documents",
+            {"text": "x", "time": "0001-01-01T00:00:00+01:00"},
+            422,
+            "1900",
+        ),
+        (
+            "POST",
+            "/api/v1/query",
+            {"text": "x", "filters": {"time_from": "1500-01-01"}},
+            422,
+            "1900",
+        ),
+        # naive and aware together: naive is UTC (comparing them was a TypeError)
+        (
+            "POST",
+            "/api/v1/query",
+            {
+                "text": "x",
+                "filters": {"time_from": "2024-02-01T00:00:00", "time_to": "2024-01-01T00:00:00Z"},
+            },
+            422,
+            "swap",
+        ),
     ],
 )
 def test_bad_input(

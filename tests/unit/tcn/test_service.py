@@ -73,6 +73,14 @@ def test_bad_input(client: TestClient) -> None:
     assert client.post("/api/v1/scan", json={}).status_code == 422
     r = client.post("/api/v1/train", json={"epochs": 0})
     assert r.status_code == 422 and "epochs" in r.json()["detail"]
+    # a misspelt key was ignored and started a full training with the defaults
+    r = client.post("/api/v1/train", json={"epoch": 1})
+    assert r.status_code == 422 and "epoch" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/train", json={"real_sources": [{"symbol": "X", "timeframe": "H1", "tf": 1}]}
+    )
+    assert r.status_code == 422 and "tf" in r.json()["detail"]
+    assert client.get("/api/v1/training/progress").json().get("status") != "running"
     assert client.get("/api/v1/train/nope").status_code == 404
 
 

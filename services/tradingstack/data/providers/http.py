@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,35 +41,19 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from tradingstack.core.logs import RedactingFilter, redact
 from tradingstack.data.providers.base import ProviderError
 
 log = logging.getLogger(__name__)
 
-_SECRET_PARAMS = r"(?:api[_-]?key|apikey|token|access_token|key|secret|password)"
-_SECRET_QUERY = re.compile(rf"(?i)([?&;]{_SECRET_PARAMS}=)[^&#\s\"'<>]*")
-
 
 def redact_url(url: str | httpx.URL) -> str:
     """The URL with the values of secret-looking query parameters replaced by `***`."""
-    return _SECRET_QUERY.sub(r"\1***", str(url))
+    return redact(str(url))
 
 
-class _RedactingFilter(logging.Filter):
-    """Masks secret query parameters in records of libraries that log request URLs (httpx)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is not ours to fix
-            return True
-        redacted = redact_url(message)
-        if redacted != message:
-            record.msg = redacted
-            record.args = None
-        return True
-
-
-_FILTER = _RedactingFilter()
+# Masks secret query parameters in records of libraries that log request URLs (httpx).
+_FILTER = RedactingFilter()
 
 
 def install_log_redaction() -> None:
@@ -168,9 +151,7 @@ class HttpProvider:
 
     def scrub(self, text: str) -> str:
         """`text` with every configured secret value and secret query parameter masked."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return redact_url(text)
+        return redact(text, self._secrets)
 
     def error(
         self, reason: str, *, retryable: bool = False, kind: type[ProviderError] = ProviderError
