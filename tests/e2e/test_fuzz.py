@@ -9,12 +9,11 @@ still runs it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.fuzzing import FUZZ_ENV, FuzzResult, fuzz_service, fuzzable
-from tests.local_stack import RunningStack, start_stack, wanted_services
+from tests.local_stack import REPO, RunningStack, start_stack, wanted_services
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +21,7 @@ EXAMPLES = 5
 SEED = 1
 SECONDS_PER_SERVICE = 30
 NOT_YET = frozenset({"llm"})
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "fuzz"
+ARTIFACTS = REPO / "artifacts" / "fuzz"
 
 
 @pytest.fixture(scope="module")
