@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tradingstack.core import catalog
 from tradingstack.core.settings import KitSettings
+from tradingstack.ui import app as ui_app
 from tradingstack.ui.app import create_app
 from tradingstack.ui.settings import UiSettings
 
@@ -43,11 +44,18 @@ def client(fake_build: Path) -> Iterator[TestClient]:
         yield c
 
 
-def test_index_and_client_routes_answer_the_page(client: TestClient) -> None:
-    for path in ("/", "/symbol/BTCUSD/H1", "/training"):
-        r = client.get(path)
-        assert r.status_code == 200 and "main-CD34.js" in r.text
-        assert r.headers["cache-control"] == "no-cache"
+def test_index_answers_the_page_and_view_paths_redirect_to_their_fragment(
+    client: TestClient,
+) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and "main-CD34.js" in r.text
+    assert r.headers["cache-control"] == "no-cache"
+    for path, fragment in (
+        ("/symbol/BTCUSD/H1", "/#/symbol/BTCUSD/H1"),
+        ("/training", "/#/training"),
+    ):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"] == fragment
     csp = client.get("/").headers["content-security-policy"]
     assert "script-src 'self'" in csp and "connect-src 'self';" in csp
 
@@ -70,6 +78,21 @@ def test_api_paths_stay_the_kits(client: TestClient) -> None:
     assert client.get("/openapi.json").status_code == 200
     r = client.get("/api/v1/nothing-here")
     assert r.status_code == 404 and r.json()["detail"].startswith("No route")
+
+
+def test_a_path_that_is_no_view_and_no_file_is_a_404_not_the_page(client: TestClient) -> None:
+    # a request meant for a service that reaches the UI (an encoded slash after the prefix, a
+    # service that is not deployed) must not get a 200 page in place of its answer
+    for path in ("/data%2Fapi/v1/symbols", "/datax/api/v1/symbols", "/ollama/api/tags", "/nope"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_views_redirected_are_the_pages_routes() -> None:
+    main_ts = Path(ui_app.__file__).parent / "frontend" / "src" / "main.ts"
+    routes = set(re.findall(r'\{ path: "([a-z]+)", title:', main_ts.read_text()))
+    assert routes and routes == set(ui_app.VIEWS)
 
 
 def test_paths_outside_the_build_are_never_served(client: TestClient) -> None:

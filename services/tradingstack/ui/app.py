@@ -3,18 +3,21 @@
 The page is a single-page app built from npm packages by `make ui-assets` (Vite, TypeScript,
 lightweight-charts) into `static/` beside this module; nothing is loaded from a CDN at run time.
 It talks only to the gateway paths (`/data`, `/nhits`, ...), so it works the same behind the
-local gateway and behind the Ingress. Unknown non-API paths answer index.html (client routing).
+local gateway and behind the Ingress. The page routes on the URL's fragment (`/#/symbol/X/H1`);
+a path that names one of its views (`/training`) is redirected to that fragment, and every other
+path that is no file of the build is a 404, so a request meant for a service that reaches the
+UI (`/data%2Fapi/...`, a service that is not deployed) never gets a 200 page in its place.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.staticfiles import StaticFiles
 
@@ -38,6 +41,8 @@ RESERVED = (
     "config.json",
     "status.json",
 )
+# The page's views (`ROUTES` in frontend/src/main.ts): `/<view>/...` redirects to `/#/<view>/...`.
+VIEWS = frozenset({"overview", "symbol", "analysis", "knowledge", "training", "manage", "settings"})
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 
@@ -184,8 +189,15 @@ def create_app(
         candidate = (static / path).resolve()
         if candidate.is_relative_to(static) and candidate.is_file():
             return FileResponse(candidate, headers={"Cache-Control": NO_CACHE})
+        if path.split("/", 1)[0] in VIEWS:
+            return RedirectResponse("/#/" + quote(path, safe="/"), status_code=307)
         if Path(path).suffix:  # a file that is not there: no page in its place
             return problem_response(404, f"No file /{path} in the dashboard's build.")
-        return page()
+        return problem_response(
+            404,
+            f"No page or route at /{path}. The dashboard is at / and its views at /#/<view>; "
+            "the services are under their prefixes (/data, /nhits, ...).",
+            instance=f"/{path}",
+        )
 
     return app
