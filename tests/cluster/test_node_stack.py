@@ -218,12 +218,21 @@ def test_the_ingress_routes_to_the_services(node_cluster: Any, kube: Kube) -> No
         assert http.get("/data/openapi.json").status_code == 200
         index = http.get("/")
         assert index.status_code == 200 and "<html" in index.text.lower()
-        # hmm asks the data service for bars by its Service name (CoreDNS, kube-proxy)
+        # hmm asks the data service for bars by its Service name (CoreDNS, kube-proxy); a read
+        # never fits a model, a fit is a write and needs the stack's token (the operator's Secret)
+        unfitted = http.get("/hmm/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
+        assert unfitted.status_code == 404, unfitted.text
+        assert unfitted.json()["type"].endswith("model-not-trained")
+        token = _token(kube)
+        fit = http.post(
+            "/hmm/api/v1/regime/BTCUSD/fit",
+            params={"timeframe": "H1"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert fit.status_code == 200, fit.text
         regime = http.get("/hmm/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
         assert regime.status_code == 200, regime.text
-        assert "current_regime" in regime.json()
-        # writes need the stack's token (the Secret the operator generated)
-        token = _token(kube)
+        assert regime.json()["current_regime"] == fit.json()["current_regime"]
         score = http.post(
             "/hmm/api/v1/score",
             json={"symbol": "BTCUSD", "timeframe": "H1", "direction": "long"},

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -20,6 +20,7 @@ log = logging.getLogger("tradingstack.errors")
 PROBLEM_TYPE_PREFIX = "urn:tradingstack:problem:"
 UNKNOWN_SYMBOL = PROBLEM_TYPE_PREFIX + "unknown-symbol"  # 404
 NO_DATA = PROBLEM_TYPE_PREFIX + "no-data"  # 404: the symbol exists, no provider has these bars
+MODEL_NOT_TRAINED = PROBLEM_TYPE_PREFIX + "model-not-trained"  # 404: a POST trains or fits it
 UPSTREAM_UNAVAILABLE = PROBLEM_TYPE_PREFIX + "upstream-unavailable"  # 503, with Retry-After
 UPSTREAM_FAILED = PROBLEM_TYPE_PREFIX + "upstream-failed"  # 502: it answered something wrong
 # seconds a client should wait before asking again after an upstream outage
@@ -163,6 +164,11 @@ def problem_response(
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body",)] or [str(p) for p in loc]
     return ".".join(parts)
+
+
+def validation_text(exc: ValidationError, limit: int = 5) -> str:
+    """A pydantic error on one line: `field.path: message; ...` (the first `limit`)."""
+    return "; ".join(f"{_location(e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()[:limit])
 
 
 def install_error_handlers(app: FastAPI) -> None:

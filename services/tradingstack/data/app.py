@@ -29,6 +29,8 @@ from tradingstack.data.providers.settings import ProviderSettings, build_chain
 from tradingstack.data.schemas import (
     Category,
     ImportResult,
+    IndicatorInfo,
+    ProviderStatus,
     StrategyIn,
     StrategyOut,
     SymbolIn,
@@ -241,7 +243,7 @@ async def import_ohlcv(
     )
 
 
-@market_router.get("/indicators", tags=["market data"])
+@market_router.get("/indicators", tags=["market data"], response_model=list[IndicatorInfo])
 def list_indicators() -> list[dict[str, Any]]:
     """Every indicator this service computes (with TA-Lib), its parameters and outputs."""
     return [
@@ -295,7 +297,7 @@ async def get_indicators(
     )
 
 
-@market_router.get("/providers", tags=["market data"])
+@market_router.get("/providers", tags=["market data"], response_model=list[ProviderStatus])
 def providers(request: Request) -> list[dict[str, Any]]:
     """Configured providers, the default fallback order, and each circuit breaker's state."""
     market = _market(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -162,6 +162,25 @@ class ImportResult(BaseModel):
 
 
 class ProviderStatus(BaseModel):
+    """A market-data provider and its circuit breaker (`GET /api/v1/providers`)."""
+
     name: str
-    state: str
-    last_error: str | None = None
+    state: Literal["closed", "open", "half-open"] | None = Field(
+        description="its circuit breaker's state; null for one without (the embedded data)"
+    )
+    last_error: str | None = Field(description="unknown symbols and timeframes do not count")
+    last_error_at: datetime | None
+    last_success_at: datetime | None
+    in_default_order: bool
+    default_order_position: int | None = Field(
+        default=None, description="its place in the fallback order (0 first)"
+    )
+
+
+class IndicatorInfo(BaseModel):
+    """An indicator the data service computes (`GET /api/v1/indicators`)."""
+
+    name: str
+    description: str
+    params: dict[str, float | int] = Field(description="each parameter and its default")
+    columns: list[str] = Field(description="the value columns it answers")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, FastAPI, Query, Request
 from prometheus_client import Counter, Gauge, Histogram
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import (
@@ -26,13 +26,22 @@ from tradingstack.core.data_client import (
     data_problem,
     to_frame,
 )
-from tradingstack.core.errors import ProblemError
-from tradingstack.core.schemas import Indicators, Symbol, SymbolPath
+from tradingstack.core.errors import MODEL_NOT_TRAINED, ProblemError
+from tradingstack.core.schemas import Indicators, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_features, segments
+from tradingstack.hmm.schemas import (
+    Contribution,
+    Duration,
+    RegimeModelInfo,
+    RegimeResult,
+    ScoreRequest,
+    ScoreResult,
+    ScoringModelInfo,
+    Segment,
+)
 from tradingstack.hmm.scoring import (
-    Direction,
     RegimeStore,
     ScorerStore,
     ScoringMeta,
@@ -45,86 +54,6 @@ from tradingstack.hmm.scoring import (
 from tradingstack.hmm.settings import HmmSettings
 
 router = APIRouter()
-
-
-# --- schemas --------------------------------------------------------------------------------
-class Duration(BaseModel):
-    bars: float | None = Field(description="1 / (1 - p_ii); null when the regime never ends")
-    seconds: float | None
-    human: str
-
-
-class Segment(BaseModel):
-    start: datetime
-    end: datetime
-    regime: str
-    bars: int
-
-
-class RegimeModelInfo(BaseModel):
-    fitted_at: datetime
-    converged: bool
-    log_likelihood: float
-    iterations: int
-    restarts: int
-    converged_restarts: int
-    n_obs: int
-    train_start: datetime | None
-    train_end: datetime | None
-    fit_seconds: float
-    refitted: bool = Field(description="fitted for this request")
-
-
-class RegimeResult(BaseModel):
-    symbol: str
-    timeframe: Timeframe
-    as_of: datetime = Field(description="time of the newest bar")
-    current_regime: str
-    probabilities: dict[str, float] = Field(description="filtered (no look-ahead), sum 1")
-    transition_matrix: dict[str, dict[str, float]] = Field(description="from -> to, per bar")
-    expected_duration: dict[str, Duration]
-    state_means: dict[str, dict[str, float]]
-    history: list[Segment] = Field(description="newest last; from the filtered regimes")
-    model: RegimeModelInfo
-
-
-class ScoreRequest(BaseModel):
-    symbol: Symbol
-    timeframe: Timeframe = Timeframe.H1
-    direction: Direction
-
-
-class Contribution(BaseModel):
-    feature: str
-    value: float
-    contribution: float = Field(description="SHAP value (log-odds) from LightGBM pred_contrib")
-
-
-class ScoringModelInfo(BaseModel):
-    trained_at: datetime
-    auc_valid: float | None
-    base_rate_valid: float
-    n_train: int
-    n_valid: int
-    train_start: datetime
-    train_end: datetime
-    valid_start: datetime
-    valid_end: datetime
-    retrained: bool
-
-
-class ScoreResult(BaseModel):
-    symbol: str
-    timeframe: Timeframe
-    direction: Direction
-    score: float = Field(ge=0, le=100, description="100 x P(label), the model's probability")
-    probability: float
-    as_of: datetime
-    horizon_bars: int
-    threshold: float = Field(description="forward log-return a label needs to beat")
-    top_features: list[Contribution]
-    bias: float = Field(description="the SHAP base value (log-odds)")
-    model: ScoringModelInfo
 
 
 # --- state ----------------------------------------------------------------------------------
@@ -194,22 +123,32 @@ def _fresh(fitted_at: datetime, max_age: float) -> bool:
 async def _regime_model(
     state: HmmState, symbol: str, timeframe: Timeframe, raw: pd.DataFrame, refit: bool
 ) -> tuple[RegimeModel, bool]:
+    """The regime model of `symbol` `timeframe`: the saved one (GET; never fits, so a read
+    changes nothing), or a new fit saved in its place (`refit`, the POST)."""
     s = state.settings
     key = (symbol, str(timeframe))
     async with state.lock("regime", *key):
-        model = state._regime_cache.get(key)
-        if model is None and not refit:
-            model = await asyncio.to_thread(state.regimes.load, *key)
-        usable = (
-            model is not None
-            and not refit
-            and model.vol_window == s.vol_window
-            and model.ma_window == s.ma_window
-            and _fresh(model.fitted_at, s.refit_after_seconds)
-        )
-        if usable and model is not None:
-            state._regime_cache[key] = model
-            return model, False
+        if not refit:
+            model = state._regime_cache.get(key) or await asyncio.to_thread(
+                state.regimes.load, *key
+            )
+            if model is not None and (model.vol_window, model.ma_window) == (
+                s.vol_window,
+                s.ma_window,
+            ):
+                state._regime_cache[key] = model
+                return model, False
+            why = "none is saved" if model is None else "the saved one uses other feature windows"
+            raise ProblemError(
+                404,
+                f"No regime model for {symbol} {timeframe} ({why}). Fit one with "
+                f"POST /api/v1/regime/{symbol}/fit?timeframe={timeframe} (about a second); "
+                "an analysis fits it too.",
+                title="No trained model",
+                type_=MODEL_NOT_TRAINED,
+                symbol=symbol,
+                timeframe=str(timeframe),
+            )
         state.fitting += 1
         try:
             model = await asyncio.to_thread(
@@ -234,14 +173,17 @@ async def _regime_model(
 
 # --- routes ---------------------------------------------------------------------------------
 @router.get(
-    "/regime/{symbol}", response_model=RegimeResult, tags=["regimes"], responses=DATA_PROBLEMS
+    "/regime/{symbol}",
+    response_model=RegimeResult,
+    tags=["regimes"],
+    responses={**DATA_PROBLEMS, 404: {"description": "unknown symbol, no data, or no model"}},
 )
 async def get_regime(
     request: Request, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
 ) -> RegimeResult:
-    """Current regime (forward-filtered), transition matrix, expected durations, history.
-    The first request for a symbol and timeframe fits its HMM (about a second); a new fit is
-    `POST /api/v1/regime/{symbol}/fit`."""
+    """Current regime (forward-filtered), transition matrix, expected durations, history, from
+    the saved model. A read never fits: without a model, a 404 `model-not-trained` that says
+    how to fit one (`POST /api/v1/regime/{symbol}/fit`)."""
     return await _regime(request, symbol, timeframe, refit=False)
 
 
@@ -309,6 +251,7 @@ async def _regime(request: Request, symbol: str, timeframe: Timeframe, refit: bo
             train_end=model.train_end,
             fit_seconds=model.fit_seconds,
             refitted=refitted,
+            stale=not _fresh(model.fitted_at, s.refit_after_seconds),
         ),
     )
 

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -40,8 +40,7 @@ from sklearn.metrics import roc_auc_score
 
 from tradingstack.core.schemas import Indicators
 from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_features
-
-Direction = Literal["long", "short"]
+from tradingstack.hmm.schemas import Direction
 
 
 class ScoringModelError(Exception):

@@ -19,7 +19,10 @@ class HmmSettings(BaseSettings):
     vol_window: int = Field(default=20, ge=2, description="bars of the realised volatility")
     ma_window: int = Field(default=50, ge=2, description="bars of the moving average")
     refit_after_seconds: float = Field(
-        default=3600.0, ge=0, description="a regime model older than this is refitted"
+        default=3600.0,
+        ge=0,
+        description="a regime model older than this is answered as `stale`; an analysis "
+        "fits a new one",
     )
     history_segments: int = Field(default=50, ge=1, description="regime segments returned")
     # LightGBM scoring

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
+from tradingstack.core.errors import MODEL_NOT_TRAINED, validation_text
 from tradingstack.core.http import segment
 from tradingstack.core.timeframes import Timeframe
+from tradingstack.hmm.schemas import RegimeResult, ScoreResult
 from tradingstack.llm.backends import Backend
 from tradingstack.llm.schemas import INPUTS, ModelAnalysis, generation_schema
 from tradingstack.llm.settings import LlmSettings
+from tradingstack.nhits.schemas import Forecast
+from tradingstack.rag.schemas import QueryResponse
+from tradingstack.tcn.schemas import DetectResult
 
+M = TypeVar("M", bound=BaseModel)
 INDICATORS = ("rsi", "macd", "bbands:20:2", "atr", "adx")
 SYSTEM = (
     "You are a careful trading analyst. Use only the data given. Answer with one JSON object: "
@@ -53,23 +58,46 @@ class UnknownSymbol(Exception):
         self.error = error
 
 
+class UpstreamProblem(Exception):
+    """Another service of the stack answered an error: its status, detail and problem type."""
+
+    def __init__(self, status: int, detail: str, type_: str) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.type = type_
+
+
+class Scores(BaseModel):
+    """The hmm service's score of each direction."""
+
+    long: ScoreResult
+    short: ScoreResult
+
+
 class Gatherer:
-    """Fetches every input of an analysis, concurrently, each with its own timeout."""
+    """Fetches every input of an analysis, concurrently, each with its own timeout.
+
+    Every answer is parsed with its producer's own model (`tradingstack.<service>.schemas`):
+    an answer that does not fit the contract is a missing input that says why, never a
+    half-read one."""
 
     def __init__(self, settings: LlmSettings, data: DataClient, http: httpx.AsyncClient) -> None:
         self.s = settings
         self.data = data
         self.http = http
 
-    async def _json(self, method: str, url: str, **kw: Any) -> Any:
+    async def _call(self, model: type[M], method: str, url: str, **kw: Any) -> M:
         resp = await self.http.request(method, url, **kw)
         if resp.status_code >= 400:
             try:
-                detail = resp.json().get("detail", resp.text)
-            except ValueError:
-                detail = resp.text[:300]
-            raise RuntimeError(f"HTTP {resp.status_code}: {str(detail)[:300]}")
-        return resp.json()
+                problem = resp.json()
+                detail = str(problem.get("detail", resp.text))
+                type_ = str(problem.get("type", "about:blank"))
+            except (ValueError, AttributeError):
+                detail, type_ = resp.text[:300], "about:blank"
+            raise UpstreamProblem(resp.status_code, detail[:300], type_)
+        return model.model_validate(resp.json())
 
     async def _one(self, name: str, fn: Callable[[], Awaitable[Any]]) -> Gathered:
         t0 = time.perf_counter()
@@ -82,31 +110,52 @@ class Gatherer:
             err = f"timed out after {self.s.upstream_timeout_seconds:g} s"
         except DataServiceError as exc:
             err = exc.detail
+        except ValidationError as exc:
+            err = f"the answer does not match the service's contract: {_error_text(exc)}"
         except httpx.HTTPError as exc:
             err = f"unreachable: {type(exc).__name__}"
         except Exception as exc:
             err = f"{type(exc).__name__}: {exc}"
         return Gathered(name, False, time.perf_counter() - t0, error=str(err)[:400])
 
+    async def regime(self, symbol: str, tf: Timeframe) -> RegimeResult:
+        """The saved regime model's answer; without one, or with a stale one, a new fit (the
+        analysis is a POST with the stack's token, so it may write)."""
+        url = f"{self.s.hmm_url}/api/v1/regime/{segment(symbol)}"
+        params = {"timeframe": str(tf)}
+        try:
+            found = await self._call(RegimeResult, "GET", url, params=params)
+        except UpstreamProblem as exc:
+            if exc.type != MODEL_NOT_TRAINED:
+                raise
+        else:
+            if not found.model.stale:
+                return found
+        return await self._call(RegimeResult, "POST", f"{url}/fit", params=params)
+
     async def gather(self, symbol: str, tf: Timeframe, rag_query: str) -> dict[str, Gathered]:
         s, p = self.s, {"timeframe": str(tf)}
 
-        async def score() -> dict[str, Any]:
+        async def score() -> Scores:
             url = f"{s.hmm_url}/api/v1/score"
             long_, short = await asyncio.gather(
-                self._json(
-                    "POST", url, json={"symbol": symbol, "timeframe": str(tf), "direction": "long"}
-                ),
-                self._json(
-                    "POST", url, json={"symbol": symbol, "timeframe": str(tf), "direction": "short"}
-                ),
+                *(
+                    self._call(
+                        ScoreResult,
+                        "POST",
+                        url,
+                        json={"symbol": symbol, "timeframe": str(tf), "direction": side},
+                    )
+                    for side in ("long", "short")
+                )
             )
-            return {"long": long_, "short": short}
+            return Scores(long=long_, short=short)
 
-        async def rag() -> Any:
+        async def rag() -> QueryResponse:
             if s.rag_k == 0:
                 raise RuntimeError("disabled (TS_LLM_RAG_K=0)")
-            return await self._json(
+            return await self._call(
+                QueryResponse,
                 "POST",
                 f"{s.rag_url}/api/v1/query",
                 json={"text": rag_query, "k": s.rag_k, "filters": {"symbol": symbol}},
@@ -115,15 +164,13 @@ class Gatherer:
         jobs: dict[str, Callable[[], Awaitable[Any]]] = {
             "bars": lambda: self.data.ohlcv(symbol, tf, limit=s.bars),
             "indicators": lambda: self.data.indicators(symbol, tf, INDICATORS, limit=s.bars),
-            "forecast": lambda: self._json(
-                "GET", f"{s.nhits_url}/api/v1/forecast/{segment(symbol)}", params=p
+            "forecast": lambda: self._call(
+                Forecast, "GET", f"{s.nhits_url}/api/v1/forecast/{segment(symbol)}", params=p
             ),
-            "patterns": lambda: self._json(
-                "GET", f"{s.tcn_url}/api/v1/detect/{segment(symbol)}", params=p
+            "patterns": lambda: self._call(
+                DetectResult, "GET", f"{s.tcn_url}/api/v1/detect/{segment(symbol)}", params=p
             ),
-            "regime": lambda: self._json(
-                "GET", f"{s.hmm_url}/api/v1/regime/{segment(symbol)}", params=p
-            ),
+            "regime": lambda: self.regime(symbol, tf),
             "score": score,
             "rag": rag,
         }
@@ -142,27 +189,6 @@ class Gatherer:
 
 
 # --- the prompt ---------------------------------------------------------------------------
-def _shrink(obj: Any, depth: int = 0) -> Any:
-    """Long lists cut to their ends, floats rounded, deep nesting flattened: a compact view."""
-    if isinstance(obj, float):
-        return round(obj, 4) if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        if depth > 3:
-            return "{...}"
-        return {k: _shrink(v, depth + 1) for k, v in list(obj.items())[:12]}
-    if isinstance(obj, list):
-        if depth > 3:
-            return "[...]"
-        items = obj if len(obj) <= 6 else [*obj[:2], f"...{len(obj) - 4} more...", *obj[-2:]]
-        return [_shrink(v, depth + 1) for v in items]
-    return obj
-
-
-def compact(obj: Any, limit: int = 500) -> str:
-    text = json.dumps(_shrink(obj), separators=(",", ":"), default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _last(values: list[Any]) -> float | None:
     for v in reversed(values):
         if v is not None:
@@ -174,77 +200,54 @@ def latest_indicators(ind: Any) -> dict[str, float]:
     return {k: round(v, 4) for k, vals in ind.values.items() if (v := _last(vals)) is not None}
 
 
-def _forecast_text(f: Any) -> str:
-    if isinstance(f, dict) and isinstance(f.get("median"), list) and f["median"]:
-        med = f["median"]
-        parts = [f"next {len(med)} bars median path from {med[0]:.6g} to {med[-1]:.6g}"]
-        if f.get("target"):
-            parts.append(f"target {f['target']}")
-        for iv in f.get("intervals") or []:
-            if isinstance(iv, dict) and iv.get("lower") and iv.get("upper"):
-                parts.append(
-                    f"{iv.get('level')}% interval at the end "
-                    f"{iv['lower'][-1]:.6g}..{iv['upper'][-1]:.6g}"
-                )
-        return "; ".join(parts)
-    return compact(f)
-
-
-def _patterns_text(p: Any) -> str:
-    items = p.get("patterns", p.get("detections")) if isinstance(p, dict) else p
-    if isinstance(items, list):
-        if not items:
-            return "no pattern detected"
-        out = []
-        for it in items[:5]:
-            if isinstance(it, dict):
-                name = it.get("type") or it.get("pattern") or it.get("name")
-                conf = it.get("confidence") or it.get("probability")
-                bias = it.get("direction") or it.get("bias")
-                out.append(
-                    f"{name}"
-                    + (f" ({bias})" if bias else "")
-                    + (f" p={float(conf):.2f}" if isinstance(conf, int | float) else "")
-                )
-            else:
-                out.append(str(it))
-        return "; ".join(out)
-    return compact(p)
-
-
-def _regime_text(r: Any) -> str:
-    if isinstance(r, dict):
-        cur = r.get("current") or r.get("regime") or r.get("state")
-        if isinstance(cur, dict):
-            cur = cur.get("name") or cur.get("label") or compact(cur, 120)
-        probs = r.get("probabilities")
-        text = f"current regime {cur}" if cur else compact(r, 300)
-        if isinstance(probs, dict):
-            text += "; probabilities " + ", ".join(
-                f"{k} {float(v):.2f}" for k, v in probs.items() if isinstance(v, int | float)
-            )
-        return text
-    return compact(r)
-
-
-def _score_text(sc: dict[str, Any]) -> str:
-    parts = []
-    for side in ("long", "short"):
-        v = sc.get(side)
-        val = v.get("score") if isinstance(v, dict) else v
+def _forecast_text(f: Forecast) -> str:
+    med = f.median
+    if not med:
+        return "no forecast bars"
+    parts = [f"next {len(med)} bars median path from {med[0]:.6g} to {med[-1]:.6g}"]
+    parts.append(f"target {f.target}")
+    for iv in f.intervals:
+        if iv.lower and iv.upper:
+            parts.append(f"{iv.level}% interval at the end {iv.lower[-1]:.6g}..{iv.upper[-1]:.6g}")
+    if f.model.beats_naive is not None:
         parts.append(
-            f"{side} {float(val):.0f}/100"
-            if isinstance(val, int | float)
-            else f"{side} {compact(v, 120)}"
+            "its holdout error "
+            + ("beats" if f.model.beats_naive else "does not beat")
+            + " the naive forecast's"
         )
-    return ", ".join(parts)
+    return "; ".join(parts)
 
 
-def _rag_text(r: Any) -> list[str]:
+def _patterns_text(p: DetectResult) -> str:
+    if not p.detections:
+        return f"no pattern above confidence {p.min_confidence:g} in the last {p.bars_scanned} bars"
+    return "; ".join(
+        f"{d.pattern} p={d.confidence:.2f} ({d.start_time:%Y-%m-%d %H:%M} to "
+        f"{d.end_time:%Y-%m-%d %H:%M})"
+        for d in p.detections[:5]
+    )
+
+
+def _regime_text(r: RegimeResult) -> str:
+    text = f"current regime {r.current_regime.replace('_', ' ')}"
+    text += "; probabilities " + ", ".join(
+        f"{k.replace('_', ' ')} {v:.2f}" for k, v in r.probabilities.items()
+    )
+    expected = r.expected_duration.get(r.current_regime)
+    if expected is not None and expected.human:
+        text += f"; it lasts {expected.human} on average"
+    return text
+
+
+def _score_text(sc: Scores) -> str:
+    return f"long {sc.long.score:.0f}/100, short {sc.short.score:.0f}/100"
+
+
+def _rag_text(r: QueryResponse) -> list[str]:
     out = []
-    for hit in (r.get("results") if isinstance(r, dict) else None) or []:
-        meta = ", ".join(str(x) for x in (hit.get("source"), hit.get("time")) if x)
-        out.append(f"- ({meta}) {' '.join(str(hit.get('text', '')).split())[:300]}")
+    for hit in r.results:
+        meta = ", ".join(x for x in (hit.source, hit.time.isoformat() if hit.time else None) if x)
+        out.append(f"- ({meta}) {' '.join(hit.text.split())[:300]}")
     return out
 
 
@@ -392,9 +395,4 @@ async def generate(
 
 
 def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(x) for x in e['loc']) or 'answer'}: {e['msg']}"
-            for e in exc.errors()[:5]
-        )
-    return str(exc)
+    return validation_text(exc) if isinstance(exc, ValidationError) else str(exc)

@@ -37,6 +37,7 @@ from tradingstack.llm.schemas import (
     ChatRequest,
     ChatResponse,
     InputStatus,
+    ModelInfo,
     SessionDetail,
     SessionInfo,
     SessionList,
@@ -142,7 +143,7 @@ def _model_label(backend: Backend) -> str:
     return backend.model.rsplit("/", 1)[-1] if backend.name == "llamacpp" else backend.model
 
 
-@router.get("/model")
+@router.get("/model", response_model=ModelInfo)
 async def model_info(request: Request) -> dict[str, Any]:
     """The backend and model answering."""
     b = _backend(request)

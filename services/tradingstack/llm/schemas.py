@@ -185,3 +185,14 @@ class SessionList(BaseModel):
     sessions: list[SessionInfo]
     max_sessions: int
     ttl_seconds: float
+
+
+class ModelInfo(BaseModel):
+    """The backend and model answering (`GET /api/v1/model`)."""
+
+    backend: Literal["llamacpp", "ollama"]
+    model: str = Field(description="the GGUF file (llamacpp) or the Ollama model name")
+    status: Literal["healthy", "degraded", "unhealthy"]
+    details: dict[str, Any] = Field(description="what the backend reports (an error, its URL)")
+    max_tokens: int
+    n_ctx: int | None = Field(description="the context window (llamacpp; null for ollama)")

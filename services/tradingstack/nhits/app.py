@@ -20,6 +20,14 @@ from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.nhits.jobs import JobConflictError
 from tradingstack.nhits.registry import Registry
+from tradingstack.nhits.schemas import (
+    Evaluation,
+    Forecast,
+    ModelList,
+    RetrainCheck,
+    TrainingJob,
+    TrainingProgress,
+)
 from tradingstack.nhits.service import Metrics, NhitsService
 from tradingstack.nhits.settings import NhitsSettings
 
@@ -45,7 +53,7 @@ def _conflict(exc: JobConflictError) -> ProblemError:
 router = APIRouter(tags=["nhits"])
 
 
-@router.post("/forecast/{symbol}/train", status_code=202)
+@router.post("/forecast/{symbol}/train", status_code=202, response_model=TrainingJob)
 async def train(
     request: Request,
     response: Response,
@@ -68,7 +76,7 @@ async def train(
     return job.snapshot()
 
 
-@router.get("/training/progress", responses=problems(404))
+@router.get("/training/progress", response_model=TrainingProgress, responses=problems(404))
 async def progress(
     request: Request,
     job_id: str | None = None,
@@ -94,7 +102,7 @@ async def progress(
     }
 
 
-@router.delete("/training/jobs/{job_id}", status_code=202)
+@router.delete("/training/jobs/{job_id}", status_code=202, response_model=TrainingJob)
 async def cancel(request: Request, job_id: str) -> dict[str, Any]:
     """Cancel a training job: a running one stops after its current step, nothing is saved."""
     job = _service(request).jobs.get(job_id)
@@ -110,7 +118,7 @@ async def cancel(request: Request, job_id: str) -> dict[str, Any]:
 Horizon = Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")]
 
 
-@router.get("/forecast/{symbol}")
+@router.get("/forecast/{symbol}", response_model=Forecast, responses=DATA_PROBLEMS)
 async def forecast(
     request: Request,
     symbol: SymbolPath,
@@ -122,7 +130,11 @@ async def forecast(
     return await _service(request).forecast(symbol, timeframe, horizon, train=False)
 
 
-@router.post("/forecast/{symbol}", responses={**DATA_PROBLEMS, **problems(409, 503)})
+@router.post(
+    "/forecast/{symbol}",
+    response_model=Forecast,
+    responses={**DATA_PROBLEMS, **problems(409, 503)},
+)
 async def forecast_training_if_needed(
     request: Request,
     symbol: SymbolPath,
@@ -134,7 +146,11 @@ async def forecast_training_if_needed(
     return await _service(request).forecast(symbol, timeframe, horizon, train=True)
 
 
-@router.get("/forecast/{symbol}/evaluation")
+@router.get(
+    "/forecast/{symbol}/evaluation",
+    response_model=Evaluation,
+    responses={**DATA_PROBLEMS, **problems(409)},
+)
 async def evaluation(
     request: Request, symbol: SymbolPath, timeframe: TF = Timeframe.H1
 ) -> dict[str, Any]:
@@ -142,14 +158,14 @@ async def evaluation(
     return await _service(request).evaluation(symbol, timeframe)
 
 
-@router.get("/models")
+@router.get("/models", response_model=ModelList)
 async def models(request: Request) -> dict[str, Any]:
     """The model registry: one entry per symbol and timeframe."""
     items = await run_in_threadpool(_service(request).list_models)
     return {"items": items, "count": len(items)}
 
 
-@router.delete("/models/{symbol}", status_code=204)
+@router.delete("/models/{symbol}", status_code=204, responses=problems(409))
 async def delete_model(
     request: Request, symbol: SymbolPath, timeframe: TF = Timeframe.H1
 ) -> Response:
@@ -163,7 +179,7 @@ async def delete_model(
     return Response(status_code=204)
 
 
-@router.post("/retrain/check")
+@router.post("/retrain/check", response_model=RetrainCheck)
 async def retrain_check(request: Request) -> dict[str, Any]:
     """Apply the automatic-retraining policy now (the background loop does it every interval)."""
     return {"decisions": await _service(request).retrain_check()}

@@ -11,15 +11,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.nhits.model import Progress
+from tradingstack.nhits.schemas import JobStatus, Mode
 
 log = logging.getLogger("tradingstack.nhits.jobs")
-
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-Mode = Literal["full", "finetune"]
 
 
 @dataclass

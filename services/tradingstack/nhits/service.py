@@ -26,7 +26,7 @@ from tradingstack.core.data_client import (
     UnknownSymbolError,
     data_problem,
 )
-from tradingstack.core.errors import NO_DATA, ProblemError
+from tradingstack.core.errors import MODEL_NOT_TRAINED, NO_DATA, ProblemError
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.nhits import model as nh
 from tradingstack.nhits.jobs import Job, JobConflictError, JobManager, Mode
@@ -398,6 +398,8 @@ class NhitsService:
                 f"POST /api/v1/forecast/{symbol}/train?timeframe={timeframe} and follow "
                 f"GET /api/v1/training/progress, or POST /api/v1/forecast/{symbol}"
                 f"?timeframe={timeframe} to train a small one on demand and forecast.",
+                title="No trained model",
+                type_=MODEL_NOT_TRAINED,
                 symbol=symbol,
                 timeframe=str(timeframe),
             ) from None

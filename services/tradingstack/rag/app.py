@@ -81,7 +81,7 @@ def _embedder_problem(exc: EmbedderError) -> ProblemError:
         )
     return ProblemError(
         502,
-        f"The embedder service refused the text: {exc.detail}",
+        f"The embedder service failed to embed the text: {exc.detail}",
         type_=UPSTREAM_FAILED,
         upstream="embedder",
         upstream_status=exc.status,

@@ -6,8 +6,11 @@ from collections.abc import Sequence
 
 import httpx
 import numpy as np
+from pydantic import ValidationError
 
+from tradingstack.core.errors import validation_text
 from tradingstack.core.http import service_client
+from tradingstack.embedder.schemas import TextEmbedResponse
 
 
 class EmbedderError(Exception):
@@ -37,7 +40,7 @@ class EmbedderClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _post(self, path: str, body: dict[str, object]) -> dict[str, object]:
+    async def _post(self, path: str, body: dict[str, object]) -> TextEmbedResponse:
         try:
             resp = await self._client.post(path, json=body)
         except httpx.HTTPError as exc:
@@ -48,19 +51,24 @@ class EmbedderClient:
             except ValueError:
                 detail = resp.text[:500]
             raise EmbedderError(resp.status_code, detail)
-        data: dict[str, object] = resp.json()
-        return data
+        try:  # the embedder's own response model: a renamed field is an error here, not a 500
+            return TextEmbedResponse.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise EmbedderError(
+                resp.status_code,
+                f"the answer does not match the embedder's contract: {validation_text(exc)}",
+            ) from None
 
     async def embed(self, texts: Sequence[str]) -> tuple[np.ndarray, str]:
         """Unit-length embeddings (len(texts) x d, float32) and the embedder's model name."""
         parts: list[np.ndarray] = []
         model = ""
         for i in range(0, len(texts), self.batch):
-            data = await self._post(
+            answer = await self._post(
                 "/api/v1/embed/text", {"texts": list(texts[i : i + self.batch]), "normalize": True}
             )
-            parts.append(np.asarray(data["embeddings"], dtype=np.float32))
-            model = str(data.get("model", ""))
+            parts.append(np.asarray(answer.embeddings, dtype=np.float32))
+            model = answer.model
         vecs = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
         if vecs.ndim != 2 or len(vecs) != len(texts):
             raise EmbedderError(None, f"expected {len(texts)} vectors, got shape {vecs.shape}")

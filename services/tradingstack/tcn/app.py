@@ -17,7 +17,6 @@ import pandas as pd
 import torch
 from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 from prometheus_client import Counter, Gauge
-from pydantic import BaseModel, Field
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import (
@@ -26,14 +25,25 @@ from tradingstack.core.data_client import (
     DataServiceError,
     data_problem,
 )
-from tradingstack.core.errors import ProblemError, problems
-from tradingstack.core.schemas import Symbol, SymbolPath
+from tradingstack.core.errors import MODEL_NOT_TRAINED, ProblemError, problems
+from tradingstack.core.schemas import SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.tcn import detector, training
 from tradingstack.tcn.jobs import JobConflictError, JobManager, JobProgress, Reporter
 from tradingstack.tcn.model import TCNClassifier, pick_device
 from tradingstack.tcn.patterns import PATTERNS
+from tradingstack.tcn.schemas import (
+    DetectionOut,
+    DetectResult,
+    JobList,
+    ModelInfo,
+    PatternInfo,
+    PatternList,
+    ScanItem,
+    ScanRequest,
+    ScanResult,
+)
 from tradingstack.tcn.settings import TcnSettings
 from tradingstack.tcn.store import ModelCorruptError, ModelMeta, ModelStore
 
@@ -44,75 +54,6 @@ HOW_TO_TRAIN = (
     "/api/v1/training/progress), or POST /api/v1/detect/{symbol} (the same query) to train a "
     "tiny model on demand first (seconds, lower accuracy)."
 )
-
-
-# --- schemas --------------------------------------------------------------------------------
-class PatternInfo(BaseModel):
-    name: str
-    description: str
-
-
-class PatternList(BaseModel):
-    count: int
-    patterns: list[PatternInfo]
-
-
-class DetectionOut(BaseModel):
-    pattern: str
-    description: str
-    confidence: float = Field(description="the window's class probability, 0-1")
-    start_time: datetime = Field(description="open time of the first bar of the pattern, UTC")
-    end_time: datetime = Field(description="open time of the last bar of the pattern, UTC")
-    bars: int
-
-
-class ModelInfo(BaseModel):
-    trained_at: datetime
-    age_seconds: float
-    device: str
-    synthetic_macro_f1: float | None = None
-    real_macro_f1: float | None = None
-
-
-class DetectResult(BaseModel):
-    symbol: str
-    timeframe: Timeframe
-    min_confidence: float
-    bars_scanned: int
-    first_bar: datetime | None
-    last_bar: datetime | None
-    windows_scanned: int
-    candidates: int = Field(description="windows above the threshold before NMS")
-    detections: list[DetectionOut]
-    model: ModelInfo
-    data_provider: str | None = None
-    data_stale: bool = False
-
-
-class ScanRequest(BaseModel):
-    symbols: list[Symbol] = Field(min_length=1, description="at least one symbol")
-    timeframes: list[Timeframe] = Field(default_factory=lambda: [Timeframe.H1], min_length=1)
-    min_confidence: float = Field(default=0.6, ge=0, le=1)
-    bars: int | None = Field(default=None, ge=32, le=5000)
-
-
-class ScanItem(BaseModel):
-    symbol: str
-    timeframe: Timeframe
-    ok: bool
-    error: str | None = None
-    status: int | None = Field(default=None, description="HTTP status the error would have")
-    result: DetectResult | None = None
-
-
-class ScanResult(BaseModel):
-    items: list[ScanItem]
-    detections: int
-
-
-class JobList(BaseModel):
-    in_progress: bool
-    jobs: list[JobProgress]
 
 
 # --- state ----------------------------------------------------------------------------------
@@ -227,7 +168,7 @@ async def _model(state: TcnState, train: bool) -> tuple[TCNClassifier, ModelMeta
     if found is not None:
         return found
     if not train:
-        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model")
+        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model", type_=MODEL_NOT_TRAINED)
     running = state.jobs.running()
     job = running or state.start_training(training.TINY)
     done = await state.jobs.wait(job.id)
@@ -427,7 +368,7 @@ async def model_info(request: Request) -> ModelMeta:
     except ModelCorruptError as exc:
         raise _corrupt(exc) from None
     if found is None:
-        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model")
+        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model", type_=MODEL_NOT_TRAINED)
     return found[1]
 
 

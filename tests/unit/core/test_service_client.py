@@ -14,6 +14,7 @@ from pydantic import BaseModel, SecretStr
 from tradingstack.core.app import create_service_app
 from tradingstack.core.http import auth_headers, service_client
 from tradingstack.core.settings import KitSettings
+from tradingstack.embedder.schemas import TextEmbedResponse
 
 from tests.unit.servers import serve_app
 
@@ -27,12 +28,17 @@ class Texts(BaseModel):
 
 
 @router.post("/embed/text")
-async def embed(body: Texts) -> dict[str, object]:
-    # a real kit service that demands the token; answers unit vectors of the text lengths
-    return {
-        "embeddings": [[1.0, 0.0] if len(t) % 2 else [0.0, 1.0] for t in body.texts],
-        "model": "t",
-    }
+async def embed(body: Texts) -> TextEmbedResponse:
+    # a real kit service that demands the token; answers unit vectors of the text lengths, in
+    # the embedder's own response model (the contract rag parses with)
+    return TextEmbedResponse(
+        model="t",
+        dimension=2,
+        device="cpu",
+        normalized=True,
+        cached=0,
+        embeddings=[[1.0, 0.0] if len(t) % 2 else [0.0, 1.0] for t in body.texts],
+    )
 
 
 @pytest.fixture(scope="module")

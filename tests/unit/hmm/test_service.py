@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tradingstack.core.errors import MODEL_NOT_TRAINED
 from tradingstack.hmm.app import create_app
 from tradingstack.hmm.regime import REGIMES
 from tradingstack.hmm.settings import HmmSettings
@@ -34,7 +35,11 @@ def client(data_url: str, settings: HmmSettings) -> Iterator[TestClient]:
 
 
 def test_regime(client: TestClient) -> None:
+    # a read never fits (it would write a model without the token): 404 with how to fit one
     r = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
+    assert r.status_code == 404, r.text
+    assert r.json()["type"] == MODEL_NOT_TRAINED and "/regime/BTCUSD/fit" in r.json()["detail"]
+    r = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["current_regime"] in REGIMES
@@ -56,8 +61,8 @@ def test_regime(client: TestClient) -> None:
         assert datetime.fromisoformat(a["end"]) < datetime.fromisoformat(b["start"])
     model = body["model"]
     assert model["refitted"] is True and model["restarts"] == 2 and model["n_obs"] > 600
-    assert model["converged"] is True
-    # cached: the same model answers the next request; POST .../fit fits again
+    assert model["converged"] is True and model["stale"] is False
+    # saved: the same model answers the next request; POST .../fit fits again
     again = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"}).json()
     assert again["model"]["refitted"] is False
     assert again["model"]["fitted_at"] == model["fitted_at"]
@@ -71,7 +76,20 @@ def test_regime(client: TestClient) -> None:
     assert "tradingstack_hmm_regime_probability{" in client.get("/metrics").text
 
 
+def test_an_old_model_is_answered_as_stale_and_a_read_does_not_refit_it(
+    data_url: str, settings: HmmSettings
+) -> None:
+    aged = settings.model_copy(update={"refit_after_seconds": 0.0})
+    with TestClient(create_app(aged, data_url=data_url), raise_server_exceptions=False) as c:
+        fitted = c.post("/api/v1/regime/MSFT/fit", params={"timeframe": "D1"})
+        assert fitted.status_code == 200, fitted.text
+        read = c.get("/api/v1/regime/MSFT", params={"timeframe": "D1"}).json()
+    assert read["model"]["stale"] is True and read["model"]["refitted"] is False
+    assert read["model"]["fitted_at"] == fitted.json()["model"]["fitted_at"]
+
+
 def test_regime_daily_and_bad_input(client: TestClient) -> None:
+    assert client.post("/api/v1/regime/NVDA/fit", params={"timeframe": "D1"}).status_code == 200
     r = client.get("/api/v1/regime/NVDA", params={"timeframe": "D1"})
     assert r.status_code == 200, r.text
     assert r.json()["expected_duration"]["bull_trend"]["seconds"] == pytest.approx(

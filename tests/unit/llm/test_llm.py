@@ -125,8 +125,8 @@ def test_analyze_with_every_upstream_up(llm: httpx.Client, stack: Stack) -> None
     prompt = a["prompt"]
     for piece in (
         "Forecast (NHITS): next 24 bars",
-        "ascending_triangle (bullish) p=0.72",
-        "current regime bull",
+        "ascending_triangle p=0.72",
+        "current regime bull trend; probabilities bull trend 0.62",
         "long 64/100, short 31/100",
         "record above 68,000",
         "Indicators (latest):",

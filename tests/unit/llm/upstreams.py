@@ -1,9 +1,12 @@
 """Local HTTP servers for the LLM tests.
 
-- nhits, tcn and hmm answer in their services' API shapes (issue 6; the NHITS forecast shape as
-  in tradingstack.nhits.service). They stand in for the real services, which need trained
-  models (minutes of training) before they answer a forecast, a detection or a regime; their
-  numbers are derived from the real bars of the data service.
+- nhits, tcn and hmm answer instances of their services' own response models
+  (`tradingstack.<service>.schemas`, the contracts the llm service parses with), so a field
+  renamed in a producer breaks these doubles and the llm's tests with them. They stand in for
+  the real services, which need trained models (minutes of training) before they answer a
+  forecast or a detection; their numbers are derived from the real bars of the data service.
+  The hmm double, like the real service, answers `model-not-trained` until a fit when it is
+  created with `fitted=False`.
 - An Ollama server implementing the parts of the Ollama API the `ollama` client uses:
   /api/chat (streaming NDJSON and not), /api/tags, /api/version, and its errors (404 for a
   model that is not pulled). Its "model" answers from a script when one is queued, else echoes.
@@ -15,60 +18,81 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from tradingstack.core.errors import MODEL_NOT_TRAINED, UNKNOWN_SYMBOL, problem_response
+from tradingstack.core.timeframes import Timeframe
+from tradingstack.hmm.regime import REGIMES
+from tradingstack.hmm.schemas import (
+    Contribution,
+    Duration,
+    RegimeModelInfo,
+    RegimeResult,
+    ScoreRequest,
+    ScoreResult,
+    ScoringModelInfo,
+    Segment,
+)
+from tradingstack.nhits.schemas import Forecast, ForecastModelInfo, Interval, LastBar
+from tradingstack.tcn.schemas import DetectionOut, DetectResult, ModelInfo
+
+TRAINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-async def _last_close(data_url: str, symbol: str, timeframe: str) -> tuple[float, str] | None:
+async def _last_close(data_url: str, symbol: str, timeframe: str) -> tuple[float, datetime] | None:
     async with httpx.AsyncClient(base_url=data_url, timeout=10) as c:
         r = await c.get(f"/api/v1/ohlcv/{symbol}", params={"timeframe": timeframe, "limit": 1})
         if r.status_code != 200:
             return None
         bar = r.json()["bars"][-1]
-        return float(bar["close"]), str(bar["time"])
+        return float(bar["close"]), datetime.fromisoformat(bar["time"])
 
 
 def _unknown(symbol: str) -> JSONResponse:
-    return JSONResponse({"status": 404, "detail": f"unknown symbol {symbol}"}, status_code=404)
+    return problem_response(404, f"unknown symbol {symbol}", type_=UNKNOWN_SYMBOL)
 
 
 def create_nhits(data_url: str) -> FastAPI:
     app = FastAPI()
 
     @app.get("/api/v1/forecast/{symbol}")
-    async def forecast(symbol: str, timeframe: str = "H1", horizon: int = 24) -> Any:
+    async def forecast(symbol: str, timeframe: Timeframe = Timeframe.H1, horizon: int = 24) -> Any:
         last = await _last_close(data_url, symbol, timeframe)
         if last is None:
             return _unknown(symbol)
-        close, time = last
-        t0 = datetime.fromisoformat(time)
+        close, t0 = last
         median = [close * (1 + 0.0005 * (i + 1)) for i in range(horizon)]
-        return {
-            "symbol": symbol,
-            "timeframe": timeframe,
-            "horizon": horizon,
-            "target": "close",
-            "last_bar": {"time": time, "close": close},
-            "timestamps": [(t0 + timedelta(hours=i + 1)).isoformat() for i in range(horizon)],
-            "median": median,
-            "intervals": [
-                {
-                    "level": 80,
-                    "lower": [m * 0.99 for m in median],
-                    "upper": [m * 1.01 for m in median],
-                },
-                {
-                    "level": 95,
-                    "lower": [m * 0.98 for m in median],
-                    "upper": [m * 1.02 for m in median],
-                },
+        return Forecast(
+            symbol=symbol,
+            timeframe=timeframe,
+            horizon=horizon,
+            target="close",
+            last_bar=LastBar(time=t0, close=close),
+            timestamps=[t0 + timeframe.delta * (i + 1) for i in range(horizon)],
+            median=median,
+            intervals=[
+                Interval(
+                    level=80, lower=[m * 0.99 for m in median], upper=[m * 1.01 for m in median]
+                ),
+                Interval(
+                    level=95, lower=[m * 0.98 for m in median], upper=[m * 1.02 for m in median]
+                ),
             ],
-            "model": {"version": 1, "trained_at": "2026-01-01T00:00:00Z", "beats_naive": True},
-        }
+            model=ForecastModelInfo(
+                version="20260101T000000Z",
+                trained_at=TRAINED_AT,
+                age_seconds=(datetime.now(UTC) - TRAINED_AT).total_seconds(),
+                mode="full",
+                data_end=t0,
+                beats_naive=True,
+                trained_on_demand=False,
+            ),
+            provider="embedded",
+        )
 
     return app
 
@@ -77,54 +101,141 @@ def create_tcn(data_url: str) -> FastAPI:
     app = FastAPI()
 
     @app.get("/api/v1/detect/{symbol}")
-    async def detect(symbol: str, timeframe: str = "H1") -> Any:
+    async def detect(symbol: str, timeframe: Timeframe = Timeframe.H1) -> Any:
         last = await _last_close(data_url, symbol, timeframe)
         if last is None:
             return _unknown(symbol)
-        return {
-            "symbol": symbol,
-            "timeframe": timeframe,
-            "patterns": [
-                {
-                    "type": "ascending_triangle",
-                    "direction": "bullish",
-                    "confidence": 0.72,
-                    "start": "2021-12-20T00:00:00Z",
-                    "end": last[1],
-                },
+        end = last[1]
+        start = end - timeframe.delta * 29
+        return DetectResult(
+            symbol=symbol,
+            timeframe=timeframe,
+            min_confidence=0.6,
+            bars_scanned=500,
+            first_bar=end - timeframe.delta * 499,
+            last_bar=end,
+            windows_scanned=60,
+            candidates=3,
+            detections=[
+                DetectionOut(
+                    pattern="ascending_triangle",
+                    description="flat resistance, rising support",
+                    confidence=0.72,
+                    start_time=start,
+                    end_time=end,
+                    bars=30,
+                )
             ],
-        }
+            model=ModelInfo(
+                trained_at=TRAINED_AT,
+                age_seconds=(datetime.now(UTC) - TRAINED_AT).total_seconds(),
+                device="cpu",
+            ),
+            data_provider="embedded",
+        )
 
     return app
 
 
-def create_hmm(data_url: str, delay: float = 0.0) -> FastAPI:
+def regime_result(
+    symbol: str, timeframe: Timeframe, as_of: datetime, refitted: bool
+) -> RegimeResult:
+    probabilities = dict(zip(REGIMES, (0.62, 0.08, 0.22, 0.08), strict=True))
+    stay = dict(zip(REGIMES, (0.95, 0.9, 0.93, 0.8), strict=True))
+    hours = timeframe.delta.total_seconds()
+    return RegimeResult(
+        symbol=symbol,
+        timeframe=timeframe,
+        as_of=as_of,
+        current_regime="bull_trend",
+        probabilities=probabilities,
+        transition_matrix={
+            a: {b: stay[a] if a == b else (1 - stay[a]) / 3 for b in REGIMES} for a in REGIMES
+        },
+        expected_duration={
+            r: Duration(bars=1 / (1 - p), seconds=hours / (1 - p), human=f"{1 / (1 - p):.0f} bars")
+            for r, p in stay.items()
+        },
+        state_means={r: {"log_return": 0.0, "realised_vol": 0.01} for r in REGIMES},
+        history=[
+            Segment(start=as_of - timeframe.delta * 40, end=as_of, regime="bull_trend", bars=41)
+        ],
+        model=RegimeModelInfo(
+            fitted_at=TRAINED_AT,
+            converged=True,
+            log_likelihood=1234.5,
+            iterations=40,
+            restarts=2,
+            converged_restarts=2,
+            n_obs=650,
+            train_start=as_of - timeframe.delta * 649,
+            train_end=as_of,
+            fit_seconds=0.5,
+            refitted=refitted,
+            stale=False,
+        ),
+    )
+
+
+def create_hmm(data_url: str, delay: float = 0.0, *, fitted: bool = True) -> FastAPI:
+    """`app.state.fits`: how many fits were asked for (POST .../fit)."""
     app = FastAPI()
+    app.state.fitted = fitted
+    app.state.fits = 0
 
     @app.get("/api/v1/regime/{symbol}")
-    async def regime(symbol: str, timeframe: str = "H1") -> Any:
+    async def regime(symbol: str, timeframe: Timeframe = Timeframe.H1) -> Any:
         await asyncio.sleep(delay)
-        if await _last_close(data_url, symbol, timeframe) is None:
+        last = await _last_close(data_url, symbol, timeframe)
+        if last is None:
             return _unknown(symbol)
-        return {
-            "symbol": symbol,
-            "timeframe": timeframe,
-            "current": "bull",
-            "probabilities": {"bull": 0.62, "bear": 0.08, "sideways": 0.22, "volatile": 0.08},
-            "transition_matrix": [[0.9, 0.05, 0.03, 0.02]] * 4,
-            "expected_duration": {"bull": 20.0, "bear": 12.0, "sideways": 15.0, "volatile": 5.0},
-        }
+        if not app.state.fitted:
+            return problem_response(
+                404, f"No regime model for {symbol} {timeframe}.", type_=MODEL_NOT_TRAINED
+            )
+        return regime_result(symbol, timeframe, last[1], refitted=False)
+
+    @app.post("/api/v1/regime/{symbol}/fit")
+    async def fit(symbol: str, timeframe: Timeframe = Timeframe.H1) -> Any:
+        last = await _last_close(data_url, symbol, timeframe)
+        if last is None:
+            return _unknown(symbol)
+        app.state.fits += 1
+        app.state.fitted = True
+        return regime_result(symbol, timeframe, last[1], refitted=True)
 
     @app.post("/api/v1/score")
-    async def score(body: dict[str, Any]) -> Any:
+    async def score(body: ScoreRequest) -> Any:
         await asyncio.sleep(delay)
-        if body.get("direction") not in ("long", "short"):
-            return JSONResponse({"detail": "direction must be long or short"}, status_code=422)
-        return {
-            **body,
-            "score": 64.0 if body["direction"] == "long" else 31.0,
-            "top_features": [{"name": "rsi_14", "contribution": 0.12}],
-        }
+        last = await _last_close(data_url, body.symbol, body.timeframe)
+        if last is None:
+            return _unknown(body.symbol)
+        as_of = last[1]
+        value = 64.0 if body.direction == "long" else 31.0
+        return ScoreResult(
+            symbol=body.symbol,
+            timeframe=body.timeframe,
+            direction=body.direction,
+            score=value,
+            probability=value / 100,
+            as_of=as_of,
+            horizon_bars=12,
+            threshold=0.002,
+            top_features=[Contribution(feature="rsi_14", value=58.0, contribution=0.12)],
+            bias=-0.4,
+            model=ScoringModelInfo(
+                trained_at=TRAINED_AT,
+                auc_valid=0.55,
+                base_rate_valid=0.3,
+                n_train=400,
+                n_valid=100,
+                train_start=as_of - body.timeframe.delta * 600,
+                train_end=as_of - body.timeframe.delta * 112,
+                valid_start=as_of - body.timeframe.delta * 100,
+                valid_end=as_of,
+                retrained=False,
+            ),
+        )
 
     return app
 

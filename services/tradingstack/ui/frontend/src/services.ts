@@ -1,6 +1,6 @@
 // Typed calls to the model services through the gateway, and tolerant readers of their answers
 // (patterns from tcn, regimes and scores from hmm) into what the chart draws.
-import { getJson, sendJson } from "./api";
+import { ApiError, getJson, sendJson } from "./api";
 import type { Bar, ForecastData, PatternSpan, RegimeSegment } from "./chart";
 import { prefixOf } from "./config";
 
@@ -209,11 +209,29 @@ export function regimeView(r: unknown): RegimeView {
   return { current, probability, probabilities, durations, segments, raw: obj };
 }
 
-export function regime(symbol: string, timeframe: string, bars: number, signal?: AbortSignal) {
-  return getJson<unknown>(hmm(`/regime/${encodeURIComponent(symbol)}`), {
-    query: { timeframe, bars },
-    signal,
+/** The regime from the saved model, or null when the hmm service has none for this symbol and
+ * timeframe yet (a read never fits one: `fitRegime` does, with the token). */
+export async function regime(symbol: string, timeframe: string, bars: number, signal?: AbortSignal) {
+  try {
+    return await getJson<unknown>(hmm(`/regime/${encodeURIComponent(symbol)}`), {
+      query: { timeframe, bars },
+      signal,
+    });
+  } catch (exc) {
+    if (isNotTrained(exc)) return null;
+    throw exc;
+  }
+}
+
+export function fitRegime(symbol: string, timeframe: string) {
+  return sendJson<unknown>("POST", hmm(`/regime/${encodeURIComponent(symbol)}/fit`), undefined, {
+    query: { timeframe },
   });
+}
+
+/** A service's answer that the model it needs is not trained (or fitted) yet. */
+export function isNotTrained(exc: unknown): boolean {
+  return exc instanceof ApiError && exc.status === 404 && /model-not-trained$/.test(exc.problem.type ?? "");
 }
 
 export interface Score {

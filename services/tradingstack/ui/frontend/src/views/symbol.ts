@@ -211,7 +211,7 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     else fcPanel.info("Layer off.");
     if (prefs.patterns) jobs.push(loadPatterns(model, signal).then(draw));
     else patPanel.info("Layer off.");
-    if (prefs.regime) jobs.push(loadRegime(model, signal).then(draw));
+    if (prefs.regime) jobs.push(loadRegime(model, signal, draw).then(draw));
     else regPanel.info("Layer off.");
     jobs.push(loadScores(signal));
     await Promise.allSettled(jobs);
@@ -293,11 +293,35 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     }, "Patterns");
   }
 
-  async function loadRegime(model: ChartModel, signal: AbortSignal): Promise<void> {
+  async function loadRegime(model: ChartModel, signal: AbortSignal, redraw: () => void): Promise<void> {
     clear(regPanel.body);
     regPanel.info("Loading …");
     await regPanel.run(async () => {
-      const r = svc.regimeView(await svc.regime(symbol, timeframe, prefs.bars, signal));
+      const answer = await svc.regime(symbol, timeframe, prefs.bars, signal);
+      if (answer === null) {
+        regPanel.clearStatus();
+        const fit: HTMLButtonElement = h(
+          "button",
+          {
+            type: "button",
+            onclick: async () => {
+              fit.disabled = true;
+              regPanel.info("Fitting …");
+              const done = await regPanel.run(() => svc.fitRegime(symbol, timeframe), "Fit");
+              if (done !== undefined && !signal.aborted) await loadRegime(model, signal, redraw).then(redraw);
+              fit.disabled = false;
+            },
+          },
+          "Fit the regime model",
+        );
+        clear(
+          regPanel.body,
+          h("p", {}, `No regime model for ${symbol} ${timeframe} yet. A fit takes a few seconds.`),
+          fit,
+        );
+        return;
+      }
+      const r = svc.regimeView(answer);
       model.regimes = r.segments;
       regPanel.clearStatus();
       const labels = [...new Set(r.segments.map((s) => s.label))];

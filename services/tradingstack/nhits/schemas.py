@@ -1,0 +1,134 @@
+"""The nhits service's contract: the models of its answers. FastAPI checks every answer against
+them (`response_model`), the OpenAPI shows them, and its clients (the llm service's analysis,
+the tests' doubles) parse with them, so a renamed field fails their tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tradingstack.core.timeframes import Timeframe
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+Mode = Literal["full", "finetune"]
+
+
+class TrainingJob(BaseModel):
+    job_id: str
+    symbol: str
+    timeframe: Timeframe
+    mode: Mode
+    reason: str = Field(description="why it runs: user, on_demand, or the retrain policy's reason")
+    status: JobStatus
+    percent: float = Field(ge=0, le=100)
+    step: int
+    max_steps: int
+    loss: float | None
+    eta_seconds: float | None = Field(description="0 once finished; null before the first step")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    model_version: str | None = Field(description="the model it saved (succeeded jobs)")
+
+
+class TrainingProgress(BaseModel):
+    training_in_progress: bool
+    jobs: list[TrainingJob] = Field(description="newest first")
+
+
+class LastBar(BaseModel):
+    time: datetime
+    close: float
+
+
+class Interval(BaseModel):
+    level: int = Field(description="coverage in percent (80, 95)")
+    lower: list[float]
+    upper: list[float]
+
+
+class ForecastModelInfo(BaseModel):
+    version: str
+    trained_at: datetime
+    age_seconds: float
+    mode: Mode | None
+    data_end: datetime | None = Field(description="the newest bar it was trained on")
+    beats_naive: bool | None = Field(
+        description="its holdout MAE is below the seasonal-naive forecast's (null: not measured)"
+    )
+    trained_on_demand: bool
+
+
+class Forecast(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    horizon: int = Field(description="bars ahead")
+    target: str = Field(description="what is forecast (the close)")
+    last_bar: LastBar
+    timestamps: list[datetime] = Field(description="open times of the forecast bars")
+    median: list[float]
+    intervals: list[Interval]
+    model: ForecastModelInfo
+    provider: str | None = Field(description="the market-data provider of the input bars")
+
+
+class EvaluatedOn(BaseModel):
+    bars: int | None
+    from_: datetime | None = Field(alias="from")
+    until: datetime | None
+    note: str
+
+
+class Evaluation(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    model_version: str
+    trained_at: datetime
+    evaluated_on: EvaluatedOn
+    holdout: dict[str, Any] = Field(description="walk-forward scores at training time")
+    beats_naive: bool | None
+    verdict: str | None
+    rolling: dict[str, Any] | None = Field(
+        description="the same scores on bars that arrived after training (null: too few yet)"
+    )
+
+
+class ModelEntry(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    status: Literal["ok", "corrupt"]
+    error: str | None = Field(default=None, description="why a corrupt model cannot load")
+    version: str | None = None
+    trained_at: datetime | None = None
+    age_seconds: float | None = None
+    mode: Mode | None = None
+    horizon: int | None = None
+    input_size: int | None = None
+    data: dict[str, Any] | None = None
+    training: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
+    beats_naive: bool | None = None
+    mase: float | None = None
+
+
+class ModelList(BaseModel):
+    items: list[ModelEntry]
+    count: int
+
+
+class RetrainDecision(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    action: Literal["busy", "keep", "retrain"]
+    reason: str | None = None
+    rolling_relative_mae: float | None = None
+    job_id: str | None = None
+    status: JobStatus | None = None
+    error: str | None = None
+
+
+class RetrainCheck(BaseModel):
+    decisions: list[RetrainDecision]
