@@ -26,7 +26,7 @@ from tradingstack.core.errors import (
     problems,
     upstream_unavailable,
 )
-from tradingstack.core.http import segment, service_client
+from tradingstack.core.http import read_problem, segment, service_client
 from tradingstack.core.schemas import OHLCV, Indicators
 from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
@@ -134,12 +134,7 @@ class DataClient:
         except httpx.TransportError as exc:
             raise DataServiceError(None, f"unreachable at {self.base_url}: {exc!r}") from exc
         if resp.status_code >= 400:
-            try:
-                problem = resp.json()
-                detail = str(problem.get("detail", resp.text))
-                type_ = str(problem.get("type", "about:blank"))
-            except (ValueError, AttributeError):
-                detail, type_ = resp.text[:500], "about:blank"
+            detail, type_ = read_problem(resp)
             cls = UnknownSymbolError if resp.status_code == 404 else DataServiceError
             raise cls(resp.status_code, detail, type_)
         return resp.json()

@@ -166,7 +166,7 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
-def validation_text(exc: ValidationError, limit: int = 5) -> str:
+def validation_text(exc: ValidationError | RequestValidationError, limit: int = 5) -> str:
     """A pydantic error on one line: `field.path: message; ...` (the first `limit`)."""
     return "; ".join(f"{_location(e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()[:limit])
 
@@ -208,7 +208,7 @@ def install_error_handlers(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        summary = validation_text(exc)
         return problem_response(
             422,
             f"Invalid request: {summary}",

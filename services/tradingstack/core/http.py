@@ -38,6 +38,16 @@ def segment(value: str) -> str:
     return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
 
 
+def read_problem(resp: httpx.Response, limit: int = 500) -> tuple[str, str]:
+    """The detail and problem type of another service's error answer (problem+json), or its
+    text cut to `limit` and `about:blank` when the answer is no JSON object."""
+    try:
+        problem = resp.json()
+        return str(problem.get("detail", resp.text)), str(problem.get("type", "about:blank"))
+    except (ValueError, AttributeError):
+        return resp.text[:limit], "about:blank"
+
+
 def client_limits() -> httpx.Limits:
     """Connection-pool limits of the stack's clients: idle connections expire well before the
     servers' keep-alive ends."""

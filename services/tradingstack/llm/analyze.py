@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
 from tradingstack.core.errors import MODEL_NOT_TRAINED, validation_text
-from tradingstack.core.http import segment
+from tradingstack.core.http import read_problem, segment
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.hmm.schemas import RegimeResult, ScoreResult
 from tradingstack.llm.backends import Backend
@@ -90,12 +90,7 @@ class Gatherer:
     async def _call(self, model: type[M], method: str, url: str, **kw: Any) -> M:
         resp = await self.http.request(method, url, **kw)
         if resp.status_code >= 400:
-            try:
-                problem = resp.json()
-                detail = str(problem.get("detail", resp.text))
-                type_ = str(problem.get("type", "about:blank"))
-            except (ValueError, AttributeError):
-                detail, type_ = resp.text[:300], "about:blank"
+            detail, type_ = read_problem(resp, 300)
             raise UpstreamProblem(resp.status_code, detail[:300], type_)
         return model.model_validate(resp.json())
 

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from tradingstack.core.errors import validation_text
-from tradingstack.core.http import service_client
+from tradingstack.core.http import read_problem, service_client
 from tradingstack.embedder.schemas import TextEmbedResponse
 
 
@@ -46,11 +46,7 @@ class EmbedderClient:
         except httpx.HTTPError as exc:
             raise EmbedderError(None, f"unreachable at {self.base_url}: {exc!r}") from exc
         if resp.status_code >= 400:
-            try:
-                detail = str(resp.json().get("detail", resp.text))
-            except ValueError:
-                detail = resp.text[:500]
-            raise EmbedderError(resp.status_code, detail)
+            raise EmbedderError(resp.status_code, read_problem(resp)[0])
         try:  # the embedder's own response model: a renamed field is an error here, not a 500
             return TextEmbedResponse.model_validate_json(resp.content)
         except ValidationError as exc:
