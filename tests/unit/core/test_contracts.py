@@ -346,3 +346,20 @@ def test_rag_reads_the_embedders_answer_with_its_model() -> None:
     renamed = changed.model_validate({**answer.model_dump(), "vectors": answer.embeddings})
     with pytest.raises(EmbedderError, match=r"contract.*embeddings"):
         asyncio.run(run(renamed.model_dump(mode="json")))
+
+
+def test_an_embedder_error_that_is_no_json_object_is_an_embedder_error() -> None:
+    # rag's client read `.get` on any JSON: a list answer raised AttributeError (a 500)
+    client = EmbedderClient(
+        "http://embedder",
+        transport=httpx.MockTransport(lambda _: httpx.Response(500, json=["boom"])),
+    )
+
+    async def run() -> None:
+        try:
+            await client.embed(["a"])
+        finally:
+            await client.aclose()
+
+    with pytest.raises(EmbedderError, match="boom"):
+        asyncio.run(run())
