@@ -103,3 +103,39 @@ class Indicators(BaseModel):
     values: dict[str, list[float | None]] = Field(
         description="column name -> values aligned with `times` (null during warm-up)"
     )
+
+
+class ModelQuality(BaseModel):
+    """What a model's answers are worth, measured on data it was not fitted on.
+
+    It travels with every answer of a model (forecast, patterns, regime, score), so that a
+    consumer (the analysis, the dashboard) can weigh the answer by it: an input whose
+    `has_edge` is false counts for nothing in the analysis's direction and is shown to people
+    as "no demonstrated edge" (or "no better than no change").
+    """
+
+    metric: str = Field(
+        description="what was measured, e.g. 'relative MAE vs naive', 'hold-out AUC', "
+        "'macro-F1 on held-out real windows'"
+    )
+    value: float | None = Field(description="the measured value (null: not measured yet)")
+    ci_low: float | None = Field(default=None, description="lower end of its 95 % interval")
+    ci_high: float | None = Field(default=None, description="upper end of its 95 % interval")
+    baseline: float | None = Field(
+        description="the same metric for no skill (1.0 for relative MAE, 0.5 for AUC, ...)"
+    )
+    higher_is_better: bool
+    has_edge: bool = Field(
+        description="the whole 95 % interval lies on the better side of the baseline"
+    )
+    evaluated_on: str = Field(description="the held-out data it was measured on, in words")
+    summary: str = Field(description="for people, e.g. 'no better than no change'")
+
+
+def has_edge(
+    ci_low: float | None, ci_high: float | None, baseline: float, *, higher_is_better: bool
+) -> bool:
+    """True when a 95 % interval lies wholly on the better side of the no-skill baseline."""
+    if ci_low is None or ci_high is None:
+        return False
+    return ci_low > baseline if higher_is_better else ci_high < baseline
