@@ -1,5 +1,8 @@
 """OHLCV with a cache: ask the providers' fallback chain when the cache is old, serve stale
 cached bars (flagged) when every provider fails, and 503 with the reasons when there is nothing.
+
+Imported bars are the symbol's own source: when no provider has the symbol or timeframe (not
+an outage), they are served as they are, not flagged stale.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from tradingstack.data.settings import DataSettings
 from tradingstack.data.store import NotFound, Store
 
 log = logging.getLogger("tradingstack.data.market")
+
+# The `provider` the CSV import records on the bars it writes.
+IMPORT_PROVIDER = "import"
 
 
 def _no_bars(
@@ -147,12 +153,20 @@ class MarketData:
                     reasons = [f"{e.provider}: {e.reason}" for e in exc.errors]
                     if cached.empty:
                         raise _no_bars(sym.symbol, timeframe, exc, reasons) from None
-                    stale = True
-                    provider = (last or {}).get("provider") or _providers_of(cached) or "cache"
-                    warnings.append(
-                        "served stale cached bars; providers failed: " + "; ".join(reasons)
-                    )
-                    log.warning("serving stale bars for %s %s: %s", sym.symbol, timeframe, reasons)
+                    if _own_source(cached, exc):
+                        # the user's imported bars are this symbol's own source: no provider
+                        # has them, so none can be newer; that is not staleness
+                        provider = _providers_of(cached) or IMPORT_PROVIDER
+                        cache_hit = True
+                    else:
+                        stale = True
+                        provider = (last or {}).get("provider") or _providers_of(cached) or "cache"
+                        warnings.append(
+                            "served stale cached bars; providers failed: " + "; ".join(reasons)
+                        )
+                        log.warning(
+                            "serving stale bars for %s %s: %s", sym.symbol, timeframe, reasons
+                        )
                 else:
                     provider = result.provider
                     resampled_from = result.resampled_from
@@ -213,6 +227,14 @@ class MarketData:
             )
         ]
         return response
+
+
+def _own_source(cached: pd.DataFrame, exc: AllProvidersFailed) -> bool:
+    """The cached bars are imported ones and every provider said it has no such symbol or
+    timeframe (no outage): the import is where this symbol's bars come from."""
+    return IMPORT_PROVIDER in set(cached["provider"]) and all(
+        isinstance(e, SymbolNotSupported | TimeframeNotSupported) for e in exc.errors
+    )
 
 
 def _covers(cached: pd.DataFrame, start: datetime, timeframe: Timeframe) -> bool:

@@ -146,3 +146,30 @@ def test_symbol_without_providers_serves_its_imported_bars(client: TestClient) -
     body = client.get("/api/v1/ohlcv/MYFUND", params={"timeframe": "D1", "limit": 100}).json()
     assert body["provider"] == "import" and len(body["bars"]) == 20
     assert pd.Timestamp(body["bars"][0]["time"]) == pd.Timestamp("2024-03-01", tz="UTC")
+
+
+def test_imported_bars_are_the_symbols_own_source_not_stale(client: TestClient) -> None:
+    # a symbol with the default provider order (the dashboard's import creates it so): no
+    # provider has it, so its imported bars are its data, not a cache every provider failed
+    # to refresh (the dashboard flagged them STALE)
+    sym = {"symbol": "MYSTOCK", "name": "My stock", "category": "stock"}
+    assert client.post("/api/v1/symbols", json=sym).status_code == 201
+    imp = client.post(
+        "/api/v1/ohlcv/MYSTOCK/import",
+        params={"timeframe": "D1"},
+        content=CSV,
+        headers={"content-type": "text/csv"},
+    )
+    assert imp.status_code == 200, imp.text
+    for _ in range(2):
+        r = client.get("/api/v1/ohlcv/MYSTOCK", params={"timeframe": "D1", "limit": 100})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["stale"] is False, body["warnings"]
+        assert body["provider"] == "import" and body["warnings"] == []
+        assert len(body["bars"]) == 20
+    r = client.get("/api/v1/indicators/MYSTOCK", params={"timeframe": "D1", "names": "sma:5"})
+    assert r.status_code == 200 and r.json()["stale"] is False
+    # a timeframe that was not imported is still missing data, not an outage
+    r = client.get("/api/v1/ohlcv/MYSTOCK", params={"timeframe": "H1"})
+    assert r.status_code == 404 and r.json()["type"] == "urn:tradingstack:problem:no-data"
