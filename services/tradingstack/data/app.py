@@ -25,6 +25,7 @@ from tradingstack.data.db import make_engine
 from tradingstack.data.importer import CsvImportError, parse_csv
 from tradingstack.data.market import MarketData
 from tradingstack.data.providers.chain import ProviderChain
+from tradingstack.data.providers.embedded import EMBEDDED_DATASETS, EmbeddedProvider
 from tradingstack.data.providers.settings import ProviderSettings, build_chain
 from tradingstack.data.schemas import (
     Category,
@@ -36,6 +37,8 @@ from tradingstack.data.schemas import (
     SymbolIn,
     SymbolList,
     SymbolOut,
+    SymbolTimeframes,
+    TimeframeAvailability,
 )
 from tradingstack.data.settings import DataSettings
 from tradingstack.data.store import Conflict, NotFound, Store
@@ -91,6 +94,69 @@ def get_symbol(request: Request, symbol: SymbolPath) -> SymbolOut:
         return _store(request).get_symbol(symbol)
     except NotFound:
         raise _not_found("symbol", symbol) from None
+
+
+@symbols_router.get("/{symbol}/timeframes", response_model=SymbolTimeframes)
+async def symbol_timeframes(request: Request, symbol: SymbolPath) -> SymbolTimeframes:
+    """The timeframes a symbol has data for: stored bars (cached or imported), the embedded
+    data (and what it resamples), and the configured online providers of its order."""
+    market = _market(request)
+    sym = await market.symbol(symbol)
+    stored = {
+        r["timeframe"]: r
+        for r in await run_in_threadpool(market.store.stored_timeframes, sym.symbol)
+    }
+    order = sym.provider_order if sym.provider_order is not None else market.default_order
+    rows: list[TimeframeAvailability] = []
+    for tf in Timeframe:
+        providers: list[str] = []
+        resampled: Timeframe | None = None
+        for name in order:
+            provider = market.chain.providers.get(name)
+            if provider is None:
+                continue  # not configured: it serves nothing
+            if isinstance(provider, EmbeddedProvider):
+                key = (sym.provider_symbols.get(name) or sym.symbol).upper()
+                files = EMBEDDED_DATASETS[key]["files"] if key in EMBEDDED_DATASETS else {}
+                finer = next((f for f in tf.finer() if f in files), None)
+                if tf not in files and finer is None:
+                    continue
+                if tf not in files:
+                    resampled = finer
+            providers.append(name)
+        row = stored.get(str(tf))
+        if row is None and not providers:
+            continue
+        rows.append(
+            TimeframeAvailability(
+                timeframe=tf,
+                stored_bars=row["bars"] if row else 0,
+                first=row["first"] if row else None,
+                last=row["last"] if row else None,
+                stored_from=sorted(row["from"]) if row else [],
+                providers=providers,
+                resampled_from=resampled,
+            )
+        )
+    if rows:
+        summary = ", ".join(f"{r.timeframe} ({_source_words(r)})" for r in rows)
+    else:
+        summary = (
+            f"No data for {sym.symbol}: no bars were imported and no configured provider "
+            f"in its order ({', '.join(order) or 'none'}) serves it."
+        )
+    return SymbolTimeframes(symbol=sym.symbol, timeframes=rows, summary=summary)
+
+
+def _source_words(r: TimeframeAvailability) -> str:
+    words = []
+    if r.stored_bars:
+        who = "imported" if r.stored_from == ["import"] else "stored"
+        words.append(f"{r.stored_bars} bars {who}")
+    for p in r.providers:
+        resampled = p == "embedded" and r.resampled_from
+        words.append(f"{p}, resampled from {r.resampled_from}" if resampled else p)
+    return "; ".join(words)
 
 
 @symbols_router.put("/{symbol}", response_model=SymbolOut)

@@ -184,3 +184,33 @@ class IndicatorInfo(BaseModel):
     description: str
     params: dict[str, float | int] = Field(description="each parameter and its default")
     columns: list[str] = Field(description="the value columns it answers")
+
+
+class TimeframeAvailability(BaseModel):
+    """One timeframe a symbol has bars for, or a provider in its order can serve."""
+
+    timeframe: Timeframe
+    stored_bars: int = Field(description="bars of it in the service's store (cached or imported)")
+    first: datetime | None = Field(description="the oldest stored bar's time")
+    last: datetime | None = Field(description="the newest stored bar's time")
+    stored_from: list[str] = Field(
+        description='who stored those bars: a provider\'s name, or "import"'
+    )
+    providers: list[str] = Field(
+        description="providers in the symbol's order that serve it: the embedded data (known) "
+        "and the configured online providers (they serve every timeframe, not checked here)"
+    )
+    resampled_from: Timeframe | None = Field(
+        default=None, description="the embedded data's finer timeframe that is resampled into it"
+    )
+
+
+class SymbolTimeframes(BaseModel):
+    """Which timeframes a symbol has data for (`GET /api/v1/symbols/{symbol}/timeframes`)."""
+
+    symbol: str
+    timeframes: list[TimeframeAvailability] = Field(
+        description="only those with data (stored, embedded or from a configured provider), "
+        "finest first; empty: the symbol has no data at all yet"
+    )
+    summary: str = Field(description="in words, e.g. 'D1 (imported, 60 bars)'")

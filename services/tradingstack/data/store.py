@@ -246,6 +246,28 @@ class Store:
         m["fetched_at"] = to_utc(m["fetched_at"])
         return m
 
+    def stored_timeframes(self, symbol: str) -> list[dict[str, Any]]:
+        """Per timeframe with stored bars: how many, the first and last time, who stored them
+        (a provider's name, or "import")."""
+        c = db.bars.c
+        stmt = (
+            select(c.timeframe, c.provider, func.count(), func.min(c.time), func.max(c.time))
+            .where(c.symbol == symbol)
+            .group_by(c.timeframe, c.provider)
+        )
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for tf, provider, count, first, last in conn.execute(stmt):
+                row = out.setdefault(
+                    tf, {"timeframe": tf, "bars": 0, "first": None, "last": None, "from": []}
+                )
+                row["bars"] += int(count)
+                first, last = to_utc(first), to_utc(last)
+                row["first"] = first if row["first"] is None else min(row["first"], first)
+                row["last"] = last if row["last"] is None else max(row["last"], last)
+                row["from"].append(provider)
+        return list(out.values())
+
     def load_bars(
         self,
         symbol: str,
