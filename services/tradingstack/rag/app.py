@@ -95,6 +95,32 @@ def _filters(f: QueryFilters) -> Filters:
         time_from=f.time_from,
         time_to=f.time_to,
         document_ids=f.document_id,
+        metadata=f.metadata or None,
+    )
+
+
+def _check_metadata_keys(store: RagStore, filters: QueryFilters) -> None:
+    """A metadata key that no stored document has is a 422 naming the keys there are: a typo
+    would otherwise answer an empty list, as if nothing matched."""
+    if not filters.metadata:
+        return
+    known = store.metadata_keys()
+    unknown = [k for k in filters.metadata if k not in known]
+    if not unknown:
+        return
+    listed = ", ".join(sorted(known)[:20]) or "none"
+    raise RequestValidationError(
+        [
+            {
+                "type": "unknown_filter_key",
+                "loc": ("body", "filters", key),
+                "msg": f"unknown filter key {key!r}: no stored document has it in its metadata; "
+                "filter on symbol, source, time_from, time_to, document_id or a metadata key "
+                f"(the documents have: {listed})",
+                "input": filters.metadata[key],
+            }
+            for key in unknown
+        ]
     )
 
 
@@ -282,12 +308,18 @@ async def delete_documents(
 
 @query_router.post("/query", response_model=QueryResponse, responses=problems(409, 502, 503))
 async def query(request: Request, body: QueryRequest) -> QueryResponse:
-    """The k chunks most similar (cosine) to `text` among those that pass the filters."""
+    """The k chunks most similar (cosine) to `text` among those that pass the filters.
+
+    Filters: `symbol`, `source` (the document's field or the same metadata key), `time_from`,
+    `time_to`, `document_id`, and any metadata key, by equality (`{"sector": "tech"}`) or "in"
+    (`{"sector": ["tech", "energy"]}` or `{"sector": {"$in": [...]}}`). A metadata key that
+    no stored document has is a 422 (a typo, not an empty answer)."""
     st = request.app.state
     s: RagSettings = st.rag_settings
     if body.k > s.max_k:
         raise ProblemError(422, f"k={body.k} is too large; at most {s.max_k}.")
     store = _store(request)
+    await run_in_threadpool(_check_metadata_keys, store, body.filters)
     try:
         vecs, model = await st.embedder.embed([body.text])
     except EmbedderError as exc:

@@ -1,15 +1,19 @@
 """FAISS indexes with cosine similarity (unit vectors, inner product).
 
 Exact (`IndexFlatIP` under an `IndexIDMap2`) by default; past a size threshold IVF
-(`IndexIVFFlat`, inner product) or HNSW (`IndexHNSWFlat`, inner product). faiss-gpu serves
-unfiltered searches of flat and IVF indexes when it is installed and sees a GPU.
+(`IndexIVFFlat`, inner product) or HNSW (`IndexHNSWFlat`, inner product). The GPU build of
+faiss (the `gpu` dependency group: faiss-gpu instead of faiss-cpu) serves unfiltered searches
+of flat and IVF indexes, and trains IVF's k-means, when it sees a GPU; the index on disk is
+always a CPU index, and everything else runs on the CPU.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import tempfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +21,43 @@ import faiss as _faiss
 import numpy as np
 
 faiss: Any = _faiss  # the SWIG module: typed loosely
+log = logging.getLogger("tradingstack.rag")
+
+# The wheels that install the `faiss` module: more than one is a broken mix (one's files over
+# the other's; removing either deletes files the other needs).
+FAISS_WHEELS = ("faiss-cpu", "faiss-gpu", "faiss-gpu-cu12", "faiss-gpu-cu11")
 
 
 def gpu_count() -> int:
+    """GPUs this faiss can use: 0 with faiss-cpu, and with faiss-gpu on a machine without a
+    GPU or a driver."""
     get = getattr(faiss, "get_num_gpus", None)
-    return int(get()) if get else 0
+    if get is None:
+        return 0
+    try:
+        return max(0, int(get()))
+    except Exception as exc:  # a CUDA runtime that cannot initialise
+        log.warning("rag: faiss cannot count GPUs (%s): searching on the CPU", exc)
+        return 0
+
+
+def faiss_build() -> str:
+    """The installed faiss wheel(s), e.g. "faiss-cpu" or "faiss-gpu"."""
+    found = []
+    for dist in FAISS_WHEELS:
+        try:
+            found.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(found) or "unknown"
+
+
+def to_gpu(index: Any, *, nprobe: int) -> Any:
+    """A copy of a flat or IVF CPU index on every GPU faiss sees (IVF probing `nprobe` lists)."""
+    gpu_index = faiss.index_cpu_to_all_gpus(index)
+    if kind_of(index) == "ivf":
+        faiss.GpuParameterSpace().set_index_parameter(gpu_index, "nprobe", nprobe)
+    return gpu_index
 
 
 def kind_of(index: Any) -> str:
@@ -50,8 +86,11 @@ def build_ann(
     ef_construction: int = 80,
     train_max: int = 200_000,
     seed: int = 1,
+    gpu: bool = False,
 ) -> Any:
-    """An IVF or HNSW index over unit `vectors` with ids `ids` (int64)."""
+    """An IVF or HNSW index over unit `vectors` with ids `ids` (int64). With `gpu`, IVF's
+    k-means assigns points on the GPUs (minutes on a CPU at a million vectors); the index
+    itself is a CPU index either way."""
     n, dim = vectors.shape
     if kind == "hnsw":
         inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -68,7 +107,16 @@ def build_ann(
         sample = vectors[rng.choice(n, train_max, replace=False)]
     else:
         sample = vectors
+    assign = None
+    if gpu:
+        try:
+            assign = faiss.index_cpu_to_all_gpus(faiss.IndexFlatIP(dim))
+            index.clustering_index = assign
+        except Exception as exc:
+            log.warning("rag: k-means on the GPU failed (%s): training on the CPU", exc)
     index.train(np.ascontiguousarray(sample))
+    if assign is not None:
+        index.clustering_index = None  # the GPU index is needed for training only
     index.own_fields = True
     index.add_with_ids(vectors, ids)
     quantizer.this.disown()  # the index owns the quantizer now

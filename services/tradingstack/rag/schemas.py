@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tradingstack.core.schemas import Instant, Symbol
 
@@ -68,14 +68,83 @@ class DocumentList(BaseModel):
     offset: int
 
 
+MetaValue = str | int | float | bool | None
+FILTER_FIELDS = ("symbol", "source", "time_from", "time_to", "document_id", "metadata")
+META_OPERATORS = ("$eq", "$in")
+
+
+def meta_condition(key: str, value: Any) -> list[MetaValue]:
+    """The values a metadata key may have to match: a value (equality), a list of values
+    ("in"), or Chroma's `{"$eq": value}` / `{"$in": [values]}`."""
+    if isinstance(value, dict):
+        if len(value) != 1 or next(iter(value)) not in META_OPERATORS:
+            raise ValueError(
+                f"filter {key!r}: an object takes one operator, $eq or $in "
+                f"(e.g. {{{key!r}: {{'$in': ['a', 'b']}}}}); got {sorted(value)}"
+            )
+        op, arg = next(iter(value.items()))
+        if op == "$in" and not isinstance(arg, list):
+            raise ValueError(f"filter {key!r}: $in takes a list of values")
+        value = arg if op == "$in" else [arg]
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ValueError(f"filter {key!r}: the list of values is empty; give at least one")
+    for v in values:
+        if v is not None and not isinstance(v, str | int | float | bool):
+            raise ValueError(
+                f"filter {key!r}: values are strings, numbers, booleans or null, "
+                f"not {type(v).__name__}"
+            )
+    return values
+
+
 class QueryFilters(BaseModel):
+    """What a hit must match. Beside the named filters, any other key is a metadata key (as
+    in Chroma, Qdrant or LangChain): `{"sector": "tech"}` is equality, `{"sector": ["tech",
+    "energy"]}` or `{"sector": {"$in": [...]}}` is "in"; a metadata value that is a list
+    matches when one of its items does. `symbol` and `source` match the document's field or
+    the same key of its metadata. A metadata key no stored document has is a 422."""
+
+    # unknown keys are moved into `metadata` before validation, so nothing extra is left
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"additionalProperties": {"description": "a metadata key"}},
+    )
+
     symbol: list[Symbol] | None = Field(default=None, description="one symbol or a list")
     source: list[str] | None = Field(default=None, description="one source or a list")
     time_from: Instant | None = None
     time_to: Instant | None = None
     document_id: list[str] | None = None
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="metadata key -> value, list of values, or {'$eq': v} / {'$in': [...]}; "
+        "the same as giving the keys next to the named filters",
+    )
 
     _lists = field_validator("symbol", "source", "document_id", mode="before")(_as_list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _metadata_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        extra = {k: v for k, v in data.items() if k not in FILTER_FIELDS}
+        if not extra:
+            return data
+        given = data.get("metadata") or {}
+        if not isinstance(given, dict):
+            return data  # the field's own validation says what is wrong
+        twice = sorted(set(extra) & set(given))
+        if twice:
+            raise ValueError(f"metadata key {twice[0]!r} given twice (beside and in metadata)")
+        known = {k: v for k, v in data.items() if k in FILTER_FIELDS}
+        return {**known, "metadata": {**given, **extra}}
+
+    @field_validator("metadata")
+    @classmethod
+    def _conditions(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return {key: meta_condition(key, value) for key, value in v.items()}
 
     @model_validator(mode="after")
     def _range(self) -> QueryFilters:
@@ -132,4 +201,12 @@ class IndexStats(BaseModel):
     model: str | None
     ann_threshold: int
     ann_kind: str
-    gpu: bool
+    gpu: bool = Field(description="unfiltered searches run on the GPU (same as device == 'gpu')")
+    device: Literal["cpu", "gpu"] = Field(description="where the index is searched")
+    faiss_gpus: int = Field(description="GPUs faiss sees (0 with faiss-cpu)")
+    faiss_build: str = Field(
+        description="the installed faiss wheel: faiss-cpu, faiss-gpu, or both (a broken mix)"
+    )
+    gpu_error: str | None = Field(
+        default=None, description="why the index went back to the CPU, when a GPU failed"
+    )

@@ -65,6 +65,45 @@ class DimensionMismatchError(Exception):
     pass
 
 
+def _match(alias: str, values: list[Any], *, upper: bool = False) -> tuple[str, list[Any]]:
+    """SQL that a json_each row `alias` equals one of `values`, type for type (the string
+    "1" is not the number 1, true is not 1)."""
+    strs = [v for v in values if isinstance(v, str)]
+    nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    parts: list[str] = []
+    args: list[Any] = []
+    if strs:
+        col = f"UPPER({alias}.value)" if upper else f"{alias}.value"
+        parts.append(f"({alias}.type = 'text' AND {col} IN ({','.join('?' * len(strs))}))")
+        args += [v.upper() for v in strs] if upper else strs
+    if nums:
+        parts.append(
+            f"({alias}.type IN ('integer', 'real') AND {alias}.value IN "
+            f"({','.join('?' * len(nums))}))"
+        )
+        args += nums
+    for flag, kind in ((True, "true"), (False, "false")):
+        if any(v is flag for v in values):
+            parts.append(f"{alias}.type = '{kind}'")
+    if any(v is None for v in values):
+        parts.append(f"{alias}.type = 'null'")
+    return "(" + (" OR ".join(parts) or "0") + ")", args
+
+
+def metadata_sql(key: str, values: list[Any], *, upper: bool = False) -> tuple[str, list[Any]]:
+    """SQL that document `d`'s metadata has `key` with one of `values` (or, when its value is
+    a list, an item equal to one of them). `instr` skips documents whose JSON does not even
+    name the key before SQLite parses it (the store writes the metadata with json.dumps)."""
+    own, own_args = _match("j", values, upper=upper)
+    item, item_args = _match("e", values, upper=upper)
+    sql = (
+        "(instr(d.metadata, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(d.metadata) j "
+        f"WHERE j.key = ? AND ({own} OR (j.type = 'array' AND EXISTS "
+        f"(SELECT 1 FROM json_each(j.value) e WHERE {item})))))"
+    )
+    return sql, [json.dumps(key), key, *own_args, *item_args]
+
+
 @dataclass
 class Filters:
     symbols: list[str] | None = None
@@ -72,23 +111,38 @@ class Filters:
     time_from: datetime | None = None
     time_to: datetime | None = None
     document_ids: list[str] | None = None
+    # metadata key -> the values it may have (equality with one, "in" with several)
+    metadata: dict[str, list[Any]] | None = None
 
     def empty(self) -> bool:
         return not (
-            self.symbols or self.sources or self.time_from or self.time_to or self.document_ids
+            self.symbols
+            or self.sources
+            or self.time_from
+            or self.time_to
+            or self.document_ids
+            or self.metadata
         )
 
     def sql(self) -> tuple[str, list[Any]]:
         where: list[str] = []
         args: list[Any] = []
-        for col, values in (
-            ("symbol", self.symbols),
-            ("source", self.sources),
-            ("id", self.document_ids),
+        # symbol and source: the document's field, or the same key of its metadata
+        for col, values, upper in (
+            ("symbol", self.symbols, True),
+            ("source", self.sources, False),
         ):
             if values:
-                where.append(f"d.{col} IN ({','.join('?' * len(values))})")
-                args.extend(values)
+                meta, meta_args = metadata_sql(col, values, upper=upper)
+                where.append(f"(d.{col} IN ({','.join('?' * len(values))}) OR {meta})")
+                args += [*values, *meta_args]
+        if self.document_ids:
+            where.append(f"d.id IN ({','.join('?' * len(self.document_ids))})")
+            args.extend(self.document_ids)
+        for key, values in (self.metadata or {}).items():
+            meta, meta_args = metadata_sql(key, values)
+            where.append(meta)
+            args += meta_args
         if self.time_from:
             where.append("d.time_ts >= ?")
             args.append(_ts(self.time_from))
@@ -145,7 +199,18 @@ class RagStore:
         self.hnsw_ef_construction = hnsw_ef_construction
         self.ivf_nprobe = ivf_nprobe
         self.exact_filter_limit = exact_filter_limit
-        self.use_gpu = gpu and fx.gpu_count() > 0
+        self.faiss_gpus = fx.gpu_count()
+        self.faiss_build = fx.faiss_build()
+        if "," in self.faiss_build:
+            log.warning(
+                "rag: several faiss wheels are installed (%s): their files overwrite each "
+                "other; keep one (see the rag README)",
+                self.faiss_build,
+            )
+        # the device is chosen here, at run time: the GPU when faiss has GPUs and sees one
+        self.use_gpu = gpu and self.faiss_gpus > 0
+        self.gpu_error: str | None = None
+        self._meta_keys: set[str] | None = None
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self.index: Any = None
@@ -175,6 +240,7 @@ class RagStore:
                     "a backup or move it away to start an empty knowledge base"
                 )
             self._db = db
+            self._meta_keys = None
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             self.dimension = int(meta["dimension"]) if "dimension" in meta else None
             self.model = meta.get("model")
@@ -260,6 +326,7 @@ class RagStore:
                 ids,
                 hnsw_m=self.hnsw_m,
                 ef_construction=self.hnsw_ef_construction,
+                gpu=self.use_gpu,
             )
         else:
             self.index = fx.build_flat_with(vecs, ids)
@@ -384,6 +451,8 @@ class RagStore:
                 raise
             if self.dimension is None and len(vectors):
                 self.dimension, self.model = dim, model
+            if any(doc.metadata for doc in docs) or replace_id is not None:
+                self._meta_keys = None
             self._apply(removed, new_ids, new_vecs)
             return out
 
@@ -443,6 +512,8 @@ class RagStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+            if doc_ids:
+                self._meta_keys = None
             if chunk_ids and self.index is not None:
                 self._remove(chunk_ids)
                 self._save_index()
@@ -469,6 +540,18 @@ class RagStore:
             [*args, limit, offset],
         ).fetchall()
         return [_doc(r, with_text=False) for r in rows], int(total)
+
+    def metadata_keys(self) -> set[str]:
+        """Every key of every stored document's metadata (cached until a write)."""
+        with self._lock:
+            if self._meta_keys is None:
+                self._meta_keys = {
+                    str(r[0])
+                    for r in self.db.execute(
+                        "SELECT DISTINCT j.key FROM documents d, json_each(d.metadata) j"
+                    )
+                }
+            return set(self._meta_keys)
 
     def chunk_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
@@ -551,10 +634,14 @@ class RagStore:
         index = self.index
         if ids is None and self.use_gpu and fx.kind_of(index) != "hnsw":
             if self._gpu_index is None:
-                self._gpu_index = faiss.index_cpu_to_all_gpus(index)
-            index, params = self._gpu_index, None
-            if fx.kind_of(self.index) == "ivf":
-                faiss.GpuParameterSpace().set_index_parameter(index, "nprobe", self.ivf_nprobe)
+                try:
+                    self._gpu_index = fx.to_gpu(index, nprobe=self.ivf_nprobe)
+                except Exception as exc:  # out of GPU memory, an index faiss cannot copy
+                    self.use_gpu = False
+                    self.gpu_error = f"{type(exc).__name__}: {exc}"
+                    log.error("rag: the index cannot go to the GPU (%s): searching on the CPU", exc)
+            if self._gpu_index is not None:
+                index, params = self._gpu_index, None
         scores, found = (
             index.search(q, k, params=params) if params is not None else index.search(q, k)
         )
@@ -606,6 +693,10 @@ class RagStore:
             "ann_threshold": self.ann_threshold,
             "ann_kind": self.ann_kind,
             "gpu": self.use_gpu,
+            "device": "gpu" if self.use_gpu else "cpu",
+            "faiss_gpus": self.faiss_gpus,
+            "faiss_build": self.faiss_build,
+            **({"gpu_error": self.gpu_error} if self.gpu_error else {}),
         }
 
 

@@ -385,3 +385,94 @@ def test_bad_input(
         if method == "POST" and path.endswith("batch"):
             big = {"documents": [{"text": f"doc {i}"} for i in range(6)]}
             assert c.post(path, json=big).status_code == 413
+
+
+FX_DOCS = [
+    # the issue's example: the symbol only in the metadata
+    {
+        "text": "The euro rose against the dollar after the ECB meeting.",
+        "metadata": {"symbol": "EURUSD"},
+    },
+    {
+        "text": "Sterling slipped as the Bank of England signalled rate cuts.",
+        "symbol": "GBPUSD",
+        "metadata": {
+            "sector": "fx",
+            "tags": ["central-bank", "rates"],
+            "rank": 2,
+            "reviewed": True,
+        },
+    },
+    {
+        "text": "Bitcoin miners sold coins after the halving.",
+        "metadata": {"source": "blog", "sector": "crypto", "rank": "2", "reviewed": False},
+    },
+]
+
+
+def _hits(c: httpx.Client, filters: dict[str, object]) -> set[int]:
+    """Which FX_DOCS (by position) a query with `filters` finds."""
+    r = c.post("/api/v1/query", json={"text": "markets", "k": 10, "filters": filters})
+    assert r.status_code == 200, r.text
+    texts = [d["text"] for d in FX_DOCS]
+    return {texts.index(h["text"]) for h in r.json()["results"]}
+
+
+def test_metadata_filters(tmp_path: Path, embedder_url: str) -> None:
+    with rag(tmp_path / "rag", embedder_url) as c:
+        r = c.post("/api/v1/documents/batch", json={"documents": FX_DOCS})
+        assert r.status_code == 200 and r.json()["added"] == 3
+        # symbol and source match the document's field or the same metadata key
+        assert _hits(c, {"symbol": "EURUSD"}) == {0}  # returned nothing before
+        assert _hits(c, {"symbol": "eurusd"}) == {0}
+        assert _hits(c, {"symbol": ["EURUSD", "GBPUSD"]}) == {0, 1}
+        assert _hits(c, {"source": "blog"}) == {2}
+        listed = c.get("/api/v1/documents", params={"symbol": "EURUSD"}).json()
+        assert [d["metadata"] for d in listed["items"]] == [{"symbol": "EURUSD"}]
+        # any metadata key: equality and "in", beside the named filters or under "metadata"
+        assert _hits(c, {"sector": "fx"}) == {1}
+        assert _hits(c, {"sector": ["fx", "crypto"]}) == {1, 2}
+        assert _hits(c, {"sector": {"$in": ["crypto"]}}) == {2}
+        assert _hits(c, {"sector": {"$eq": "crypto"}}) == {2}
+        assert _hits(c, {"metadata": {"sector": "fx"}}) == {1}
+        assert _hits(c, {"tags": "rates"}) == {1}  # a list value matches by its items
+        # type for type: the number 2 is not the string "2", true is not 1
+        assert _hits(c, {"rank": 2}) == {1}
+        assert _hits(c, {"rank": "2"}) == {2}
+        assert _hits(c, {"reviewed": True}) == {1}
+        assert _hits(c, {"reviewed": False}) == {2}
+        assert _hits(c, {"rank": 1}) == set()  # a known key, no match: an empty answer
+        assert _hits(c, {"symbol": "GBPUSD", "sector": "fx"}) == {1}
+        assert _hits(c, {"symbol": "EURUSD", "sector": "fx"}) == set()
+        # an unknown key is a 422 that names the keys there are, not a silent empty answer
+        r = c.post("/api/v1/query", json={"text": "x", "filters": {"sectr": "fx"}})
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "unknown filter key 'sectr'" in r.text and "sector" in r.text
+        assert r.json()["errors"][0]["field"].endswith("sectr")
+        for bad, words in [
+            ({"sector": {"$gt": 1}}, "$eq or $in"),
+            ({"sector": []}, "empty"),
+            ({"sector": [{"a": 1}]}, "not dict"),
+            ({"sector": {"$in": "fx"}}, "list"),
+            ({"sector": "fx", "metadata": {"sector": "fx"}}, "twice"),
+        ]:
+            r = c.post("/api/v1/query", json={"text": "x", "filters": bad})
+            assert r.status_code == 422 and words in r.text, (bad, r.text)
+        # the keys follow the documents: once none has "tags", it is unknown
+        one = c.get("/api/v1/documents", params={"symbol": "GBPUSD"}).json()["items"][0]
+        assert c.delete(f"/api/v1/documents/{one['id']}").status_code == 200
+        r = c.post("/api/v1/query", json={"text": "x", "filters": {"tags": "rates"}})
+        assert r.status_code == 422 and "unknown filter key 'tags'" in r.text
+
+
+def test_health_names_the_index_device(tmp_path: Path, embedder_url: str) -> None:
+    with rag(tmp_path / "rag", embedder_url) as c:
+        details = c.get("/health").json()["details"]
+        assert details["device"] == ("gpu" if details["faiss_gpus"] > 0 else "cpu")
+        assert details["gpu"] is (details["device"] == "gpu")
+        assert details["faiss_build"].startswith(("faiss-cpu ", "faiss-gpu"))
+        assert "," not in details["faiss_build"]  # one faiss wheel, never a mix
+        assert c.get("/api/v1/index").json()["device"] == details["device"]
+    with rag(tmp_path / "rag2", embedder_url, gpu=False) as c:
+        assert c.get("/health").json()["details"]["device"] == "cpu"
