@@ -18,9 +18,6 @@ from pathlib import Path
 
 import psutil
 from tradingstack.core import catalog
-from tradingstack.local.launcher import local_url
-
-from tests.unit.servers import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 WANTED = ("ui", "data", "nhits", "tcn", "hmm", "embedder", "rag", "llm")
@@ -88,28 +85,31 @@ class RunningStack:
 
 
 def service_dirs(state_dir: Path) -> dict[str, str]:
-    """Each service's storage and URL, as the launcher sets them for built services (it sets
-    them only for `implemented` ones; the others would write to ./.state in the checkout)."""
+    """Each service's storage, as the launcher sets it for built services (it sets it only for
+    `implemented` ones; the others would write to ./.state in the checkout). Where each
+    service listens, the launcher tells them: it picks free ports when the defaults are taken
+    (another stack, another test)."""
     env: dict[str, str] = {}
     for w in catalog.WORKLOADS:
         if w.app is not None:
             env[f"TS_{w.name.upper()}_DIR"] = str(state_dir / w.name)
-            env[f"TS_{w.name.upper()}_URL"] = local_url(w)
     return env
+
+
+UP = re.compile(r"TradingStack is up at (http://[0-9.]+:[0-9]+)")
 
 
 def start_stack(services: list[str], state_dir: Path, env: dict[str, str]) -> RunningStack:
     """Start the stack; a service other than ui/data that dies at start-up is left out."""
     dropped: dict[str, str] = {}
     for attempt in range(3):
-        port = free_port()
         log = state_dir / f"stack-{attempt}.log"
         cmd = [
             sys.executable,
             "-m",
             "tests.browser.run_stack",
             "--port",
-            str(port),
+            "0",  # any free port: the launcher binds it and says which
             "--state-dir",
             str(state_dir),
             "--services",
@@ -127,8 +127,8 @@ def start_stack(services: list[str], state_dir: Path, env: dict[str, str]) -> Ru
         deadline = time.monotonic() + 170
         while time.monotonic() < deadline:
             text = log.read_text(errors="replace")
-            if "TradingStack is up" in text:
-                stack = RunningStack(f"http://127.0.0.1:{port}", proc, services, state_dir, log)
+            if up := UP.search(text):
+                stack = RunningStack(up.group(1), proc, services, state_dir, log)
                 stack.dropped = dropped
                 return stack
             if proc.poll() is not None:

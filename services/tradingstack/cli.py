@@ -25,7 +25,16 @@ def up(
     only: Annotated[
         str | None, typer.Option(help="comma list of services to run (default: every built one)")
     ] = None,
-    port: Annotated[int, typer.Option(help="gateway port")] = 3000,
+    port: Annotated[
+        int,
+        typer.Option(
+            envvar="TS_GATEWAY_PORT",
+            min=0,
+            max=65535,
+            help="gateway port (0: any free one); the services take free ports when theirs "
+            "are taken",
+        ),
+    ] = 3000,
     state_dir: Annotated[Path, typer.Option(help="databases, models, logs")] = Path(".state"),
 ) -> None:
     """Run the stack locally behind one gateway on 127.0.0.1 (Ctrl-C stops it)."""
@@ -37,7 +46,11 @@ def up(
             w = catalog.get(n)
             if w.app is None or not w.implemented:
                 raise typer.BadParameter(f"{n} cannot run locally (not built yet, or not ours)")
-    launcher.run(names, state_dir=state_dir, gateway_port=port)
+    try:
+        launcher.run(names, state_dir=state_dir, gateway_port=port)
+    except launcher.PortInUse as exc:
+        Console(stderr=True).print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -45,8 +58,14 @@ def serve(
     name: Annotated[str, typer.Argument(help="a workload of the catalog, e.g. data")],
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="port (default: the catalog's)")] = None,
+    fd: Annotated[
+        int | None,
+        typer.Option(help="serve on this inherited listening socket (the local launcher's)"),
+    ] = None,
 ) -> None:
     """Run one service (the entry point of its container image too)."""
+    import socket
+
     import uvicorn
 
     w = catalog.get(name)
@@ -59,7 +78,7 @@ def serve(
         raise typer.BadParameter(f"{name} is not built yet ({exc.name} missing)") from None
     from tradingstack.core.http import SERVER_KEEP_ALIVE_SECONDS
 
-    uvicorn.run(
+    config = uvicorn.Config(
         factory(),
         host=host,
         port=port or w.port,
@@ -67,21 +86,30 @@ def serve(
         proxy_headers=True,
         timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
     )
+    # the launcher binds the port and hands the socket over: no race for a free port
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    uvicorn.Server(config).run(sockets=sockets)
 
 
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     host: Annotated[str, typer.Option(help="where the local services listen")] = "127.0.0.1",
+    state_dir: Annotated[
+        Path, typer.Option(help="the running stack's state (its stack.json says the ports)")
+    ] = Path(".state"),
 ) -> None:
     """Probe every service of the local stack and print its health."""
     from tradingstack.core.health import probe_many
-    from tradingstack.local.launcher import local_port
+    from tradingstack.local.launcher import local_port, read_stack_file
 
+    running = read_stack_file(state_dir) or {}
+    urls: dict[str, str] = running.get("services") or {}
+    # the services the running stack started, where they listen; else every one on its port
     targets = {
-        w.name: f"http://{host}:{local_port(w)}{w.health_path}"
+        w.name: urls.get(w.name, f"http://{host}:{local_port(w)}") + w.health_path
         for w in catalog.WORKLOADS
-        if w.app is not None and w.implemented
+        if w.app is not None and w.implemented and (not urls or w.name in urls)
     }
     results = asyncio.run(probe_many(targets, timeout=3.0, retries=0))
     if as_json:
@@ -93,7 +121,13 @@ def status(
         for w in catalog.WORKLOADS:
             r = results.get(w.name)
             if r is None:
-                why = "not built yet" if not w.implemented else "runs in a cluster only"
+                why = (
+                    "not built yet"
+                    if not w.implemented
+                    else "not in this stack"
+                    if urls and w.app is not None
+                    else "runs in a cluster only"
+                )
                 table.add_row(w.name, f"[dim]{why}[/]", "", "", "", "", "")
                 continue
             colour = "green" if r.healthy else "red"

@@ -39,7 +39,8 @@ def test_up_serves_the_data_service_through_the_gateway(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        health = wait_http(base + "/data/health", timeout=120).json()
+        # every built service starts (torch, the models): minutes on a busy 2-core machine
+        health = wait_http(base + "/data/health", timeout=300).json()
         assert health["service"] == "data" and health["status"] == "healthy"
         r = httpx.get(
             base + "/data/api/v1/ohlcv/BTCUSD", params={"timeframe": "H1", "limit": 100}, timeout=30
@@ -48,7 +49,10 @@ def test_up_serves_the_data_service_through_the_gateway(tmp_path: Path) -> None:
         status = httpx.get(base + "/_status").json()
         assert status["services"]["data"]["healthy"] is True
         out = subprocess.run(
-            [sys.executable, "-m", "tradingstack.cli", "status", "--json"],
+            [
+                sys.executable,
+                *("-m", "tradingstack.cli", "status", "--json", "--state-dir", str(tmp_path)),
+            ],
             capture_output=True,
             text=True,
             timeout=60,

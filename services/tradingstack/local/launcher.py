@@ -3,17 +3,27 @@
 Each service runs as `tradingstack serve NAME` (the same entry point as its container image),
 logs to `.state/logs/NAME.log`, and is probed by the health loop, which uses the same probing
 code as the operator. Ctrl-C (or SIGTERM) stops everything.
+
+Ports: the gateway listens on `TS_GATEWAY_PORT` (or `tradingstack up --port`; 3000 by
+default, which is Grafana's default too). Each service takes its catalog port when that is
+free and any free port when it is not: the launcher binds every listening socket itself, hands
+it to the service's process (`serve --fd`), and tells the services and the gateway where the
+others really listen (`TS_<NAME>_URL`). So a second stack, from another checkout with its own
+`.state`, runs beside the first with just another gateway port. While the stack runs, where
+everything listens is in `<state>/stack.json` (`tradingstack status` reads it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +39,19 @@ from tradingstack.local.gateway import create_gateway
 
 LOCAL_HOST = "127.0.0.1"
 GATEWAY_PORT = 3000
+GATEWAY_PORT_ENV = "TS_GATEWAY_PORT"
 # The gateway takes the UI's port (3000) locally, so the UI process moves aside.
 LOCAL_PORT_OVERRIDES = {"ui": 3010}
+# Where a running stack's gateway and services listen, in its state directory.
+STACK_FILE = "stack.json"
+
+
+class PortInUse(RuntimeError):
+    """The gateway's port is taken (by another stack, Grafana, ...)."""
 
 
 def local_port(w: Workload) -> int:
+    """The port a service takes when it is free (the catalog's; the UI's moved aside)."""
     return LOCAL_PORT_OVERRIDES.get(w.name, w.port)
 
 
@@ -41,15 +59,77 @@ def local_url(w: Workload) -> str:
     return f"http://{LOCAL_HOST}:{local_port(w)}"
 
 
-def service_env(state_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment of a local service: state under .state/, the data service's URL."""
+def gateway_port(environ: Mapping[str, str] | None = None) -> int:
+    """TS_GATEWAY_PORT, or 3000; ValueError when it is not a port number."""
+    value = (os.environ if environ is None else environ).get(GATEWAY_PORT_ENV, "").strip()
+    if not value:
+        return GATEWAY_PORT
+    try:
+        port = int(value)
+    except ValueError:
+        raise ValueError(f"{GATEWAY_PORT_ENV} must be a port number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{GATEWAY_PORT_ENV} must be a port from 0 to 65535, got {port}")
+    return port
+
+
+def listen(port: int, host: str = LOCAL_HOST) -> socket.socket:
+    """A listening TCP socket on host:port (0: any free port); OSError when it is taken.
+
+    SO_REUSEADDR as uvicorn sets it, so a port left in TIME_WAIT by a stopped stack is free.
+    The socket is inheritable: a service's process serves on it (`serve --fd`).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def bind_service(w: Workload, host: str = LOCAL_HOST) -> socket.socket:
+    """A socket on the service's own port when that is free, else on any free port."""
+    try:
+        return listen(local_port(w), host)
+    except OSError:
+        return listen(0, host)
+
+
+def bound_port(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
+
+def service_env(
+    state_dir: Path, base: Mapping[str, str] | None = None, urls: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Environment of a local service: its state under .state/, the other services' URLs.
+
+    `urls` say where the stack's services really listen and win over the environment; a
+    service the stack does not run keeps TS_<NAME>_URL from the environment, or its own port.
+    """
     env = dict(base if base is not None else os.environ)
     for w in local_workloads():
         # every service keeps its files in TS_<NAME>_DIR (its volume's mount in a cluster)
         env.setdefault(f"TS_{w.name.upper()}_DIR", str(state_dir / w.name))
-        env.setdefault(f"TS_{w.name.upper()}_URL", f"http://{LOCAL_HOST}:{local_port(w)}")
+        if urls and w.name in urls:
+            env[f"TS_{w.name.upper()}_URL"] = urls[w.name]
+        else:
+            env.setdefault(f"TS_{w.name.upper()}_URL", local_url(w))
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def read_stack_file(state_dir: Path) -> dict[str, Any] | None:
+    """What the stack running on `state_dir` wrote to its stack.json, or None."""
+    try:
+        data = json.loads((state_dir / STACK_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass
@@ -94,31 +174,77 @@ class Stack:
         self.gateway_port = gateway_port
         self.console = console or Console(stderr=True)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        # where each service listens: its own port, or a free one when that was taken
+        self.urls: dict[str, str] = {}
+
+    def bind_gateway(self) -> socket.socket:
+        """The gateway's socket, bound before any service starts: a taken port fails at
+        once, and no service can take the gateway's port."""
+        try:
+            sock = listen(self.gateway_port)
+        except OSError as exc:
+            raise PortInUse(
+                f"port {self.gateway_port} on {LOCAL_HOST} is in use ({exc.strerror}). "
+                f"Start the stack on another port: {GATEWAY_PORT_ENV}=3300 make up "
+                "(or tradingstack up --port 3300)."
+            ) from None
+        self.gateway_port = bound_port(sock)
+        return sock
 
     def start_services(self) -> None:
         logs = self.state_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        env = service_env(self.state_dir)
-        for w in self.workloads:
-            log_file = open(logs / f"{w.name}.log", "ab")
-            cmd = [
-                sys.executable,
-                "-m",
-                "tradingstack.cli",
-                "serve",
-                w.name,
-                "--host",
-                LOCAL_HOST,
-                "--port",
-                str(local_port(w)),
-            ]
-            self.procs[w.name] = subprocess.Popen(
-                cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-            )
-            log_file.close()
+        sockets = {w.name: bind_service(w) for w in self.workloads}
+        try:
+            self.urls = {n: f"http://{LOCAL_HOST}:{bound_port(s)}" for n, s in sockets.items()}
+            env = service_env(self.state_dir, urls=self.urls)
+            for w in self.workloads:
+                sock = sockets[w.name]
+                log_file = open(logs / f"{w.name}.log", "ab")
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "tradingstack.cli",
+                    "serve",
+                    w.name,
+                    "--host",
+                    LOCAL_HOST,
+                    "--port",
+                    str(bound_port(sock)),
+                    "--fd",
+                    str(sock.fileno()),
+                ]
+                self.procs[w.name] = subprocess.Popen(
+                    cmd,
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    pass_fds=(sock.fileno(),),
+                )
+                log_file.close()
+        finally:
+            # the services hold their sockets now; ours would keep a dead service's port
+            # taking connections that nobody answers
+            for sock in sockets.values():
+                sock.close()
+
+    def write_stack_file(self) -> None:
+        body = {
+            "pid": os.getpid(),
+            "gateway": f"http://{LOCAL_HOST}:{self.gateway_port}",
+            "services": self.urls,
+        }
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / STACK_FILE).write_text(json.dumps(body, indent=2) + "\n")
+
+    def remove_stack_file(self) -> None:
+        data = read_stack_file(self.state_dir)
+        if data is not None and data.get("pid") == os.getpid():
+            (self.state_dir / STACK_FILE).unlink(missing_ok=True)
 
     async def wait_ready(self, timeout: float = 180.0) -> dict[str, ProbeResult]:
-        targets = {w.name: local_url(w) + w.health_path for w in self.workloads}
+        targets = {w.name: self.urls[w.name] + w.health_path for w in self.workloads}
         deadline = time.monotonic() + timeout
         results: dict[str, ProbeResult] = {}
         async with httpx.AsyncClient() as client:
@@ -155,17 +281,15 @@ class Stack:
                 p.wait()
 
     async def serve(self, *, health_interval: float = 10.0, ready_timeout: float = 180.0) -> None:
-        self.start_services()
+        gateway_socket = self.bind_gateway()
         try:
+            self.start_services()
             self.console.print(f"starting {', '.join(w.name for w in self.workloads)} ...")
             await self.wait_ready(ready_timeout)
-            loop = HealthLoop(
-                {w.name: local_url(w) + w.health_path for w in self.workloads}, health_interval
-            )
+            targets = {w.name: self.urls[w.name] + w.health_path for w in self.workloads}
+            loop = HealthLoop(targets, health_interval)
             await loop.sweep()
-            gateway = create_gateway(
-                {w.name: local_url(w) for w in self.workloads}, status=loop.snapshot
-            )
+            gateway = create_gateway(dict(self.urls), status=loop.snapshot)
             config = uvicorn.Config(
                 gateway,
                 host=LOCAL_HOST,
@@ -176,18 +300,23 @@ class Stack:
             )
             server = uvicorn.Server(config)
             base = f"http://{LOCAL_HOST}:{self.gateway_port}"
+            self.write_stack_file()
             self.console.print(f"[bold green]TradingStack is up at {base}[/]")
             for w in self.workloads:
+                url = self.urls[w.name]
+                moved = "" if url == local_url(w) else f"   (its port was taken: on {url})"
                 self.console.print(
-                    f"  {w.name:<9} {base}{w.prefix or '/'}   docs: {base}{w.prefix}/docs"
+                    f"  {w.name:<9} {base}{w.prefix or '/'}   docs: {base}{w.prefix}/docs{moved}"
                 )
             self.console.print(f"  status    {base}/_status   (Ctrl-C stops everything)")
             health_task = asyncio.create_task(loop.run())
             try:
-                await server.serve()
+                await server.serve(sockets=[gateway_socket])
             finally:
                 health_task.cancel()
         finally:
+            gateway_socket.close()
+            self.remove_stack_file()
             self.stop()
 
 
@@ -197,6 +326,7 @@ def run(
     state_dir: Path = Path(".state"),
     gateway_port: int = GATEWAY_PORT,
 ) -> None:
+    """Run the stack until Ctrl-C; PortInUse when the gateway's port is taken."""
     workloads = [w for w in local_workloads() if not only or w.name in only]
     stack = Stack(workloads, state_dir=state_dir, gateway_port=gateway_port)
     try:

@@ -7,10 +7,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tradingstack.core import catalog
 from tradingstack.core.catalog import routed_workloads
 from tradingstack.data.app import create_app
 from tradingstack.data.settings import DataSettings
 from tradingstack.local.gateway import create_gateway, match, refusal
+from tradingstack.local.launcher import (
+    PortInUse,
+    Stack,
+    bind_service,
+    bound_port,
+    gateway_port,
+    listen,
+    local_port,
+    service_env,
+)
 
 from tests.unit.servers import raw_requests, serve_app
 
@@ -125,3 +136,51 @@ def test_a_clients_forwarded_headers_do_not_pass_the_gateway(gateway: str) -> No
         assert c.post("/data/api/v1/symbols", json=sym, headers=foreign).status_code == 403
         same = {"Origin": f"http://{host}"}
         assert c.post("/data/api/v1/symbols", json=sym, headers=same).status_code == 201
+
+
+def test_a_service_whose_port_is_taken_listens_on_a_free_one() -> None:
+    data = catalog.get("data")
+    try:
+        holder = listen(local_port(data))
+    except OSError:
+        holder = None  # taken already (another stack): just as good
+    try:
+        sock = bind_service(data)
+        try:
+            assert bound_port(sock) != local_port(data)
+            assert sock.get_inheritable()  # handed to the service's process
+        finally:
+            sock.close()
+    finally:
+        if holder is not None:
+            holder.close()
+
+
+def test_the_gateway_port_comes_from_ts_gateway_port() -> None:
+    assert gateway_port({}) == 3000
+    assert gateway_port({"TS_GATEWAY_PORT": " 3300 "}) == 3300
+    for bad in ("grafana", "70000", "-1"):
+        with pytest.raises(ValueError, match="TS_GATEWAY_PORT"):
+            gateway_port({"TS_GATEWAY_PORT": bad})
+
+
+def test_a_taken_gateway_port_says_how_to_move_it(tmp_path: Path) -> None:
+    with listen(0) as held:
+        stack = Stack([], state_dir=tmp_path, gateway_port=bound_port(held))
+        with pytest.raises(PortInUse, match="TS_GATEWAY_PORT=3300"):
+            stack.bind_gateway()
+    free = Stack([], state_dir=tmp_path, gateway_port=0)
+    with free.bind_gateway() as sock:
+        assert free.gateway_port == bound_port(sock) > 0
+
+
+def test_services_are_told_where_the_others_really_listen(tmp_path: Path) -> None:
+    env = service_env(
+        tmp_path,
+        base={"TS_DATA_URL": "http://elsewhere:1", "TS_RAG_URL": "http://rag.example:8"},
+        urls={"data": "http://127.0.0.1:45001"},
+    )
+    assert env["TS_DATA_URL"] == "http://127.0.0.1:45001"  # where it runs wins
+    assert env["TS_RAG_URL"] == "http://rag.example:8"  # not in this stack: as configured
+    assert env["TS_HMM_URL"] == "http://127.0.0.1:3004"
+    assert env["TS_DATA_DIR"] == str(tmp_path / "data")
