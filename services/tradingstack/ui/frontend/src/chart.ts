@@ -40,6 +40,7 @@ export interface ForecastData {
   median: number[];
   intervals: ForecastBand[];
   last_bar?: { time: string; close: number };
+  title?: string; // the line's name on the chart ("NHITS", "naive forecast")
 }
 
 export interface PatternSpan {
@@ -65,6 +66,23 @@ export interface OverlayLine {
   pane: number; // 0 = over the candles
   dashed?: boolean;
   histogram?: boolean;
+  guides?: number[]; // horizontal guides in its pane (RSI 30/70)
+  name?: string; // for the crosshair readout, e.g. "SMA 20"
+}
+
+/** A horizontal level over the candles (the analysis' entry, stop and targets). */
+export interface PriceLevel {
+  price: number;
+  label: string;
+  color: string;
+  dashed?: boolean;
+}
+
+/** What the crosshair points at: the bar and each named line's value there. */
+export interface CrosshairInfo {
+  bar: Bar;
+  index: number;
+  values: { name: string; color: string; value: number }[];
 }
 
 export interface ChartModel {
@@ -73,6 +91,7 @@ export interface ChartModel {
   forecast: ForecastData | null;
   patterns: PatternSpan[];
   regimes: RegimeSegment[];
+  levels?: PriceLevel[];
 }
 
 export interface ChartStats {
@@ -82,6 +101,8 @@ export interface ChartStats {
   patterns: number;
   regimes: number;
   panes: number;
+  levels: number;
+  guides: number;
 }
 
 type DrawTarget = Parameters<IPrimitivePaneRenderer["draw"]>[0];
@@ -267,9 +288,22 @@ const BAND_FILLS: Record<number, string> = {
 
 export class PriceChart {
   private chart: IChartApi | null = null;
-  private stats: ChartStats = { bars: 0, overlays: 0, forecastPoints: 0, patterns: 0, regimes: 0, panes: 0 };
+  private stats: ChartStats = {
+    bars: 0,
+    overlays: 0,
+    forecastPoints: 0,
+    patterns: 0,
+    regimes: 0,
+    panes: 0,
+    levels: 0,
+    guides: 0,
+  };
 
-  constructor(private readonly host: HTMLElement) {}
+  /** `onCrosshair`: called with the bar under the crosshair (null when it leaves the bars). */
+  constructor(
+    private readonly host: HTMLElement,
+    private readonly onCrosshair?: (info: CrosshairInfo | null) => void,
+  ) {}
 
   destroy(): void {
     this.chart?.remove();
@@ -384,6 +418,8 @@ export class PriceChart {
 
     // indicator overlays (pane 0) and oscillators (own panes)
     let overlays = 0;
+    let guides = 0;
+    const named: { name: string; color: string; byTime: Map<number, number> }[] = [];
     for (const line of model.overlays) {
       const data = line.times
         .map((t, i) => ({ time: toTs(t), value: line.values[i] }))
@@ -397,13 +433,26 @@ export class PriceChart {
         lastValueVisible: line.pane > 0,
         title: line.label,
       };
-      if (line.histogram) {
-        chart
-          .addSeries(HistogramSeries, { color: line.color, priceLineVisible: false, title: line.label }, line.pane)
-          .setData(data);
-      } else {
-        chart.addSeries(LineSeries, opts, line.pane).setData(data);
+      const series = line.histogram
+        ? chart.addSeries(HistogramSeries, { color: line.color, priceLineVisible: false, title: line.label }, line.pane)
+        : chart.addSeries(LineSeries, opts, line.pane);
+      series.setData(data);
+      for (const g of line.guides ?? []) {
+        series.createPriceLine({
+          price: g,
+          color: "rgba(206, 147, 216, 0.6)",
+          lineWidth: 1,
+          lineStyle: LineStyle.Dashed,
+          axisLabelVisible: true,
+          title: "",
+        });
+        guides += 1;
       }
+      named.push({
+        name: line.name ?? line.label ?? line.key,
+        color: line.color,
+        byTime: new Map(data.map((d) => [d.time as number, d.value])),
+      });
       overlays += 1;
     }
 
@@ -419,7 +468,7 @@ export class PriceChart {
         lineStyle: LineStyle.Solid,
         priceLineVisible: false,
         lastValueVisible: true,
-        title: "NHITS",
+        title: fc.title ?? "NHITS",
       });
       median.setData(fTimes.map((t, i) => ({ time: t, value: i ? fc.median[i - 1] : last.close })));
       const levels = [...fc.intervals].sort((a, b) => b.level - a.level);
@@ -446,6 +495,40 @@ export class PriceChart {
       forecastPoints = fc.timestamps.length;
     }
 
+    // the analysis' levels: entry, stop and targets as labelled horizontal lines
+    let levels = 0;
+    if (bars.length) {
+      for (const lv of model.levels ?? []) {
+        if (!Number.isFinite(lv.price)) continue;
+        candles.createPriceLine({
+          price: lv.price,
+          color: lv.color,
+          lineWidth: 1,
+          lineStyle: lv.dashed ? LineStyle.Dashed : LineStyle.Solid,
+          axisLabelVisible: true,
+          title: lv.label,
+        });
+        levels += 1;
+      }
+    }
+
+    // the crosshair readout: O/H/L/C and each named line's value at the bar pointed at
+    if (this.onCrosshair) {
+      const report = this.onCrosshair;
+      const index = new Map(times.map((t, i) => [t as number, i]));
+      chart.subscribeCrosshairMove((param) => {
+        const i = param.time === undefined ? undefined : index.get(param.time as number);
+        if (i === undefined) {
+          report(null);
+          return;
+        }
+        const values = named
+          .map((n) => ({ name: n.name, color: n.color, value: n.byTime.get(times[i] as number) }))
+          .filter((v): v is { name: string; color: string; value: number } => v.value !== undefined);
+        report({ bar: bars[i], index: i, values });
+      });
+    }
+
     // show the newest ~200 bars (and the forecast) rather than squeezing thousands
     const visible = Math.min(bars.length, 200);
     if (bars.length) {
@@ -462,6 +545,8 @@ export class PriceChart {
       patterns: patternRects.length,
       regimes: regimeRects.length,
       panes: chart.panes().length,
+      levels,
+      guides,
     };
     return this.getStats();
   }

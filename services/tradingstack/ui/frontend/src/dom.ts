@@ -1,5 +1,5 @@
 // A few DOM helpers: no framework, real elements (buttons, labels, links) for keyboard use.
-import { errorText } from "./api";
+import { explain, type ErrorContext } from "./explain";
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | EventListener | null | undefined>;
@@ -73,11 +73,13 @@ export class Panel {
   readonly el: HTMLElement;
   readonly body: HTMLElement;
   readonly status: HTMLElement;
+  private readonly subjectEl: HTMLElement;
 
   constructor(title: string, opts: { id?: string; actions?: HTMLElement[]; wide?: boolean } = {}) {
     const headingId = nextId("h");
     this.status = h("div", { class: "status", role: "status", "aria-live": "polite" });
     this.body = h("div", { class: "panel-body" });
+    this.subjectEl = h("span", { class: "subject" });
     this.el = h(
       "section",
       {
@@ -86,16 +88,53 @@ export class Panel {
         id: opts.id,
         "data-panel": opts.id,
       },
-      h("header", {}, h("h2", { id: headingId }, title), h("div", { class: "actions" }, opts.actions)),
+      h("header", {}, h("h2", { id: headingId }, title, this.subjectEl), h("div", { class: "actions" }, opts.actions)),
       this.status,
       this.body,
     );
   }
 
-  /** Show a service's error in place (role=alert), keeping whatever else the panel shows. */
-  error(exc: unknown, prefix?: string): void {
-    const text = errorText(exc);
-    clear(this.status, h("p", { class: "error", role: "alert" }, prefix ? `${prefix}: ${text}` : text));
+  /** Name what the panel shows ("BTCUSD H1") in its heading and in data-subject. */
+  setSubject(text: string): void {
+    clear(this.subjectEl, text ? ` · ${text}` : "");
+    if (text) this.el.dataset.subject = text;
+    else delete this.el.dataset.subject;
+  }
+
+  /** Empty the panel (body and status) for a new selection. */
+  reset(subject?: string): void {
+    clear(this.body);
+    clear(this.status);
+    if (subject !== undefined) this.setSubject(subject);
+  }
+
+  /** Show an error in place (role=alert), for people: what happened and what fixes it. */
+  error(exc: unknown, ctx?: string | ErrorContext): void {
+    const context = typeof ctx === "string" ? {} : (ctx ?? {}); // a string: the prefix only
+    const e = explain(exc, context);
+    const prefix = typeof ctx === "string" ? `${ctx}: ` : "";
+    clear(
+      this.status,
+      h(
+        "div",
+        { class: "error", role: "alert" },
+        h("span", { class: "error-text" }, `${prefix}${e.text}`),
+        e.actions.length
+          ? h(
+              "span",
+              { class: "fixes" },
+              e.actions.map((a) =>
+                a.href
+                  ? h("a", { href: a.href, class: "fix" }, a.label)
+                  : h("button", { type: "button", class: "fix", onclick: () => a.run?.() }, a.label),
+              ),
+            )
+          : null,
+        e.technical
+          ? h("details", { class: "technical" }, h("summary", {}, "Technical details"), h("code", {}, e.technical))
+          : null,
+      ),
+    );
   }
 
   info(text: string): void {
@@ -111,13 +150,19 @@ export class Panel {
   }
 
   /** Run `work` with a busy marker; any error lands in the status line. */
-  async run<T>(work: () => Promise<T>, prefix?: string): Promise<T | undefined> {
+  /** `signal`: once aborted (a newer selection), a late error is not shown. */
+  async run<T>(
+    work: () => Promise<T>,
+    prefix?: string | ErrorContext,
+    signal?: AbortSignal,
+  ): Promise<T | undefined> {
     this.el.setAttribute("aria-busy", "true");
     try {
       const out = await work();
       return out;
     } catch (exc) {
       if (exc instanceof DOMException && exc.name === "AbortError") return undefined;
+      if (signal?.aborted) return undefined;
       this.error(exc, prefix);
       return undefined;
     } finally {

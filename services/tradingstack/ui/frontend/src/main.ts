@@ -39,7 +39,14 @@ let dispose: Dispose | void;
 
 function parseHash(): { route: Route; args: string[] } {
   const raw = location.hash.startsWith("#/") ? location.hash.slice(2) : "";
-  const [path, ...args] = raw.split("/").map((p) => decodeURIComponent(p));
+  const [first, ...args] = raw.split("/").map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p; // a lone "%" in a typed address
+    }
+  });
+  const path = (first ?? "").toLowerCase(); // #/Symbol/nvda/d1 is #/symbol/NVDA/D1
   const route = ROUTES.find((r) => r.path === path) ?? ROUTES[0];
   return { route, args: route.path === path ? args.filter(Boolean) : [] };
 }
@@ -55,6 +62,8 @@ function render(main: HTMLElement, nav: HTMLElement): void {
   }
   document.title = `${route.title} · TradingStack`;
   clear(main, h("h1", { class: "view-title" }, route.title));
+  // a new view starts at its top (the previous one's scroll hid the new view's messages)
+  window.scrollTo(0, 0);
   const problem = cfgError();
   if (problem) {
     main.append(

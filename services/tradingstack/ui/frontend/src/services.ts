@@ -262,3 +262,99 @@ export async function score(
   const auc = typeof model.auc_valid === "number" ? model.auc_valid : null;
   return { direction, value: v, probability: p, features, auc, raw };
 }
+
+/** Which timeframes a symbol has data for (the data service's GET /symbols/{s}/timeframes). */
+export interface TimeframeAvailability {
+  timeframe: string;
+  stored_bars: number;
+  first: string | null;
+  last: string | null;
+  stored_from: string[];
+  providers: string[];
+  resampled_from: string | null;
+}
+
+export interface SymbolTimeframes {
+  symbol: string;
+  timeframes: TimeframeAvailability[];
+  summary: string;
+}
+
+export function timeframes(symbol: string, signal?: AbortSignal) {
+  return getJson<SymbolTimeframes>(data(`/symbols/${encodeURIComponent(symbol)}/timeframes`), { signal });
+}
+
+/** What a model's answers are worth on held-out data (core/schemas.py ModelQuality). */
+export interface Quality {
+  metric: string;
+  value: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  baseline: number | null;
+  has_edge: boolean;
+  summary: string;
+  evaluated_on: string;
+}
+
+/** The `quality` field of a model's answer, or null when it is absent or malformed (the
+ * producers add it one by one; an answer without it is shown as before). */
+export function readQuality(answer: unknown): Quality | null {
+  if (!answer || typeof answer !== "object") return null;
+  const obj = answer as Record<string, unknown>;
+  const model = obj.model && typeof obj.model === "object" ? (obj.model as Record<string, unknown>) : {};
+  const q = (obj.quality ?? model.quality) as Record<string, unknown> | undefined | null;
+  if (!q || typeof q !== "object" || typeof q.has_edge !== "boolean") return null;
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return {
+    metric: typeof q.metric === "string" ? q.metric : "",
+    value: num(q.value),
+    ci_low: num(q.ci_low),
+    ci_high: num(q.ci_high),
+    baseline: num(q.baseline),
+    has_edge: q.has_edge,
+    summary: typeof q.summary === "string" ? q.summary : q.has_edge ? "has an edge" : "no demonstrated edge",
+    evaluated_on: typeof q.evaluated_on === "string" ? q.evaluated_on : "",
+  };
+}
+
+/** True when the forecast is the naive one (the model has no edge, or the service says so). */
+export function servedAsNaive(fc: unknown): boolean {
+  const obj = (fc ?? {}) as Record<string, unknown>;
+  const model = (obj.model ?? {}) as Record<string, unknown>;
+  for (const v of [obj.served, obj.served_as, obj.source, obj.method, model.served, model.kind, model.version]) {
+    if (typeof v === "string" && /naive/i.test(v)) return true;
+  }
+  return obj.naive === true || model.naive === true;
+}
+
+/** The last analysis of a symbol and timeframe (the Analysis view keeps it for the chart). */
+export interface AnalysisLevels {
+  symbol: string;
+  timeframe: string;
+  direction: string;
+  entry: number | null;
+  stop_loss: number | null;
+  take_profits: number[];
+  at: string;
+}
+
+const LEVELS_KEY = "tradingstack.analysisLevels";
+
+export function saveAnalysisLevels(a: AnalysisLevels): void {
+  try {
+    const all = JSON.parse(sessionStorage.getItem(LEVELS_KEY) ?? "{}") as Record<string, AnalysisLevels>;
+    all[`${a.symbol}/${a.timeframe}`] = a;
+    sessionStorage.setItem(LEVELS_KEY, JSON.stringify(all));
+  } catch {
+    /* storage off: the chart just has no levels */
+  }
+}
+
+export function analysisLevels(symbol: string, timeframe: string): AnalysisLevels | null {
+  try {
+    const all = JSON.parse(sessionStorage.getItem(LEVELS_KEY) ?? "{}") as Record<string, AnalysisLevels>;
+    return all[`${symbol}/${timeframe}`] ?? null;
+  } catch {
+    return null;
+  }
+}

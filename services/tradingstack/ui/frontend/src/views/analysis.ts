@@ -63,7 +63,20 @@ export function analysisView(root: HTMLElement): Dispose {
     setSelection(symbolSelect.value, tfSelect.value);
     go.disabled = true;
     clear(result);
-    analysis.info(`Gathering inputs and asking the model about ${symbolSelect.value} ${tfSelect.value} …`);
+    const subject = `${symbolSelect.value} ${tfSelect.value}`;
+    analysis.setSubject(subject);
+    // one request does both stages; the elapsed time says how far it probably is
+    const started = performance.now();
+    const tick = () => {
+      const s = (performance.now() - started) / 1000;
+      const stage =
+        s < 8
+          ? "1/2 gathering the inputs (bars, indicators, forecast, patterns, regime, scores)"
+          : "2/2 the model writes the plan (this takes longest on a CPU)";
+      analysis.info(`Analysing ${subject}: ${stage} · ${s.toFixed(0)} s elapsed`);
+    };
+    tick();
+    const timer = window.setInterval(tick, 1000);
     void analysis
       .run(async () => {
         try {
@@ -73,8 +86,21 @@ export function analysisView(root: HTMLElement): Dispose {
             { symbol: symbolSelect.value, timeframe: tfSelect.value },
             { signal: controller.signal },
           );
+          window.clearInterval(timer);
           if (!a) return;
-          analysis.ok(`Answered by ${a.backend} (${a.model}) in ${fmtNumber(a.gather_seconds + a.generation_seconds, 1)} s, ${a.attempts} attempt(s).`);
+          analysis.ok(
+            `Answered by ${a.backend} (${a.model}) in ${fmtNumber(a.gather_seconds + a.generation_seconds, 1)} s: ` +
+              `inputs gathered in ${fmtNumber(a.gather_seconds, 1)} s, plan written in ${fmtNumber(a.generation_seconds, 1)} s, ${a.attempts} attempt(s).`,
+          );
+          svc.saveAnalysisLevels({
+            symbol: a.symbol,
+            timeframe: a.timeframe,
+            direction: a.direction,
+            entry: a.entry,
+            stop_loss: a.stop_loss,
+            take_profits: a.take_profits ?? [],
+            at: new Date().toISOString(),
+          });
           renderAnalysis(a);
         } catch (exc) {
           // a failed analysis still says which inputs it had gathered (problem extensions)
@@ -84,8 +110,9 @@ export function analysisView(root: HTMLElement): Dispose {
           }
           throw exc;
         }
-      }, "Analysis")
+      }, { what: "the analysis", symbol: symbolSelect.value, timeframe: tfSelect.value })
       .then(() => {
+        window.clearInterval(timer);
         go.disabled = false;
         if (window.__tradingstack) window.__tradingstack.analysisDone = true;
       });
@@ -133,6 +160,13 @@ export function analysisView(root: HTMLElement): Dispose {
       ),
       h("h3", {}, "Rationale"),
       h("p", { class: "rationale" }, a.rationale),
+      a.entry !== null
+        ? h(
+            "p",
+            {},
+            h("a", { href: `#/symbol/${encodeURIComponent(a.symbol)}/${a.timeframe}` }, "Show entry, stop and targets on the chart"),
+          )
+        : null,
     );
     renderInputs(a.inputs_used, a.inputs_missing, a.inputs);
   }

@@ -1,7 +1,14 @@
 // Symbol view: candlesticks with volume, timeframe selector, indicator overlays, the NHITS
 // forecast with its intervals, TCN patterns over the bars they span, the HMM regime as a
 // coloured band, and the long/short scores. Each source fails on its own, in its own panel.
-import { PriceChart, regimeColour, type ChartModel, type OverlayLine } from "../chart";
+import {
+  PriceChart,
+  regimeColour,
+  type ChartModel,
+  type CrosshairInfo,
+  type OverlayLine,
+  type PriceLevel,
+} from "../chart";
 import { cfg, selection, setSelection, symbols } from "../config";
 import { clear, field, fmtDuration, fmtNumber, h, Panel, select, table } from "../dom";
 import type { Dispose } from "../main";
@@ -14,6 +21,7 @@ interface IndicatorChoice {
   colours: Record<string, string>; // column suffix -> colour
   histogram?: string[]; // column suffixes drawn as histograms
   dashed?: string[];
+  short?: string; // its name in the crosshair readout and the legend, e.g. "BB upper"
 }
 
 const INDICATORS: IndicatorChoice[] = [
@@ -23,6 +31,7 @@ const INDICATORS: IndicatorChoice[] = [
   {
     spec: "bbands:20:2",
     label: "Bollinger 20/2",
+    short: "BB",
     pane: "price",
     colours: { upper: "#90a4ae", middle: "#78909c", lower: "#90a4ae" },
     dashed: ["upper", "lower"],
@@ -65,14 +74,37 @@ function loadPrefs(): Prefs {
   }
 }
 
+/** A timeframe as the route spells it, any case ("d1" -> "D1"), or null when unknown. */
+export function canonicalTimeframe(raw: string | undefined, known: string[]): string | null {
+  if (!raw) return null;
+  const up = raw.toUpperCase();
+  return known.includes(up) ? up : null;
+}
+
+/** The timeframe to show: the one asked for when the symbol has it, else the default, else the
+ * one with the most stored bars, else the first offered. */
+function pickTimeframe(wanted: string | null, offered: svc.TimeframeAvailability[], fallback: string): string {
+  const names = offered.map((t) => t.timeframe);
+  if (wanted && names.includes(wanted)) return wanted;
+  if (names.includes(fallback)) return fallback;
+  const stored = [...offered].sort((a, b) => b.stored_bars - a.stored_bars)[0];
+  return stored && stored.stored_bars > 0 ? stored.timeframe : names[0];
+}
+
 export function symbolView(root: HTMLElement, args: string[]): Dispose {
   const sel = selection();
+  const known = cfg().timeframes;
   let symbol = (args[0] || sel.symbol).toUpperCase();
-  let timeframe = args[1] || sel.timeframe;
+  // the timeframe in the route is a wish: the symbol's own timeframes decide (see load())
+  let wanted: string | null = canonicalTimeframe(args[1], known);
+  let timeframe = wanted ?? canonicalTimeframe(sel.timeframe, known) ?? cfg().default_timeframe;
+  let offered: svc.TimeframeAvailability[] | null = null;
+  let availability: unknown = null; // the timeframes request's error, if it failed
+  let symbolNames: string[] = [symbol];
   const prefs = loadPrefs();
 
-  const symbolSelect = select([symbol], symbol, { name: "symbol" });
-  const tfSelect = select(cfg().timeframes, timeframe, { name: "timeframe" });
+  const symbolSelect = select([symbol], symbol, { name: "symbol", "aria-keyshortcuts": "/" });
+  const tfSelect = select([timeframe], timeframe, { name: "timeframe" });
   const barsSelect = select(["200", "500", "1000", "2000"], String(prefs.bars), { name: "bars" });
   const confSelect = select(
     ["0.3", "0.5", "0.6", "0.8"].map((v) => [v, `${Number(v) * 100} %`] as [string, string]),
@@ -109,20 +141,29 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     field("Pattern confidence ≥", confSelect),
     h("button", { type: "submit", class: "primary" }, "Update chart"),
   );
+  const keysHint = h(
+    "p",
+    { class: "muted keys", id: "chart-keys" },
+    "Keys: / symbol · [ and ] previous/next symbol · 1–5 timeframe",
+  );
 
   const chartPanel = new Panel("Chart", { id: "chart", wide: true });
+  const header = h("div", { class: "chart-header", "data-testid": "chart-header" });
+  const readout = h("div", { class: "readout", "data-testid": "readout", "aria-live": "off" });
   const chartHost = h("div", { class: "chart", id: "price-chart", role: "img", "aria-label": "Price chart" });
   const legend = h("div", { class: "legend", "aria-live": "polite" });
-  chartPanel.body.append(form, chartHost, legend);
+  chartPanel.body.append(form, keysHint, header, readout, chartHost, legend);
   const fcPanel = new Panel("Forecast (NHITS)", { id: "forecast" });
   const patPanel = new Panel("Patterns (TCN)", { id: "patterns" });
   const regPanel = new Panel("Regime (HMM)", { id: "regime" });
   const scorePanel = new Panel("Long and short scores", { id: "scores" });
+  const modelPanels = [fcPanel, patPanel, regPanel, scorePanel];
   root.append(
     h("div", { class: "grid" }, chartPanel.el, fcPanel.el, patPanel.el, regPanel.el, scorePanel.el),
   );
 
-  const chart = new PriceChart(chartHost);
+  let model: ChartModel = { bars: [], overlays: [], forecast: null, patterns: [], regimes: [] };
+  const chart = new PriceChart(chartHost, (info) => renderReadout(info));
   let controller = new AbortController();
 
   symbols()
@@ -130,6 +171,7 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
       clear(symbolSelect);
       const names = list.map((s) => s.symbol);
       if (!names.includes(symbol)) names.unshift(symbol);
+      symbolNames = names;
       for (const s of names) {
         const info = list.find((x) => x.symbol === s);
         const o = h("option", { value: s }, info ? `${s} · ${info.name}` : s);
@@ -137,12 +179,15 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
         symbolSelect.append(o);
       }
     })
-    .catch((exc) => chartPanel.error(exc, "Symbols"));
+    .catch((exc) => chartPanel.error(exc, { what: "the list of symbols" }));
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
+    const symbolChanged = symbolSelect.value !== symbol;
     symbol = symbolSelect.value;
-    timeframe = tfSelect.value;
+    // a new symbol keeps the timeframe when it has it (load() decides)
+    wanted = tfSelect.value || timeframe;
+    if (symbolChanged) offered = null;
     const next: Prefs = {
       indicators: boxes.filter((b) => b.box.checked).map((b) => b.ind.spec),
       forecast: fcBox.box.checked,
@@ -153,13 +198,49 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     };
     localStorage.setItem(PREFS_KEY, JSON.stringify(next));
     Object.assign(prefs, next);
-    setSelection(symbol, timeframe);
-    const hash = `#/symbol/${encodeURIComponent(symbol)}/${timeframe}`;
-    if (location.hash !== hash) history.replaceState(null, "", hash);
     void load();
   });
   // changing symbol or timeframe redraws at once (keyboard users can also press the button)
   for (const el of [symbolSelect, tfSelect]) el.addEventListener("change", () => form.requestSubmit());
+
+  // keyboard shortcuts (not while typing in a field): / symbol, [ ] symbols, 1-5 timeframes
+  const onKey = (ev: KeyboardEvent) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const t = ev.target as HTMLElement | null;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    if (ev.key === "/") {
+      ev.preventDefault();
+      symbolSelect.focus();
+    } else if (ev.key === "[" || ev.key === "]") {
+      const i = symbolNames.indexOf(symbol);
+      const n = symbolNames.length;
+      if (n < 2) return;
+      symbolSelect.value = symbolNames[(i + (ev.key === "]" ? 1 : n - 1)) % n];
+      form.requestSubmit();
+    } else if (/^[1-9]$/.test(ev.key)) {
+      const opt = tfSelect.options[Number(ev.key) - 1];
+      if (!opt || opt.disabled || opt.value === tfSelect.value) return;
+      tfSelect.value = opt.value;
+      form.requestSubmit();
+    }
+  };
+  document.addEventListener("keydown", onKey);
+
+  function setTimeframeOptions(list: string[], value: string): void {
+    clear(
+      tfSelect,
+      list.map((tf) => {
+        const o = h("option", { value: tf }, tf);
+        if (tf === value) o.selected = true;
+        return o;
+      }),
+    );
+    tfSelect.disabled = list.length === 0;
+  }
+
+  function subjectText(): string {
+    return `${symbol} ${timeframe}`;
+  }
 
   async function load(): Promise<void> {
     controller.abort();
@@ -167,244 +248,440 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     const signal = controller.signal;
     const state = window.__tradingstack;
     if (state) state.ready = false;
-    const model: ChartModel = { bars: [], overlays: [], forecast: null, patterns: [], regimes: [] };
-    const draw = () => {
-      const stats = chart.render(model);
-      if (window.__tradingstack) {
-        window.__tradingstack.chart = stats;
-        window.__tradingstack.chartOf = `${symbol}/${timeframe}`;
+    // the previous selection's answers go at once: nothing of it may stay on screen
+    model = { bars: [], overlays: [], forecast: null, patterns: [], regimes: [] };
+    for (const p of modelPanels) p.reset("");
+    chartPanel.setSubject(symbol);
+    clear(header, h("strong", { class: "hdr-symbol" }, symbol));
+    clear(readout);
+    draw();
+    chartPanel.info(`Loading ${symbol} …`);
+
+    // which timeframes has this symbol? (one request per symbol; the select offers only those)
+    if (offered === null) {
+      try {
+        offered = (await svc.timeframes(symbol, signal)).timeframes;
+        availability = null;
+      } catch (exc) {
+        if (signal.aborted) return;
+        offered = null;
+        availability = exc;
       }
-      renderLegend();
-    };
-    chartPanel.info(`Loading ${symbol} ${timeframe} …`);
+      if (signal.aborted) return;
+    }
+    const names = offered ? offered.map((t) => t.timeframe) : known;
+    if (offered && !offered.length) {
+      noData();
+      return;
+    }
+    const asked = wanted;
+    timeframe = offered ? pickTimeframe(wanted, offered, cfg().default_timeframe) : (wanted ?? timeframe);
+    wanted = null;
+    setTimeframeOptions(names, timeframe);
+    setSelection(symbol, timeframe);
+    const hash = `#/symbol/${encodeURIComponent(symbol)}/${timeframe}`;
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+    const subject = subjectText();
+    for (const p of [chartPanel, ...modelPanels]) p.setSubject(subject);
+    for (const p of modelPanels) p.info(`Waiting for the bars of ${subject} …`);
+    if (window.__tradingstack) window.__tradingstack.subject = subject;
+    clear(header, h("strong", { class: "hdr-symbol" }, symbol), h("span", { class: "hdr-tf" }, timeframe));
+    chartPanel.info(`Loading ${subject} …`);
+    const note =
+      asked && asked !== timeframe ? `${symbol} has no ${asked} bars; showing ${timeframe}. ` : "";
+
     const specs = boxes.filter((b) => b.box.checked).map((b) => b.ind);
-    const ok = await chartPanel.run(async () => {
-      const [bars, ind] = await Promise.all([
-        svc.ohlcv(symbol, timeframe, prefs.bars, signal),
-        specs.length
-          ? svc.indicators(symbol, timeframe, specs.map((s) => s.spec), prefs.bars, signal).catch((exc) => {
-              if (!signal.aborted) chartPanel.error(exc, "Indicators");
-              return null;
-            })
-          : Promise.resolve(null),
-      ]);
-      model.bars = bars.bars;
-      if (ind) model.overlays = overlayLines(ind, specs);
-      const notes = [
-        `${bars.bars.length} bars from ${bars.provider}`,
-        bars.resampled_from ? `resampled from ${bars.resampled_from}` : "",
-        bars.stale ? "STALE (every provider failed; cached bars)" : "",
-        `newest bar closed ${fmtDuration(bars.age_seconds)} ago`,
-        ...bars.warnings,
-      ].filter(Boolean);
-      if (!chartPanel.status.querySelector(".error")) chartPanel.ok(notes.join(" · "));
-      draw();
-      return true;
-    }, `Bars of ${symbol} ${timeframe}`);
-    if (!ok) {
+    // indicators run beside the bars, but their error is only said once the bars are there
+    let indicatorError: unknown = null;
+    const indicatorsP = specs.length
+      ? svc.indicators(symbol, timeframe, specs.map((s) => s.spec), prefs.bars, signal).catch((exc) => {
+          indicatorError = exc;
+          return null;
+        })
+      : Promise.resolve(null);
+    const bars = await chartPanel.run(
+      () => svc.ohlcv(symbol, timeframe, prefs.bars, signal),
+      { what: "the bars", symbol, timeframe },
+      signal,
+    );
+    if (signal.aborted) return;
+    if (!bars) {
+      for (const p of modelPanels) p.info(`Not shown: the bars of ${subject} could not be loaded.`);
       draw();
       markReady();
       return;
     }
+    model.bars = bars.bars;
+    const ind = await indicatorsP;
+    if (signal.aborted) return;
+    if (ind) model.overlays = overlayLines(ind, specs);
+    model.levels = levelsFor(symbol, timeframe);
+    const notes = [
+      note,
+      availability ? "(every timeframe offered: the data service did not say which have data)" : "",
+      `${bars.bars.length} bars from ${bars.provider === "import" ? "your import" : bars.provider}`,
+      bars.resampled_from ? `resampled from ${bars.resampled_from}` : "",
+      bars.stale ? "not refreshed: no provider answered, these are the stored bars" : "",
+      `newest bar closed ${fmtDuration(bars.age_seconds)} ago`,
+      ...bars.warnings,
+    ].filter(Boolean);
+    if (indicatorError) chartPanel.error(indicatorError, { what: "the indicators", symbol, timeframe });
+    else chartPanel.ok(notes.join(" · "));
+    renderHeader();
+    draw();
+
     const jobs: Promise<unknown>[] = [];
-    if (prefs.forecast) jobs.push(loadForecast(model, signal).then(draw));
+    if (prefs.forecast) jobs.push(loadForecast(signal).then(draw));
     else fcPanel.info("Layer off.");
-    if (prefs.patterns) jobs.push(loadPatterns(model, signal).then(draw));
+    if (prefs.patterns) jobs.push(loadPatterns(signal).then(draw));
     else patPanel.info("Layer off.");
-    if (prefs.regime) jobs.push(loadRegime(model, signal, draw).then(draw));
+    if (prefs.regime) jobs.push(loadRegime(signal).then(draw));
     else regPanel.info("Layer off.");
     jobs.push(loadScores(signal));
     await Promise.allSettled(jobs);
     if (!signal.aborted) markReady();
   }
 
+  function noData(): void {
+    setTimeframeOptions([], "");
+    const subject = symbol;
+    for (const p of [chartPanel, ...modelPanels]) p.setSubject(subject);
+    if (window.__tradingstack) window.__tradingstack.subject = subject;
+    chartPanel.clearStatus();
+    chartPanel.status.append(
+      h(
+        "div",
+        { class: "nodata", role: "alert" },
+        h("span", { class: "error-text" }, `${symbol} has no data yet: no bars were imported and no configured market-data provider serves it.`),
+        h("span", { class: "fixes" }, h("a", { class: "fix", href: "#/manage" }, "Import bars from a CSV file")),
+      ),
+    );
+    for (const p of modelPanels) p.info(`Nothing to show: ${symbol} has no bars.`);
+    draw();
+    markReady();
+  }
+
+  function draw(): void {
+    chartHost.classList.toggle("empty", !model.bars.length);
+    const stats = chart.render(model);
+    if (window.__tradingstack) {
+      window.__tradingstack.chart = stats;
+      window.__tradingstack.chartOf = model.bars.length ? `${symbol}/${timeframe}` : "";
+    }
+    renderLegend();
+    renderReadout(null);
+  }
+
   function markReady(): void {
     if (window.__tradingstack) window.__tradingstack.ready = true;
   }
 
-  function renderLegend(): void {
-    const s = chart.getStats();
+  function renderHeader(): void {
+    const bars = model.bars;
+    const last = bars[bars.length - 1];
+    const prev = bars[bars.length - 2];
+    if (!last) return;
+    const change = prev ? last.close - prev.close : null;
+    const pct = prev && prev.close ? (change! / prev.close) * 100 : null;
+    const cls = change === null ? "" : change >= 0 ? "up" : "down";
     clear(
-      legend,
-      h("span", {}, `${s.bars} bars`),
-      s.overlays ? h("span", {}, `${s.overlays} indicator lines`) : null,
-      s.forecastPoints ? h("span", { class: "lg-forecast" }, `forecast ${s.forecastPoints} bars (80 % and 95 % bands)`) : null,
-      s.patterns ? h("span", { class: "lg-pattern" }, `${s.patterns} patterns`) : null,
-      s.regimes ? h("span", {}, `${s.regimes} regime segments`) : null,
+      header,
+      h("strong", { class: "hdr-symbol" }, symbol),
+      h("span", { class: "hdr-tf" }, timeframe),
+      h("span", { class: "hdr-price", "data-testid": "last-price" }, fmtNumber(last.close, 4)),
+      change !== null
+        ? h(
+            "span",
+            { class: `hdr-change ${cls}`, "data-testid": "last-change" },
+            `${change >= 0 ? "+" : ""}${fmtNumber(change, 4)} (${pct! >= 0 ? "+" : ""}${pct!.toFixed(2)} %)`,
+          )
+        : null,
+      h("span", { class: "muted" }, `last bar ${shortTime(last.time)} UTC, change vs the bar before`),
     );
   }
 
-  async function loadForecast(model: ChartModel, signal: AbortSignal): Promise<void> {
-    clear(fcPanel.body);
-    fcPanel.info("Loading …");
-    await fcPanel.run(async () => {
-      const fc = await svc.forecast(symbol, timeframe, signal);
-      model.forecast = fc;
-      fcPanel.clearStatus();
-      const last = fc.median[fc.median.length - 1];
-      const i80 = fc.intervals.find((i) => i.level === 80);
-      const i95 = fc.intervals.find((i) => i.level === 95);
-      const n = fc.median.length - 1;
-      clear(
-        fcPanel.body,
-        h(
-          "dl",
-          { class: "facts" },
-          h("dt", {}, `Median in ${fc.horizon} bars`),
-          h("dd", { "data-testid": "forecast-median" }, fmtNumber(last)),
-          i80 ? [h("dt", {}, "80 % interval"), h("dd", {}, `${fmtNumber(i80.lower[n])} – ${fmtNumber(i80.upper[n])}`)] : null,
-          i95 ? [h("dt", {}, "95 % interval"), h("dd", {}, `${fmtNumber(i95.lower[n])} – ${fmtNumber(i95.upper[n])}`)] : null,
-          h("dt", {}, "Model"),
-          h("dd", {}, `${fc.model.version}, ${fmtDuration(fc.model.age_seconds)} old (${fc.model.mode})`),
-          h("dt", {}, "Beats naive"),
-          h("dd", {}, fc.model.beats_naive === null ? "–" : fc.model.beats_naive ? "yes" : "no"),
-        ),
-      );
-    }, "Forecast");
-    if (!model.forecast && !signal.aborted) {
-      fcPanel.body.append(
-        h("p", {}, h("a", { href: "#/training" }, "Train a model in the Training view")),
-      );
+  function renderReadout(info: CrosshairInfo | null): void {
+    const bars = model.bars;
+    const i = info ? info.index : bars.length - 1;
+    const bar = info ? info.bar : bars[i];
+    if (!bar) {
+      clear(readout);
+      return;
     }
+    const values =
+      info?.values ??
+      model.overlays
+        .map((o) => {
+          const k = o.times.lastIndexOf(bar.time);
+          const v = k >= 0 ? o.values[k] : null;
+          return v === null || v === undefined ? null : { name: o.name ?? o.key, color: o.color, value: v };
+        })
+        .filter((v): v is { name: string; color: string; value: number } => v !== null);
+    const ohlc = (k: string, v: number) => h("span", { class: "ro" }, h("b", {}, k), ` ${fmtNumber(v, 4)}`);
+    clear(
+      readout,
+      h("span", { class: "ro-time" }, shortTime(bar.time)),
+      ohlc("O", bar.open),
+      ohlc("H", bar.high),
+      ohlc("L", bar.low),
+      ohlc("C", bar.close),
+      values.map((v) =>
+        h("span", { class: "ro" }, h("b", { style: `color:${v.color}` }, v.name), ` ${fmtNumber(v.value, 4)}`),
+      ),
+    );
   }
 
-  async function loadPatterns(model: ChartModel, signal: AbortSignal): Promise<void> {
-    clear(patPanel.body);
+  function renderLegend(): void {
+    const s = chart.getStats();
+    const labels = [...new Set(model.regimes.map((r) => r.label))];
+    clear(
+      legend,
+      h("span", {}, `${s.bars} bars`),
+      model.overlays
+        .filter((o, i, all) => all.findIndex((x) => x.name === o.name) === i)
+        .map((o) => h("span", { class: "lg-line" }, h("span", { class: "line-key", style: `background:${o.color}` }), o.name ?? o.key)),
+      s.forecastPoints
+        ? h(
+            "span",
+            { class: "lg-forecast" },
+            `${model.forecast?.title ?? "forecast"} ${s.forecastPoints} bars (80 % and 95 % bands)`,
+          )
+        : null,
+      s.patterns ? h("span", { class: "lg-pattern" }, `${s.patterns} patterns`) : null,
+      s.levels ? h("span", { class: "lg-levels" }, `analysis levels (${s.levels})`) : null,
+      labels.length
+        ? h(
+            "span",
+            { class: "regime-key", "aria-label": "Regime colours" },
+            "Regimes: ",
+            labels.map((l, i) =>
+              h("span", { class: "key-item" }, h("span", { class: "swatch", style: `background:${solid(regimeColour(l, i))}` }), l.replace(/_/g, " ")),
+            ),
+          )
+        : null,
+    );
+  }
+
+  function qualityLine(q: svc.Quality | null): HTMLElement {
+    if (!q) return h("p", { class: "muted quality", "data-testid": "quality" }, "Measured quality: not reported by the service.");
+    // the summary may already start with its verdict ("no demonstrated edge: out-of-fold AUC ...")
+    const m = /^(no demonstrated edge|measured edge|has an edge)\s*[:,-]?\s*/i.exec(q.summary);
+    const rest = m ? q.summary.slice(m[0].length) : q.summary;
+    return h(
+      "p",
+      { class: `quality ${q.has_edge ? "edge" : "no-edge"}`, "data-testid": "quality", title: q.evaluated_on },
+      h("strong", {}, q.has_edge ? "Measured edge" : "No demonstrated edge"),
+      rest ? `: ${rest}` : "",
+    );
+  }
+
+  async function loadForecast(signal: AbortSignal): Promise<void> {
+    const ctx = { what: "the forecast", symbol, timeframe };
+    fcPanel.info("Loading …");
+    const fc = await fcPanel.run(async () => svc.forecast(symbol, timeframe, signal), ctx, signal);
+    if (signal.aborted || !fc) return;
+    const quality = svc.readQuality(fc);
+    const naive = svc.servedAsNaive(fc);
+    fc.title = naive ? "naive forecast" : "NHITS";
+    model.forecast = fc;
+    fcPanel.clearStatus();
+    const last = fc.median[fc.median.length - 1];
+    const i80 = fc.intervals.find((i) => i.level === 80);
+    const i95 = fc.intervals.find((i) => i.level === 95);
+    const n = fc.median.length - 1;
+    clear(
+      fcPanel.body,
+      naive
+        ? h(
+            "p",
+            { class: "naive-label", "data-testid": "forecast-naive" },
+            "Naive forecast (no change): the trained model did not beat it on held-out bars.",
+          )
+        : null,
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, `Median in ${fc.horizon} bars`),
+        h("dd", { "data-testid": "forecast-median" }, fmtNumber(last)),
+        i80 ? [h("dt", {}, "80 % interval"), h("dd", {}, `${fmtNumber(i80.lower[n])} – ${fmtNumber(i80.upper[n])}`)] : null,
+        i95 ? [h("dt", {}, "95 % interval"), h("dd", {}, `${fmtNumber(i95.lower[n])} – ${fmtNumber(i95.upper[n])}`)] : null,
+        h("dt", {}, "Model"),
+        h("dd", {}, naive ? "naive (last close carried forward)" : `${fc.model.version}, ${fmtDuration(fc.model.age_seconds)} old${fc.model.mode ? ` (${fc.model.mode})` : ""}`),
+        quality
+          ? null
+          : [h("dt", {}, "Beats naive"), h("dd", {}, fc.model.beats_naive === null ? "not measured" : fc.model.beats_naive ? "yes" : "no")],
+      ),
+      qualityLine(quality),
+    );
+  }
+
+  async function loadPatterns(signal: AbortSignal): Promise<void> {
+    const ctx = { what: "the patterns", symbol, timeframe };
     patPanel.info("Loading …");
-    await patPanel.run(async () => {
-      const r = await svc.detect(symbol, timeframe, prefs.minConfidence, prefs.bars, signal);
-      model.patterns = svc.patternSpans(r);
-      patPanel.clearStatus();
-      clear(
-        patPanel.body,
-        h("p", { class: "muted" }, `${r.windows_scanned} windows over ${r.bars_scanned} bars, ${r.candidates} candidates, threshold ${r.min_confidence}`),
-        r.detections.length
-          ? table(
-              ["Pattern", "Confidence", "From", "To"],
-              r.detections.map((d) => [
-                h("span", { title: d.description ?? "" }, d.pattern.replace(/_/g, " ")),
-                `${(d.confidence * 100).toFixed(0)} %`,
-                shortTime(d.start_time),
-                shortTime(d.end_time),
-              ]),
-            )
-          : h("p", {}, "No pattern above the threshold."),
-      );
-    }, "Patterns");
+    const r = await patPanel.run(() => svc.detect(symbol, timeframe, prefs.minConfidence, prefs.bars, signal), ctx, signal);
+    if (signal.aborted || !r) return;
+    model.patterns = svc.patternSpans(r);
+    patPanel.clearStatus();
+    clear(
+      patPanel.body,
+      h("p", { class: "muted" }, `${r.windows_scanned} windows over ${r.bars_scanned} bars, ${r.candidates} candidates, threshold ${r.min_confidence}`),
+      r.detections.length
+        ? table(
+            ["Pattern", "Confidence", "From", "To"],
+            r.detections.map((d) => [
+              h("span", { title: d.description ?? "" }, d.pattern.replace(/_/g, " ")),
+              `${(d.confidence * 100).toFixed(0)} %`,
+              shortTime(d.start_time),
+              shortTime(d.end_time),
+            ]),
+          )
+        : h("p", {}, `No pattern above the threshold in ${symbol} ${timeframe}.`),
+      qualityLine(svc.readQuality(r)),
+    );
   }
 
-  async function loadRegime(model: ChartModel, signal: AbortSignal, redraw: () => void): Promise<void> {
-    clear(regPanel.body);
+  async function loadRegime(signal: AbortSignal): Promise<void> {
+    const ctx = { what: "the regime", symbol, timeframe };
+    const sym = symbol;
+    const tf = timeframe;
     regPanel.info("Loading …");
-    await regPanel.run(async () => {
-      const answer = await svc.regime(symbol, timeframe, prefs.bars, signal);
-      if (answer === null) {
-        regPanel.clearStatus();
-        const fit: HTMLButtonElement = h(
-          "button",
-          {
-            type: "button",
-            onclick: async () => {
-              fit.disabled = true;
-              regPanel.info("Fitting …");
-              const done = await regPanel.run(() => svc.fitRegime(symbol, timeframe), "Fit");
-              if (done !== undefined && !signal.aborted) await loadRegime(model, signal, redraw).then(redraw);
-              fit.disabled = false;
-            },
-          },
-          "Fit the regime model",
-        );
-        clear(
-          regPanel.body,
-          h("p", {}, `No regime model for ${symbol} ${timeframe} yet. A fit takes a few seconds.`),
-          fit,
-        );
-        return;
-      }
-      const r = svc.regimeView(answer);
-      model.regimes = r.segments;
+    const answer = await regPanel.run(async () => ({ a: await svc.regime(sym, tf, prefs.bars, signal) }), ctx, signal);
+    if (signal.aborted || !answer) return;
+    if (answer.a === null) {
       regPanel.clearStatus();
-      const labels = [...new Set(r.segments.map((s) => s.label))];
-      clear(
-        regPanel.body,
-        h(
-          "p",
-          { class: "regime-now" },
-          "Current: ",
-          h("strong", { "data-testid": "regime-current" }, r.current?.replace(/_/g, " ") ?? "–"),
-          r.probability !== null ? ` (${(r.probability * 100).toFixed(0)} %)` : "",
-        ),
-        Object.keys(r.probabilities).length
-          ? table(
-              ["Regime", "Probability now", "Expected duration"],
-              Object.entries(r.probabilities).map(([name, p]) => [
-                h(
-                  "span",
-                  {},
-                  h("span", { class: "swatch", style: `background:${solid(regimeColour(name, labels.indexOf(name)))}` }),
-                  name.replace(/_/g, " "),
-                ),
-                `${(p * 100).toFixed(1)} %`,
-                r.durations[name] ?? "–",
-              ]),
-            )
-          : labels.length
-            ? h(
-                "ul",
-                { class: "swatches", "aria-label": "Regime colours" },
-                labels.map((l, i) =>
-                  h("li", {}, h("span", { class: "swatch", style: `background:${solid(regimeColour(l, i))}` }), l.replace(/_/g, " ")),
-                ),
-              )
-            : null,
-        h("p", { class: "muted" }, `${r.segments.length} segments in the regime history; those in view are the coloured background.`),
+      const fit: HTMLButtonElement = h(
+        "button",
+        {
+          type: "button",
+          onclick: async () => {
+            fit.disabled = true;
+            regPanel.info(`Fitting the regime model for ${sym} ${tf} …`);
+            const done = await regPanel.run(() => svc.fitRegime(sym, tf), { what: "the regime fit", symbol: sym, timeframe: tf }, signal);
+            if (done !== undefined && !signal.aborted) await loadRegime(signal).then(draw);
+            fit.disabled = false;
+          },
+        },
+        "Fit the regime model",
       );
-    }, "Regime");
+      clear(regPanel.body, h("p", {}, `No regime model for ${sym} ${tf} yet. A fit takes a few seconds.`), fit);
+      return;
+    }
+    const r = svc.regimeView(answer.a);
+    model.regimes = r.segments;
+    regPanel.clearStatus();
+    const labels = [...new Set(r.segments.map((s) => s.label))];
+    clear(
+      regPanel.body,
+      h(
+        "p",
+        { class: "regime-now" },
+        "Current: ",
+        h("strong", { "data-testid": "regime-current" }, r.current?.replace(/_/g, " ") ?? "–"),
+        r.probability !== null ? ` (${(r.probability * 100).toFixed(0)} %)` : "",
+      ),
+      Object.keys(r.probabilities).length
+        ? table(
+            ["Regime", "Probability now", "Expected duration"],
+            Object.entries(r.probabilities).map(([name, p]) => [
+              h(
+                "span",
+                {},
+                h("span", { class: "swatch", style: `background:${solid(regimeColour(name, labels.indexOf(name)))}` }),
+                name.replace(/_/g, " "),
+              ),
+              `${(p * 100).toFixed(1)} %`,
+              r.durations[name] ?? "–",
+            ]),
+          )
+        : labels.length
+          ? h(
+              "ul",
+              { class: "swatches", "aria-label": "Regime colours" },
+              labels.map((l, i) =>
+                h("li", {}, h("span", { class: "swatch", style: `background:${solid(regimeColour(l, i))}` }), l.replace(/_/g, " ")),
+              ),
+            )
+          : null,
+      h("p", { class: "muted" }, `${r.segments.length} segments in the regime history; those in view are the coloured background.`),
+      qualityLine(svc.readQuality(answer.a)),
+    );
   }
 
   async function loadScores(signal: AbortSignal): Promise<void> {
-    clear(scorePanel.body);
+    const ctx = { what: "the scores", symbol, timeframe };
     scorePanel.info("Loading …");
-    await scorePanel.run(async () => {
-      const [long, short] = await Promise.all([
-        svc.score(symbol, timeframe, "long", signal),
-        svc.score(symbol, timeframe, "short", signal),
-      ]);
-      scorePanel.clearStatus();
-      clear(
-        scorePanel.body,
-        [long, short].map((s) =>
-          h(
-            "div",
-            { class: `score ${s.direction}` },
-            h("span", {}, s.direction),
-            h("meter", { min: 0, max: 100, low: 40, high: 60, optimum: 100, value: s.value ?? 0, "aria-label": `${s.direction} score` }),
-            h("strong", { "data-testid": `score-${s.direction}` }, s.value === null ? "–" : fmtNumber(s.value, 1)),
-          ),
-        ),
+    const pair = await scorePanel.run(
+      () => Promise.all([svc.score(symbol, timeframe, "long", signal), svc.score(symbol, timeframe, "short", signal)]),
+      ctx,
+      signal,
+    );
+    if (signal.aborted || !pair) return;
+    const [long, short] = pair;
+    scorePanel.clearStatus();
+    const row = (s: svc.Score) => {
+      const q = svc.readQuality(s.raw);
+      const shown = q && !q.has_edge ? null : s.value;
+      return h(
+        "div",
+        { class: `score ${s.direction}${q && !q.has_edge ? " no-edge" : ""}` },
+        h("span", {}, s.direction),
+        shown === null
+          ? null
+          : h("meter", { min: 0, max: 100, low: 40, high: 60, optimum: 100, value: shown ?? 0, "aria-label": `${s.direction} score` }),
         h(
-          "p",
-          { class: "muted" },
-          "0-100: the LightGBM model's probability that the move pays off",
-          long.auc !== null ? ` (hold-out AUC ${fmtNumber(long.auc, 3)} long` : "",
-          short.auc !== null ? `, ${fmtNumber(short.auc, 3)} short)` : long.auc !== null ? ")" : "",
-          ".",
+          "strong",
+          { "data-testid": `score-${s.direction}`, title: q && !q.has_edge && s.value !== null ? `model output ${fmtNumber(s.value, 1)}, not shown as a score: ${q.summary}` : "" },
+          q && !q.has_edge ? "no demonstrated edge" : s.value === null ? "–" : fmtNumber(s.value, 1),
         ),
-        long.features.length
-          ? table(
-              ["Top features (long)", "Value", "Contribution"],
-              long.features.slice(0, 5).map((f) => [f.feature, fmtNumber(f.value, 4), fmtNumber(f.contribution, 3)]),
-            )
-          : null,
       );
-    }, "Scores");
+    };
+    const qLong = svc.readQuality(long.raw);
+    const qShort = svc.readQuality(short.raw);
+    clear(
+      scorePanel.body,
+      [long, short].map(row),
+      h(
+        "p",
+        { class: "muted" },
+        "0-100: the LightGBM model's probability that the move pays off",
+        long.auc !== null ? ` (hold-out AUC ${fmtNumber(long.auc, 3)} long` : "",
+        short.auc !== null ? `, ${fmtNumber(short.auc, 3)} short)` : long.auc !== null ? ")" : "",
+        ".",
+      ),
+      qLong || qShort
+        ? [qLong ? labelled("Long", qualityLine(qLong)) : null, qShort ? labelled("Short", qualityLine(qShort)) : null]
+        : qualityLine(null),
+      long.features.length
+        ? table(
+            ["Top features (long)", "Value", "Contribution"],
+            long.features.slice(0, 5).map((f) => [f.feature, fmtNumber(f.value, 4), fmtNumber(f.contribution, 3)]),
+          )
+        : null,
+    );
   }
 
   void load();
   return () => {
     controller.abort();
+    document.removeEventListener("keydown", onKey);
     chart.destroy();
   };
+}
+
+function labelled(prefix: string, el: HTMLElement): HTMLElement {
+  el.prepend(`${prefix}: `);
+  return el;
+}
+
+/** The last analysis' entry, stop and targets for this symbol and timeframe, as chart lines. */
+function levelsFor(symbol: string, timeframe: string): PriceLevel[] {
+  const a = svc.analysisLevels(symbol, timeframe);
+  if (!a) return [];
+  const out: PriceLevel[] = [];
+  if (a.entry !== null) out.push({ price: a.entry, label: `entry (${a.direction})`, color: "#42a5f5" });
+  if (a.stop_loss !== null) out.push({ price: a.stop_loss, label: "stop", color: "#ef5350", dashed: true });
+  a.take_profits.forEach((t, i) => out.push({ price: t, label: `target ${i + 1}`, color: "#26a69a", dashed: true }));
+  return out;
 }
 
 function overlayLines(ind: svc.Indicators, specs: IndicatorChoice[]): OverlayLine[] {
@@ -429,6 +706,8 @@ function overlayLines(ind: svc.Indicators, specs: IndicatorChoice[]): OverlayLin
         pane: paneIndex,
         dashed: spec.dashed?.includes(suffix),
         histogram: spec.histogram?.includes(suffix),
+        name: suffix ? `${spec.short ?? spec.label} ${suffix}` : (spec.short ?? spec.label),
+        guides: name === "rsi" && col === key ? [30, 70] : undefined,
       });
     }
   }
