@@ -1,25 +1,47 @@
-"""When to retrain a model automatically (a pure function, tested on its own)."""
+"""When to retrain a model automatically (a pure function, tested on its own).
+
+On a schedule (`age`), when its files are broken (`corrupt`), and on measured drift on bars
+that arrived after training, judged over at least `min_origins` forecast origins, never on one
+bad window:
+
+- `underperforms_naive`: the whole 95 % interval of the served forecast's relative MAE vs the
+  naive forecast lies above `naive_ratio` (significantly worse than "no change");
+- `coverage_drift`: an interval's coverage is significantly below its level (one-sided
+  binomial z test at 1 %, on the number of non-overlapping windows the origins span).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-RetrainReason = Literal["corrupt", "age", "underperforms_naive"]
+RetrainReason = Literal["corrupt", "age", "underperforms_naive", "coverage_drift"]
+COVERAGE_Z = 2.326  # one-sided 1 %
 
 
 @dataclass(frozen=True)
 class RollingScore:
-    """The model's scores on bars that arrived after it was trained."""
+    """The served forecast's scores on bars that arrived after the model was trained."""
 
-    points: int
-    mae: float
-    mae_naive: float
+    origins: int
+    relative_mae: float
+    ci_low: float
+    ci_high: float
+    coverage: dict[str, float] = field(default_factory=dict)
+    windows: float = 0.0
+    """Non-overlapping horizons the origins span (the sample size of a coverage test)."""
 
-    @property
-    def relative_mae(self) -> float:
-        return self.mae / self.mae_naive if self.mae_naive > 0 else float("inf")
+    def coverage_shortfall(self) -> list[str]:
+        """Levels whose coverage is significantly below the level."""
+        out = []
+        n = max(self.windows, 1.0)
+        for key, cov in self.coverage.items():
+            p = int(key) / 100
+            if (p - cov) / math.sqrt(p * (1 - p) / n) > COVERAGE_Z:
+                out.append(key)
+        return out
 
 
 def retrain_reason(
@@ -29,20 +51,18 @@ def retrain_reason(
     max_age: timedelta,
     rolling: RollingScore | None,
     naive_ratio: float = 1.0,
-    min_points: int = 1,
+    min_origins: int = 20,
     corrupt: bool = False,
 ) -> RetrainReason | None:
-    """Why the model should be retrained now, or None to keep it.
-
-    - `corrupt`: its files cannot be loaded;
-    - `age`: it was trained longer than `max_age` ago;
-    - `underperforms_naive`: on at least `min_points` new bars its MAE is above `naive_ratio`
-      times the naive (last close) forecast's.
-    """
+    """Why the model should be retrained now, or None to keep it."""
     if corrupt or trained_at is None:
         return "corrupt"
     if now - trained_at > max_age:
         return "age"
-    if rolling is not None and rolling.points >= min_points and rolling.relative_mae > naive_ratio:
+    if rolling is None or rolling.origins < max(min_origins, 20):
+        return None
+    if rolling.ci_low > naive_ratio:
         return "underperforms_naive"
+    if rolling.coverage_shortfall():
+        return "coverage_drift"
     return None

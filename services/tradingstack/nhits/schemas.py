@@ -9,10 +9,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tradingstack.core.schemas import ModelQuality
 from tradingstack.core.timeframes import Timeframe
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 Mode = Literal["full", "finetune"]
+Served = Literal["naive", "nhits", "blend"]
 
 
 class TrainingJob(BaseModel):
@@ -48,6 +50,11 @@ class Interval(BaseModel):
     level: int = Field(description="coverage in percent (80, 95)")
     lower: list[float]
     upper: list[float]
+    method: Literal["conformal", "volatility"] | None = Field(
+        default=None,
+        description="conformal (volatility-scaled, around the served median) or the volatility "
+        "baseline (last close +/- z * sigma * sqrt(k)): the narrower calibrated one",
+    )
 
 
 class ForecastModelInfo(BaseModel):
@@ -57,9 +64,16 @@ class ForecastModelInfo(BaseModel):
     mode: Mode | None
     data_end: datetime | None = Field(description="the newest bar it was trained on")
     beats_naive: bool | None = Field(
-        description="its holdout MAE is below the seasonal-naive forecast's (null: not measured)"
+        description="the 95 % interval of its held-out relative MAE vs the naive (last close) "
+        "forecast lies below 1 (null: not measured)"
     )
     trained_on_demand: bool
+    served: Served = Field(
+        description="what the median is: naive (the last close, when NHITS did not beat it on "
+        "validation), nhits (the network's median) or blend (last close + alpha x its move)"
+    )
+    alpha: float = Field(ge=0, le=1, description="share of the network's move in the median")
+    served_reason: str = Field(description="why it serves that, in words")
 
 
 class Forecast(BaseModel):
@@ -72,6 +86,10 @@ class Forecast(BaseModel):
     median: list[float]
     intervals: list[Interval]
     model: ForecastModelInfo
+    nhits_median: list[float] | None = Field(
+        default=None, description="the network's own median path (what alpha scales)"
+    )
+    quality: ModelQuality = Field(description="relative MAE vs naive on held-out origins")
     provider: str | None = Field(description="the market-data provider of the input bars")
 
 
@@ -91,6 +109,9 @@ class Evaluation(BaseModel):
     holdout: dict[str, Any] = Field(description="walk-forward scores at training time")
     beats_naive: bool | None
     verdict: str | None
+    served: Served | None = Field(default=None, description="what the forecasts serve")
+    served_reason: str | None = None
+    quality: ModelQuality
     rolling: dict[str, Any] | None = Field(
         description="the same scores on bars that arrived after training (null: too few yet)"
     )
@@ -112,6 +133,8 @@ class ModelEntry(BaseModel):
     calibration: dict[str, Any] | None = None
     beats_naive: bool | None = None
     mase: float | None = None
+    served: Served | None = None
+    relative_mae: float | None = None
 
 
 class ModelList(BaseModel):

@@ -29,6 +29,7 @@ from tradingstack.core.data_client import (
 from tradingstack.core.errors import MODEL_NOT_TRAINED, NO_DATA, ProblemError
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.nhits import model as nh
+from tradingstack.nhits import skill
 from tradingstack.nhits.jobs import Job, JobConflictError, JobManager, Mode
 from tradingstack.nhits.policy import RollingScore, retrain_reason
 from tradingstack.nhits.registry import (
@@ -100,17 +101,82 @@ class Loaded:
     version: str
     meta: dict[str, Any]
     hyper: nh.Hyper
-    nf: Any
+    ensemble: nh.Ensemble
     lock: threading.Lock
     signature: tuple[Any, ...] = ()
 
     @property
-    def scales(self) -> dict[str, float]:
-        return dict((self.meta.get("calibration") or {}).get("scales") or {})
+    def serving(self) -> dict[str, Any]:
+        return dict(self.meta["serving"])
 
-    def predict(self, histories: list[np.ndarray]) -> nh.Quantiles:
-        """Calibrated quantiles (the caller holds `lock`)."""
-        return nh.predict(self.nf, self.hyper, histories, self.scales)
+    @property
+    def intervals(self) -> dict[str, Any]:
+        return dict(self.meta["intervals"])
+
+    def windows(
+        self, close: np.ndarray, at: np.ndarray, stride: int, with_actual: bool = True
+    ) -> skill.Windows:
+        """Inputs (and outcomes) of the origins `at` of `close` (the caller holds `lock`)."""
+        return windows(self.ensemble, close, at, stride, with_actual)
+
+
+def windows(
+    ensemble: nh.Ensemble, close: np.ndarray, at: np.ndarray, stride: int, with_actual: bool = True
+) -> skill.Windows:
+    hyper = ensemble.hyper
+    close = np.asarray(close, dtype=np.float64)
+    y = skill.to_target(close, hyper.target)
+    actual = skill.actuals(close, at, hyper.h) if with_actual else np.empty((len(at), hyper.h))
+    return skill.Windows(
+        last=close[at - 1],
+        model_t=ensemble.median_at(close, at),
+        sigma=skill.sigma_at(y, at, hyper.vol_window),
+        actual=actual,
+        target=hyper.target,
+        stride=stride,
+    )
+
+
+def assess(
+    ensemble: nh.Ensemble, close: np.ndarray, split: skill.Split, *, season: int
+) -> dict[str, Any]:
+    """Choose what to serve (validation + calibration windows), calibrate the intervals, and
+    evaluate the result on the held-out origins."""
+    hyper = ensemble.hyper
+    close = np.asarray(close, dtype=np.float64)
+    val = windows(ensemble, close, split.val_at(), 1)
+    cal = windows(ensemble, close, split.calib_at(), 1)
+    serving = skill.choose_serving(val, cal)
+    intervals = skill.choose_intervals(cal, serving["alpha"], sorted(hyper.levels))
+    at = split.eval_at()
+    held = windows(ensemble, close, at, split.eval_stride)
+    evaluation = skill.evaluate(
+        held,
+        serving,
+        intervals,
+        levels=sorted(hyper.levels),
+        mase_scale=mase_scale(close[split.eval_start - 1 :]),
+        snaive=np.stack([nh.seasonal_naive(close[:o], hyper.h, season) for o in at]),
+    )
+    return {"serving": serving, "intervals": intervals, "evaluation": evaluation}
+
+
+def mase_scale(close: np.ndarray) -> float:
+    """MASE's scale: the mean absolute one-bar change over the evaluated bars themselves."""
+    d = np.abs(np.diff(np.asarray(close, dtype=np.float64)))
+    return float(d.mean()) if len(d) else float("nan")
+
+
+def evaluated_on(meta: dict[str, Any]) -> str:
+    ev, data = meta.get("evaluation") or {}, meta.get("data") or {}
+    if not ev:
+        return "not evaluated"
+    return (
+        f"{ev.get('origins')} rolling origins {ev.get('stride')} bar(s) apart, "
+        f"{ev.get('horizon')} bars ahead each, on {meta.get('symbol')} {meta.get('timeframe')} "
+        f"bars {data.get('holdout_start')} .. {data.get('end')}, held out after the training "
+        "and calibration bars (the model never saw them)"
+    )
 
 
 def _finite(value: Any) -> Any:
@@ -175,7 +241,27 @@ class NhitsService:
             learning_rate=s.learning_rate,
             batch_windows=s.batch_windows,
             random_seed=s.random_seed,
+            dropout=s.dropout,
+            seeds=s.seeds,
+            vol_window=s.vol_window(timeframe),
+            vol_input=s.vol_input,
             target=s.target,
+        )
+
+    def min_fit(self, hyper: nh.Hyper) -> int:
+        """Fewest bars the networks are fitted on (before the validation block)."""
+        return 2 * (hyper.input_size + hyper.h) + hyper.vol_window
+
+    def plan(self, hyper: nh.Hyper, bars: int) -> skill.Split | None:
+        s = self.settings
+        return skill.plan(
+            bars,
+            h=hyper.h,
+            min_fit=self.min_fit(hyper),
+            val_windows=s.val_windows,
+            calib_windows=s.calib_windows,
+            eval_origins=s.eval_origins,
+            eval_stride=s.eval_stride,
         )
 
     async def closes(self, symbol: str, timeframe: Timeframe, bars: int) -> tuple[pd.Series, str]:
@@ -236,23 +322,33 @@ class NhitsService:
             hyper = self.hyper(timeframe)
             steps = max_steps or s.max_steps
             bars = s.train_bars
-        holdout = (s.eval_windows + s.calib_windows) * hyper.h
-        need = hyper.input_size + hyper.h + holdout + 1
-        series, provider = await self.closes(symbol, timeframe, max(bars, need))
-        if len(series) < need:
+        wanted = skill.bars_wanted(
+            h=hyper.h,
+            min_fit=self.min_fit(hyper),
+            val_windows=s.val_windows,
+            calib_windows=s.calib_windows,
+            eval_origins=s.eval_origins,
+            eval_stride=s.eval_stride,
+        )
+        series, provider = await self.closes(symbol, timeframe, max(bars, wanted))
+        split = self.plan(hyper, len(series))
+        if split is None:
+            need = self.min_fit(hyper) + (3 * skill.MIN_WINDOWS + 1) * hyper.h
             raise ProblemError(
                 422,
                 f"{symbol} {timeframe} has {len(series)} bars; training needs at least {need} "
-                f"(input {hyper.input_size} + horizon {hyper.h} + {s.eval_windows} held-out and "
-                f"{s.calib_windows} calibration windows). Use a longer history or smaller "
+                f"({self.min_fit(hyper)} to fit on, then {skill.MIN_WINDOWS} validation and "
+                f"{skill.MIN_WINDOWS} calibration horizons of {hyper.h} bars and "
+                f"{skill.MIN_WINDOWS} held-out origins). Use a longer history or smaller "
                 "TS_NHITS_INPUT_SIZES/HORIZONS.",
             )
-        init_state = nh.clone_state(base.nf.models[0]) if base is not None else None
+        init_states = nh.clone_states(base.ensemble) if base is not None else None
 
         def work(job: Job) -> dict[str, Any]:
-            return self._train(job, series, provider, hyper, init_state, base)
+            return self._train(job, series, provider, hyper, split, init_states, base)
 
-        return self.jobs.submit(symbol, timeframe, mode, steps, work, reason=reason)
+        total = steps * hyper.seeds  # the job's steps: every seed's
+        return self.jobs.submit(symbol, timeframe, mode, total, work, reason=reason)
 
     def _train(
         self,
@@ -260,51 +356,37 @@ class NhitsService:
         series: pd.Series,
         provider: str,
         hyper: nh.Hyper,
-        init_state: dict[str, Any] | None,
+        split: skill.Split,
+        init_states: list[dict[str, Any]] | None,
         base: Loaded | None,
     ) -> dict[str, Any]:
         s = self.settings
         close = series.to_numpy()
-        holdout = s.eval_windows * hyper.h
-        calib = s.calib_windows * hyper.h
-        train = close[: -(holdout + calib)]
+        train = close[: split.calib_start]
         lr = s.finetune_learning_rate if job.mode == "finetune" else hyper.learning_rate
+        per_seed = max(1, job.progress.max_steps // hyper.seeds)
         nh.preload()
         started = time.monotonic()
         status = "failed"
         try:
-            net = nh.fit(
+            trained = nh.fit(
                 hyper,
                 train,
-                max_steps=job.progress.max_steps,
+                max_steps=per_seed,
+                val_windows=split.val_windows,
                 learning_rate=lr,
                 accelerator=s.accelerator,
+                val_check_steps=s.val_check_steps,
+                patience=s.early_stop_patience,
                 progress=job.progress,
-                init_state=init_state,
+                init_states=init_states,
             )
             duration = time.monotonic() - started
-            weights = nh.state_bytes(net)
-            nf = nh.forecaster(nh.rebuild(hyper, nh.state_from_bytes(weights), s.accelerator))
-            scales: dict[str, float] = {}
-            if s.calib_windows:
-                scales = nh.conformal_scales(
-                    lambda hs: nh.predict(nf, hyper, hs),
-                    close[:-holdout],
-                    h=hyper.h,
-                    windows=s.calib_windows,
-                    levels=hyper.levels,
-                    target=hyper.target,
-                )
-            evaluation = nh.evaluate(
-                lambda hs: nh.predict(nf, hyper, hs, scales),
-                close,
-                h=hyper.h,
-                windows=s.eval_windows,
-                season=s.season(job.timeframe),
-                scale_history=train,
-                levels=hyper.levels,
-            )
+            weights = nh.state_bytes(trained.nets)
+            ensemble = nh.rebuild(hyper, nh.states_from_bytes(weights, hyper.seeds), s.accelerator)
+            result = assess(ensemble, close, split, season=s.season(job.timeframe))
             base_steps = int(base.meta.get("training", {}).get("total_steps", 0)) if base else 0
+            index = series.index
             meta = {
                 "symbol": job.symbol,
                 "timeframe": str(job.timeframe),
@@ -315,9 +397,15 @@ class NhitsService:
                 "base_version": base.version if base else None,
                 "hyper": hyper.to_json(),
                 "training": {
-                    "steps": job.progress.step,
+                    "steps": trained.steps,
                     "max_steps": job.progress.max_steps,
-                    "total_steps": base_steps + job.progress.step,
+                    "max_steps_per_seed": per_seed,
+                    "total_steps": base_steps + trained.steps,
+                    "seeds": hyper.seed_list,
+                    "best_steps": trained.best_steps,
+                    "best_val_losses": _finite(trained.val_losses),
+                    "early_stopping": f"patience {s.early_stop_patience} checks of "
+                    f"{s.val_check_steps} steps on {split.val_windows} validation horizons",
                     "learning_rate": lr,
                     "final_loss": job.progress.loss,
                     "duration_seconds": round(duration, 3),
@@ -326,34 +414,36 @@ class NhitsService:
                 "data": {
                     "provider": provider,
                     "bars": len(close),
-                    "start": series.index[0].isoformat(),
-                    "end": series.index[-1].isoformat(),
-                    "train_start": series.index[0].isoformat(),
-                    "train_end": series.index[len(train) - 1].isoformat(),
-                    "calibration_bars": calib,
-                    "holdout_start": series.index[len(close) - holdout].isoformat(),
-                    "holdout_bars": holdout,
+                    "start": index[0].isoformat(),
+                    "end": index[-1].isoformat(),
+                    "train_start": index[0].isoformat(),
+                    "train_end": index[split.calib_start - 1].isoformat(),
+                    "validation_start": index[split.fit_bars].isoformat(),
+                    "validation_windows": split.val_windows,
+                    "calibration_start": index[split.calib_start].isoformat(),
+                    "calibration_windows": split.calib_windows,
+                    "calibration_bars": split.calib_windows * hyper.h,
+                    "holdout_start": index[split.eval_start].isoformat(),
+                    "holdout_bars": split.eval_bars,
+                    "holdout_origins": split.eval_origins,
+                    "holdout_stride": split.eval_stride,
                 },
-                "calibration": {
-                    "method": "split conformal: interval half-widths scaled so that each level "
-                    "covers its share of calibration windows the network did not train on",
-                    "windows": s.calib_windows,
-                    "bars": calib,
-                    "scales": scales,
-                },
-                "evaluation": _finite(evaluation),
+                "serving": _finite(result["serving"]),
+                "intervals": _finite(result["intervals"]),
+                "evaluation": _finite(result["evaluation"]),
             }
             meta = self.registry.save(job.symbol, job.timeframe, weights, meta)
             self.metrics.training_duration.labels(job.mode).observe(duration)
             status = "succeeded"
             log.info(
-                "trained %s %s in %.1fs (%d steps, loss %s): %s",
+                "trained %s %s in %.1fs (%d steps, %d seeds): serves %s; %s",
                 job.symbol,
                 job.timeframe,
                 duration,
-                job.progress.step,
-                job.progress.loss,
-                evaluation["verdict"],
+                trained.steps,
+                hyper.seeds,
+                result["serving"]["served"],
+                result["evaluation"]["verdict"],
             )
             return meta
         finally:
@@ -374,13 +464,15 @@ class NhitsService:
         stored = self.registry.load(symbol, timeframe)
         try:
             hyper = nh.Hyper.from_json(stored.meta["hyper"])
-            net = nh.rebuild(hyper, nh.state_from_bytes(stored.weights), self.settings.accelerator)
+            states = nh.states_from_bytes(stored.weights, hyper.seeds)
+            ensemble = nh.rebuild(hyper, states, self.settings.accelerator)
+            for key in ("serving", "intervals"):
+                if not isinstance(stored.meta.get(key), dict):
+                    raise ValueError(f"the metadata has no {key}")
         except Exception as exc:  # safetensors, shape or hyper-parameter errors alike
             msg = f"the weights do not load: {type(exc).__name__}: {exc}"
             raise CorruptModelError(msg) from exc
-        loaded = Loaded(
-            stored.meta["version"], stored.meta, hyper, nh.forecaster(net), threading.Lock()
-        )
+        loaded = Loaded(stored.meta["version"], stored.meta, hyper, ensemble, threading.Lock())
         loaded.signature = signature
         with self._cache_lock:
             self._cache[(symbol, timeframe)] = loaded
@@ -440,9 +532,11 @@ class NhitsService:
                     "input_size": meta["hyper"]["input_size"],
                     "data": meta.get("data"),
                     "training": meta.get("training"),
-                    "calibration": meta.get("calibration"),
+                    "calibration": meta.get("intervals"),
                     "beats_naive": ev.get("beats_naive"),
                     "mase": ev.get("mase"),
+                    "served": (meta.get("serving") or {}).get("served"),
+                    "relative_mae": ev.get("relative_mae"),
                 }
             )
         return out
@@ -465,37 +559,44 @@ class NhitsService:
                 f"horizon {horizon} is longer than this model's {h} bars; ask for at most {h}, "
                 f"or retrain with a longer horizon (TS_NHITS_HORIZONS).",
             )
-        series, provider = await self.closes(symbol, timeframe, loaded.hyper.input_size)
-        if len(series) < loaded.hyper.input_size:
+        hyper = loaded.hyper
+        need = hyper.input_size + hyper.vol_window + 1
+        series, provider = await self.closes(symbol, timeframe, need)
+        if len(series) < hyper.input_size:
             raise ProblemError(
                 422,
                 f"{symbol} {timeframe} has {len(series)} bars; the model needs the last "
-                f"{loaded.hyper.input_size} to forecast.",
+                f"{hyper.input_size} to forecast.",
             )
         close = series.to_numpy()
 
-        def infer() -> nh.Quantiles:
+        def infer() -> tuple[skill.Paths, np.ndarray]:
             with loaded.lock:
-                return loaded.predict([close])
+                w = loaded.windows(close, np.array([len(close)]), hyper.h, with_actual=False)
+            paths = skill.serve(w, loaded.serving, loaded.intervals)
+            return paths, skill.from_target(w.model_t, hyper.target)
 
-        q = await run_in_threadpool(infer)
+        q, raw = await run_in_threadpool(infer)
         times = future_times(pd.DatetimeIndex(series.index), timeframe, horizon)
+        methods = {k: v["method"] for k, v in loaded.intervals["levels"].items()}
         intervals = [
             {
                 "level": lv,
                 "lower": q.lower[lv][0, :horizon].tolist(),
                 "upper": q.upper[lv][0, :horizon].tolist(),
+                "method": methods.get(str(lv)),
             }
-            for lv in loaded.hyper.levels
+            for lv in sorted(q.lower)
         ]
         meta = loaded.meta
         ev = meta.get("evaluation") or {}
+        serving = loaded.serving
         self.metrics.forecast_latency.labels("nhits").observe(time.perf_counter() - started)
         return {
             "symbol": symbol,
             "timeframe": str(timeframe),
             "horizon": horizon,
-            "target": loaded.hyper.target,
+            "target": hyper.target,
             "last_bar": {"time": series.index[-1].isoformat(), "close": float(close[-1])},
             "timestamps": [t.isoformat() for t in times],
             "median": q.median[0, :horizon].tolist(),
@@ -508,7 +609,12 @@ class NhitsService:
                 "data_end": (meta.get("data") or {}).get("end"),
                 "beats_naive": ev.get("beats_naive"),
                 "trained_on_demand": trained_now is not None,
+                "served": serving["served"],
+                "alpha": serving["alpha"],
+                "served_reason": serving["reason"],
             },
+            "nhits_median": raw[0, :horizon].tolist(),
+            "quality": skill.quality(ev, evaluated_on(meta)),
             "provider": provider,
         }
 
@@ -548,6 +654,7 @@ class NhitsService:
         loaded = await self.model(symbol, timeframe)
         meta = loaded.meta
         ev = meta.get("evaluation") or {}
+        data = meta.get("data") or {}
         rolling = await self.rolling(symbol, timeframe, loaded)
         return {
             "symbol": symbol,
@@ -555,47 +662,56 @@ class NhitsService:
             "model_version": loaded.version,
             "trained_at": meta["trained_at"],
             "evaluated_on": {
-                "bars": (meta.get("data") or {}).get("holdout_bars"),
-                "from": (meta.get("data") or {}).get("holdout_start"),
-                "until": (meta.get("data") or {}).get("end"),
-                "note": "walk-forward windows held out at training time: the model never saw them",
+                "bars": data.get("holdout_bars"),
+                "from": data.get("holdout_start"),
+                "until": data.get("end"),
+                "note": evaluated_on(meta),
             },
             "holdout": ev,
             "beats_naive": ev.get("beats_naive"),
             "verdict": ev.get("verdict"),
+            "served": loaded.serving["served"],
+            "served_reason": loaded.serving["reason"],
+            "quality": skill.quality(ev, evaluated_on(meta)),
             "rolling": rolling,
         }
 
     async def rolling(
         self, symbol: str, timeframe: Timeframe, loaded: Loaded
     ) -> dict[str, Any] | None:
-        """Scores on bars that arrived after the model's training data ended (None if < h)."""
+        """The served forecast's scores on origins whose bars all arrived after the model's
+        data ended (None before there is a full horizon of new bars)."""
         hyper = loaded.hyper
         s = self.settings
         end = datetime.fromisoformat((loaded.meta.get("data") or {})["end"])
-        series, _ = await self.closes(
-            symbol, timeframe, hyper.input_size + (s.eval_windows + 1) * hyper.h
-        )
+        lookback = hyper.input_size + hyper.vol_window + 1
+        wanted = lookback + (s.eval_origins - 1) * hyper.h + hyper.h
+        series, _ = await self.closes(symbol, timeframe, wanted)
         new = int((series.index > pd.Timestamp(end)).sum())
-        windows = min(s.eval_windows, new // hyper.h)
-        if windows == 0:
+        if new < hyper.h:
             return None
         close = series.to_numpy()
+        first = len(close) - new  # the first new bar: the earliest origin
+        stride = max(1, min(hyper.h, (new - hyper.h) // max(s.retrain_min_origins - 1, 1)))
+        count = min(s.eval_origins, (new - hyper.h) // stride + 1)
+        if first < lookback or count < 1:
+            return None
+        at = skill.origins(len(close), count, stride, hyper.h)
 
         def run() -> dict[str, Any]:
             with loaded.lock:
-                return nh.evaluate(
-                    loaded.predict,
-                    close,
-                    h=hyper.h,
-                    windows=windows,
-                    season=s.season(timeframe),
-                    scale_history=close,
-                    levels=hyper.levels,
-                )
+                w = loaded.windows(close, at, stride)
+            return skill.evaluate(
+                w,
+                loaded.serving,
+                loaded.intervals,
+                levels=sorted(hyper.levels),
+                mase_scale=mase_scale(close[first - 1 :]),
+            )
 
         out: dict[str, Any] = _finite(await run_in_threadpool(run))
         out["new_bars"] = new
+        out["windows"] = (count - 1) * stride / hyper.h + 1
         return out
 
     # --- automatic retraining -----------------------------------------------------------
@@ -617,7 +733,15 @@ class NhitsService:
                     log.warning("rolling evaluation of %s %s failed: %s", symbol, tf, exc.detail)
                     r = None
                 if r is not None:
-                    rolling = RollingScore(r["points"], r["mae"], r["mae_naive"])
+                    lo, hi = r["relative_mae_ci"]
+                    rolling = RollingScore(
+                        origins=r["origins"],
+                        relative_mae=r["relative_mae"],
+                        ci_low=lo,
+                        ci_high=hi,
+                        coverage=r["coverage"],
+                        windows=r["windows"],
+                    )
             except CorruptModelError:
                 corrupt = True
             reason = retrain_reason(
@@ -626,7 +750,7 @@ class NhitsService:
                 max_age=s.max_model_age,
                 rolling=rolling,
                 naive_ratio=s.retrain_naive_ratio,
-                min_points=1,
+                min_origins=s.retrain_min_origins,
                 corrupt=corrupt,
             )
             decision: dict[str, Any] = {

@@ -33,32 +33,48 @@ class NhitsSettings(BaseSettings):
     target: Literal["log_price", "price"] = "log_price"
     """What the network models: log(close) (default; intervals are multiplicative) or close."""
     levels: tuple[int, int] = (80, 95)
-    """Prediction-interval levels (MQLoss quantiles)."""
+    """Prediction-interval levels (conformal or the volatility baseline, see skill.py)."""
 
-    # network and training
-    max_steps: int = Field(default=400, ge=1)
+    # network and training (regularised: a small MLP, dropout, early stopping, several seeds)
+    max_steps: int = Field(default=600, ge=1)
+    """Most steps per seed; early stopping usually ends sooner."""
     finetune_steps: int = Field(default=60, ge=1)
     on_demand_steps: int = Field(default=60, ge=1)
-    """Steps of the training `?train=true` starts when a forecast finds no model."""
+    """Steps of the training `POST /forecast/{symbol}` starts when it finds no model."""
     learning_rate: float = Field(default=1e-3, gt=0)
     finetune_learning_rate: float = Field(default=3e-4, gt=0)
-    mlp_width: int = Field(default=256, ge=4)
+    mlp_width: int = Field(default=64, ge=4)
     mlp_layers: int = Field(default=2, ge=1)
+    dropout: float = Field(default=0.3, ge=0, lt=1)
     batch_windows: int = Field(default=256, ge=1)
     scaler_type: Literal["robust", "standard", "identity", "minmax"] = "robust"
     random_seed: int = 1
+    seeds: int = Field(default=3, ge=1, le=16)
+    """Networks trained with seeds random_seed, random_seed + 1, ...; the median is served."""
+    vol_input: bool = True
+    """Give the network the trailing volatility as a historical exogenous input."""
+    vol_windows: dict[str, int] = Field(default_factory=dict)
+    """Bars of the trailing volatility per timeframe (default: the input size)."""
+    val_check_steps: int = Field(default=25, ge=1)
+    early_stop_patience: int = Field(default=4, ge=1)
+    """Validation checks without improvement before a seed's training stops."""
     accelerator: Literal["auto", "cpu", "gpu"] = "auto"
     """`auto`: CUDA when torch sees a GPU, CPU otherwise."""
 
-    # data
+    # data and the split (train | validation | calibration | evaluation)
     train_bars: int = Field(default=3000, ge=50)
-    """Newest bars fetched from the data service for a full training."""
+    """Newest bars fetched for a full training (more when the split below needs more)."""
     finetune_bars: int = Field(default=1000, ge=50)
-    eval_windows: int = Field(default=4, ge=1)
-    """Windows of `horizon` bars held out at training time for the walk-forward evaluation."""
-    calib_windows: int = Field(default=8, ge=0)
-    """Windows of `horizon` bars before the held-out ones, kept out of training to calibrate the
-    intervals (split conformal); 0 serves MQLoss's raw quantiles."""
+    val_windows: int = Field(default=20, ge=20)
+    """Horizons at the end of the training span for early stopping and the choice of alpha."""
+    calib_windows: int = Field(default=50, ge=20)
+    """Horizons after the training span, never trained on: the Diebold-Mariano test against
+    the naive forecast and the conformal calibration of the intervals."""
+    eval_origins: int = Field(default=200, ge=20)
+    """Rolling origins held out after the calibration windows for the evaluation."""
+    eval_stride: int | None = Field(default=None, ge=1)
+    """Bars between evaluation origins (default: the horizon, windows that do not overlap;
+    smaller when the history is too short)."""
     data_page_limit: int = Field(default=5000, ge=10)
     """Largest `limit` one data-service request may ask for (its TS_DATA_MAX_LIMIT)."""
 
@@ -68,7 +84,10 @@ class NhitsSettings(BaseSettings):
     retrain_interval: timedelta = timedelta(hours=1)
     max_model_age: timedelta = timedelta(days=7)
     retrain_naive_ratio: float = Field(default=1.0, gt=0)
-    """Retrain when the rolling MAE on new bars exceeds this multiple of the naive forecast's."""
+    """Retrain when, on new bars, the whole 95 % interval of the served forecast's relative MAE
+    lies above this multiple of the naive forecast's (significantly worse, not one bad window)."""
+    retrain_min_origins: int = Field(default=20, ge=20)
+    """Origins on new bars needed before the policy judges the model on them."""
     model_cache_size: int = Field(default=16, ge=1)
 
     def horizon(self, timeframe: Timeframe) -> int:
@@ -76,6 +95,9 @@ class NhitsSettings(BaseSettings):
 
     def input_size(self, timeframe: Timeframe) -> int:
         return {**DEFAULT_INPUT_SIZES, **self.input_sizes}[str(timeframe)]
+
+    def vol_window(self, timeframe: Timeframe) -> int:
+        return {**DEFAULT_INPUT_SIZES, **self.input_sizes, **self.vol_windows}[str(timeframe)]
 
     def season(self, timeframe: Timeframe) -> int:
         return {**DEFAULT_SEASONS, **self.seasons}[str(timeframe)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -13,11 +14,12 @@ import httpx
 import numpy as np
 import pytest
 from tradingstack.core.data_client import DataClient
+from tradingstack.core.schemas import ModelQuality, has_edge
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data.app import create_app as create_data_app
 from tradingstack.data.settings import DataSettings
+from tradingstack.nhits import skill
 from tradingstack.nhits.app import create_app
-from tradingstack.nhits.model import Quantiles, conformal_scales, evaluate, widen
 from tradingstack.nhits.policy import RollingScore, retrain_reason
 from tradingstack.nhits.registry import Registry
 from tradingstack.nhits.settings import NhitsSettings
@@ -38,10 +40,13 @@ def tiny_settings(root: Path) -> NhitsSettings:
         mlp_width=16,
         mlp_layers=1,
         batch_windows=32,
+        seeds=2,
+        val_check_steps=5,
         train_bars=300,
         finetune_bars=120,
-        eval_windows=2,
-        calib_windows=2,
+        val_windows=20,
+        calib_windows=20,
+        eval_origins=40,
         retrain_enabled=False,
         accelerator="cpu",
     )
@@ -169,7 +174,7 @@ def test_second_training_of_a_model_is_409_with_the_running_job(client: httpx.Cl
             if job["step"] >= 2 and job["loss"] is not None:
                 break
             time.sleep(0.1)
-        assert job["status"] == "running" and job["max_steps"] == 20_000
+        assert job["status"] == "running" and job["max_steps"] == 40_000  # 2 seeds
         assert 0 < job["percent"] < 1 and job["eta_seconds"] > 0 and job["loss"] > 0
     finally:
         assert client.delete(f"/api/v1/training/jobs/{job_id}").status_code == 202
@@ -184,18 +189,29 @@ def test_second_training_of_a_model_is_409_with_the_running_job(client: httpx.Cl
 def test_training_reports_progress_and_saves_a_model(
     client: httpx.Client, trained: dict[str, Any]
 ) -> None:
-    assert trained["percent"] == 100.0 and trained["step"] == 10 and trained["max_steps"] == 10
+    # two seeds of 10 steps each: the job counts both
+    assert trained["percent"] == 100.0 and trained["step"] == 20 and trained["max_steps"] == 20
     assert trained["loss"] > 0 and trained["eta_seconds"] == 0.0 and trained["model_version"]
     items = client.get("/api/v1/models").json()["items"]
     entry = next(i for i in items if i["symbol"] == "BTCUSD" and i["timeframe"] == "H1")
     assert entry["status"] == "ok" and entry["version"] == trained["model_version"]
-    assert entry["horizon"] == H1_H and entry["data"]["holdout_bars"] == 2 * H1_H
-    assert entry["training"]["steps"] == 10 and entry["data"]["provider"]
-    assert entry["data"]["calibration_bars"] == 2 * H1_H
-    # the intervals are calibrated on windows between the training bars and the held-out ones
-    assert entry["data"]["train_end"] < entry["data"]["holdout_start"]
-    scales = entry["calibration"]["scales"]
-    assert set(scales) == {"80", "95"} and all(v > 0 for v in scales.values())
+    assert entry["horizon"] == H1_H and entry["data"]["provider"]
+    assert entry["training"]["seeds"] == [1, 2] and len(entry["training"]["best_steps"]) == 2
+    assert entry["training"]["steps"] == 20
+    data = entry["data"]
+    # train | validation | calibration | held-out, in that order, none overlapping
+    assert data["validation_windows"] >= 20 and data["calibration_windows"] >= 20
+    assert data["calibration_bars"] == data["calibration_windows"] * H1_H
+    assert data["holdout_origins"] == 40 and data["holdout_stride"] == H1_H
+    assert data["train_end"] < data["calibration_start"] < data["holdout_start"]
+    assert data["validation_start"] < data["train_end"]
+    assert entry["served"] in ("naive", "nhits", "blend")
+    # the intervals: conformal or the volatility baseline, calibrated on >= 20 windows
+    cal = entry["calibration"]
+    assert cal["windows"] >= 20 and set(cal["levels"]) == {"80", "95"}
+    for spec in cal["levels"].values():
+        assert spec["method"] in ("conformal", "volatility") and spec["multiplier"] > 0
+        assert spec[spec["method"]]["calibrated"] or spec["method"] == "conformal"
 
 
 def test_forecast_has_future_times_and_ordered_intervals(
@@ -219,6 +235,31 @@ def test_forecast_has_future_times_and_ordered_intervals(
     assert r.status_code == 422 and f"at most {H1_H}" in r.json()["detail"]
 
 
+def test_forecast_says_what_it_serves_and_what_it_is_worth(
+    client: httpx.Client, trained: dict[str, Any]
+) -> None:
+    body = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"}).json()
+    model, close = body["model"], body["last_bar"]["close"]
+    assert model["served"] in ("naive", "nhits", "blend") and model["served_reason"]
+    assert len(body["nhits_median"]) == H1_H
+    if model["served"] == "naive":  # labelled, and exactly "no change"
+        assert model["alpha"] == 0 and body["median"] == [close] * H1_H
+        assert "naive" in model["served_reason"]
+    else:  # last close + alpha x the network's move
+        want = [close * (m / close) ** model["alpha"] for m in body["nhits_median"]]
+        assert np.allclose(body["median"], want, rtol=1e-9)
+    q = ModelQuality.model_validate(body["quality"])
+    assert q.metric == "relative MAE vs naive" and q.baseline == 1.0 and not q.higher_is_better
+    assert q.value is not None and q.ci_low is not None and q.ci_high is not None
+    assert q.ci_low <= q.value <= q.ci_high
+    edge = has_edge(q.ci_low, q.ci_high, 1.0, higher_is_better=False)
+    assert q.has_edge is (edge and model["served"] != "naive")
+    assert "40 rolling origins" in q.evaluated_on and "held out" in q.evaluated_on
+    if not q.has_edge:
+        assert "no better than no change" in q.summary
+    assert {i["method"] for i in body["intervals"]} <= {"conformal", "volatility"}
+
+
 def test_evaluation_is_walk_forward_on_unseen_bars(
     client: httpx.Client, trained: dict[str, Any]
 ) -> None:
@@ -226,19 +267,23 @@ def test_evaluation_is_walk_forward_on_unseen_bars(
     assert r.status_code == 200, r.text
     body = r.json()
     ev = body["holdout"]
-    assert ev["windows"] == 2 and ev["points"] == 2 * H1_H
+    assert ev["origins"] == 40 and ev["points"] == 40 * H1_H and ev["stride"] == H1_H
     assert datetime.fromisoformat(body["evaluated_on"]["from"]) < datetime.fromisoformat(
         body["evaluated_on"]["until"]
     )
-    for key in ("mase", "mase_naive", "mase_seasonal_naive"):
-        assert 0 < ev[key] < 100
     assert math.isclose(ev["relative_mae"], ev["mae"] / ev["mae_naive"], rel_tol=1e-9)
-    assert 0 <= ev["smape"] <= 200 and 0 <= ev["smape_naive"] <= 200
-    assert 0 <= ev["directional_accuracy"] <= 1 and 0.5 <= ev["directional_base_rate"] <= 1
+    lo, hi = ev["relative_mae_ci"]
+    assert lo <= ev["relative_mae"] <= hi
+    for key in ("mase", "mase_naive", "mase_nhits"):
+        assert 0 < ev[key] < 100
     assert set(ev["coverage"]) == {"80", "95"}
     assert 0 <= ev["coverage"]["80"] <= ev["coverage"]["95"] <= 1
-    assert body["beats_naive"] is (ev["mae"] < ev["mae_naive"])
-    assert ("NOT" in body["verdict"]) is (not body["beats_naive"])
+    assert all(len(v) == H1_H for v in ev["coverage_per_step"].values())
+    assert set(ev["winkler"]) == set(ev["winkler_volatility_baseline"]) == {"80", "95"}
+    assert body["served"] == ev["served"] and body["served_reason"]
+    assert body["quality"]["value"] == ev["relative_mae"]
+    if not body["quality"]["has_edge"]:
+        assert "No better than no change" in body["verdict"]
     assert body["rolling"] is None  # bundled data: no bar arrived after training
 
 
@@ -258,10 +303,10 @@ def test_finetune_continues_from_the_saved_model(
     r = client.post("/api/v1/forecast/BTCUSD/train", params={"timeframe": "H1", "mode": "finetune"})
     assert r.status_code == 202, r.text
     job = wait_job(client, r.json()["job_id"])
-    assert job["status"] == "succeeded" and job["mode"] == "finetune" and job["step"] == 3
+    assert job["status"] == "succeeded" and job["mode"] == "finetune" and job["step"] == 6
     meta = Registry(nhits[1]).meta("BTCUSD", Timeframe.H1)
     assert meta["mode"] == "finetune" and meta["base_version"] == trained["model_version"]
-    assert meta["training"]["total_steps"] == 13 and meta["data"]["bars"] == 120
+    assert meta["training"]["total_steps"] == 26 and meta["training"]["steps"] == 6
     body = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"}).json()
     assert body["model"]["version"] == job["model_version"] != trained["model_version"]
     assert_quantiles_ordered(body)
@@ -283,6 +328,13 @@ def test_corrupt_model_is_a_clear_409_and_the_retrain_check_repairs_it(
     client: httpx.Client, trained: dict[str, Any], nhits: tuple[str, Path]
 ) -> None:
     reg = Registry(nhits[1])
+    # a model of the old format (one MQLoss network) is not served as if it were a new one
+    meta_path = reg.weights_path("BTCUSD", Timeframe.H1).with_name("meta.json")
+    meta = json.loads(meta_path.read_text())
+    meta["hyper"]["format"] = 1
+    meta_path.write_text(json.dumps(meta))
+    r = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"})
+    assert r.status_code == 409 and "older version" in r.json()["detail"]
     reg.weights_path("BTCUSD", Timeframe.H1).write_bytes(b"\x00garbage, not safetensors")
     r = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"})
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
@@ -293,7 +345,6 @@ def test_corrupt_model_is_a_clear_409_and_the_retrain_check_repairs_it(
     items = client.get("/api/v1/models").json()["items"]
     assert any(i["symbol"] == "BTCUSD" and i["status"] == "ok" for i in items)  # meta is fine
     # broken metadata too: still a 409, and the listing says corrupt
-    meta_path = reg.weights_path("BTCUSD", Timeframe.H1).with_name("meta.json")
     meta_path.write_text("{not json")
     assert client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"}).status_code == 409
     items = client.get("/api/v1/models").json()["items"]
@@ -324,57 +375,154 @@ def test_registry_saves_atomically_and_keeps_one_version(tmp_path: Path) -> None
 
 
 # --- the retrain policy ------------------------------------------------------------------------
-def test_retrain_policy() -> None:
+def test_retrain_policy_acts_on_a_schedule_and_on_measured_drift_not_on_one_bad_window() -> None:
     now = datetime(2026, 1, 10, tzinfo=UTC)
     week = timedelta(days=7)
     fresh = now - timedelta(days=1)
-    good = RollingScore(points=24, mae=0.9, mae_naive=1.0)
-    bad = RollingScore(points=24, mae=1.2, mae_naive=1.0)
-    assert retrain_reason(trained_at=fresh, now=now, max_age=week, rolling=good) is None
-    assert retrain_reason(trained_at=fresh, now=now, max_age=week, rolling=None) is None
-    old = now - timedelta(days=8)
-    assert retrain_reason(trained_at=old, now=now, max_age=week, rolling=good) == "age"
-    assert (
-        retrain_reason(trained_at=fresh, now=now, max_age=week, rolling=bad)
-        == "underperforms_naive"
+    kw: dict[str, Any] = {"trained_at": fresh, "now": now, "max_age": week}
+    good = RollingScore(40, 0.98, 0.95, 1.01, {"80": 0.8, "95": 0.95}, windows=40)
+    assert retrain_reason(rolling=good, **kw) is None
+    assert retrain_reason(rolling=None, **kw) is None
+    assert retrain_reason(**{**kw, "trained_at": now - timedelta(days=8)}, rolling=good) == "age"
+    assert retrain_reason(rolling=good, corrupt=True, **kw) == "corrupt"
+    # one bad window (the old policy retrained on it: MAE above naive on >= 1 point)
+    one_bad = RollingScore(1, 1.6, 1.6, 1.6, {"80": 0.0, "95": 0.0}, windows=1)
+    assert retrain_reason(rolling=one_bad, **kw) is None
+    # worse than naive on average, but not significantly: keep
+    noisy = RollingScore(60, 1.08, 0.97, 1.2, {"80": 0.78, "95": 0.94}, windows=20)
+    assert retrain_reason(rolling=noisy, **kw) is None
+    # significantly worse than naive (the whole interval above 1): retrain
+    worse = RollingScore(60, 1.2, 1.08, 1.33, {"80": 0.8, "95": 0.95}, windows=20)
+    assert retrain_reason(rolling=worse, **kw) == "underperforms_naive"
+    assert retrain_reason(rolling=worse, naive_ratio=1.1, **kw) is None
+    # intervals that stopped covering (0.55 of 40 windows for an 80 % band): retrain
+    drift = RollingScore(40, 1.0, 1.0, 1.0, {"80": 0.55, "95": 0.93}, windows=40)
+    assert retrain_reason(rolling=drift, **kw) == "coverage_drift"
+    assert RollingScore(40, 1, 1, 1, {"80": 0.74}, windows=40).coverage_shortfall() == []
+    # min_origins below 20 is not honoured: never judge on fewer
+    few = RollingScore(5, 2.0, 1.5, 2.5, {"80": 0.0}, windows=5)
+    assert retrain_reason(rolling=few, min_origins=1, **kw) is None
+
+
+# --- serving, intervals, evaluation (pure numpy) -------------------------------------------------
+def random_walk(n: int, seed: int, vol: np.ndarray | float = 0.01, df: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    shocks = rng.standard_t(df, n) / np.sqrt(df / (df - 2)) if df else rng.normal(0, 1, n)
+    return np.asarray(100 * np.exp(np.cumsum(shocks * vol)))
+
+
+def windows_of(
+    close: np.ndarray, at: np.ndarray, h: int, stride: int, move: np.ndarray
+) -> skill.Windows:
+    """Windows whose 'model' path is the last close (log) plus `move` (n, h)."""
+    y = np.log(close)
+    return skill.Windows(
+        last=close[at - 1],
+        model_t=y[at - 1][:, None] + move,
+        sigma=skill.sigma_at(y, at, 50),
+        actual=skill.actuals(close, at, h),
+        target="log_price",
+        stride=stride,
     )
-    # a tolerance above 1 keeps a model that is only slightly worse than naive
+
+
+def test_serves_naive_labelled_when_the_model_loses_on_validation() -> None:
+    h = 5
+    close = random_walk(3000, 1)
+    rng = np.random.default_rng(2)
+    val_at, cal_at = skill.origins(1500, 300, 1, h), skill.origins(2500, 600, 1, h)
+    # a network that moves as far as the market but at random (the issue's NHITS)
+    noise = windows_of(close, val_at, h, 1, rng.normal(0, 0.02, (300, h)))
+    noise_cal = windows_of(close, cal_at, h, 1, rng.normal(0, 0.02, (600, h)))
+    serving = skill.choose_serving(noise, noise_cal)
+    assert serving["served"] == "naive" and serving["alpha"] == 0
+    assert "naive" in serving["reason"] and serving["calibration"]["windows"] >= 20
+    # and what is served is exactly the last close
+    paths = skill.serve(noise_cal, serving, skill.choose_intervals(noise_cal, 0.0, [80, 95]))
+    assert np.array_equal(paths.median, np.repeat(noise_cal.last[:, None], h, axis=1))
+    # a network that knows part of the future move is served (blended or whole)
+    y = np.log(close)
+
+    def informed(at: np.ndarray) -> skill.Windows:
+        future = np.stack([y[o : o + h] - y[o - 1] for o in at])
+        return windows_of(close, at, h, 1, 0.5 * future + rng.normal(0, 0.003, future.shape))
+
+    served = skill.choose_serving(informed(val_at), informed(cal_at))
+    assert served["served"] in ("nhits", "blend") and served["alpha"] > 0
+    assert served["calibration"]["dm"]["favours_model"] is True
+    # a small but real edge that the DM test cannot see on the calibration windows: naive
+    weak = skill.choose_serving(informed(val_at), noise_cal)
+    assert weak["served"] == "naive" and "Diebold-Mariano" in weak["reason"]
+
+
+def test_conformal_widths_come_from_at_least_20_windows_and_hold_out_of_sample() -> None:
+    with pytest.raises(ValueError):
+        NhitsSettings(calib_windows=8)  # the old default: one factor from 8 windows
+    split = skill.plan(
+        700, h=5, min_fit=100, val_windows=20, calib_windows=50, eval_origins=200, eval_stride=5
+    )
+    assert split is not None and split.calib_windows >= 20 and split.val_windows >= 20
+    assert split.eval_origins >= 20 and split.fit_bars >= 100
+    assert len(split.calib_at()) == (split.calib_windows - 1) * 5 + 1
+    assert split.calib_at()[-1] + 5 == split.eval_start  # no calibration bar is evaluated on
     assert (
-        retrain_reason(trained_at=fresh, now=now, max_age=week, rolling=bad, naive_ratio=1.5)
+        skill.plan(
+            300, h=5, min_fit=100, val_windows=20, calib_windows=50, eval_origins=200, eval_stride=5
+        )
         is None
     )
-    # too few new bars: no judgement yet
-    assert (
-        retrain_reason(trained_at=fresh, now=now, max_age=week, rolling=bad, min_points=48) is None
+    # fat tails (t with 4 df) and a volatility that doubles: the conformal multiplier from 50
+    # windows keeps both levels in range on 400 later origins
+    h, n = 5, 5000
+    vol = np.where(np.arange(n) < 3000, 0.01, 0.02)
+    close = random_walk(n, 3, vol, df=4)
+    zero = np.zeros((1, h))
+    cal_at = skill.origins(2750, 246, 1, h)
+    cal = windows_of(close, cal_at, h, 1, np.repeat(zero, len(cal_at), axis=0))
+    spec = skill.choose_intervals(cal, 0.0, [80, 95])
+    assert spec["windows"] >= 50 and spec["scores"] == len(cal_at) * h
+    ev_at = skill.origins(n, 400, h, h)
+    held = windows_of(close, ev_at, h, h, np.repeat(zero, len(ev_at), axis=0))
+    ev = skill.evaluate(
+        held, {"served": "naive", "alpha": 0.0}, spec, levels=[80, 95], mase_scale=1.0
     )
-    assert (
-        retrain_reason(trained_at=fresh, now=now, max_age=week, rolling=good, corrupt=True)
-        == "corrupt"
-    )
+    assert 0.76 <= ev["coverage"]["80"] <= 0.84 and 0.93 <= ev["coverage"]["95"] <= 0.975
+    # served: the narrower calibrated one, so never a worse interval score than the baseline
+    for lv in ("80", "95"):
+        s = spec["levels"][lv]
+        other = "volatility" if s["method"] == "conformal" else "conformal"
+        assert s[s["method"]]["calibrated"] or s["method"] == "conformal"
+        assert (not s[other]["calibrated"]) or s["multiplier"] <= s[other]["multiplier"]
+        assert ev["winkler_ratio"][lv] <= 1.03
 
 
-# --- interval calibration (pure numpy) ---------------------------------------------------------
-def test_conformal_scales_widen_too_narrow_intervals_to_their_level() -> None:
+def test_evaluation_bootstrap_dm_and_mase_on_the_evaluated_period() -> None:
+    h = 7
+    vol = np.where(np.arange(4000) < 3000, 0.005, 0.02)  # calm training, wild evaluation
+    close = random_walk(4000, 5, vol)
+    at = skill.origins(4000, 130, h, h)
+    naive = windows_of(close, at, h, h, np.zeros((len(at), h)))
+    spec = skill.choose_intervals(naive, 0.0, [80, 95])
+    scale = float(np.mean(np.abs(np.diff(close[at[0] - 1 :]))))
+    ev = skill.evaluate(
+        naive, {"served": "naive", "alpha": 0.0}, spec, levels=[80, 95], mase_scale=scale
+    )
+    # the naive forecast against itself: exactly 1, interval [1, 1], no edge
+    assert ev["relative_mae"] == 1.0 and ev["relative_mae_ci"] == [1.0, 1.0]
+    assert ev["beats_naive"] is False and "No better than no change" in ev["verdict"]
+    # MASE of the naive h-step forecast on a random walk: mean of sqrt(k), ~1.93 for h=7,
+    # whatever the volatility of the training bars (the old scale read several times that)
+    assert 1.6 < ev["mase_naive"] < 2.3
+    q = skill.quality(ev, "130 origins")
+    assert q["has_edge"] is False and "no better than no change" in q["summary"]
+    ModelQuality.model_validate(q)
+    # bootstrap interval of a ratio: covers the truth, excludes 1 for a clear gain
     rng = np.random.default_rng(0)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 3000)))
-
-    def narrow(histories: list[np.ndarray]) -> Quantiles:  # a random walk's median, tiny bands
-        med = np.repeat(np.array([h[-1] for h in histories])[:, None], 4, axis=1)
-        return Quantiles(
-            median=med,
-            lower={80: med * 0.999, 95: med * 0.998},
-            upper={80: med * 1.001, 95: med * 1.002},
-        )
-
-    kw: dict[str, Any] = {"h": 4, "windows": 200, "season": 5, "levels": [80, 95]}
-    raw = evaluate(narrow, close, scale_history=close[:2000], **kw)["coverage"]
-    assert raw["80"] < 0.5 and raw["95"] < 0.6
-    scales = conformal_scales(
-        narrow, close[:2200], h=4, windows=200, levels=[80, 95], target="price"
-    )
-    # widths grow past the raw ones, and the 95 % band ends wider than the 80 % one
-    assert min(scales.values()) > 1 and scales["95"] * 0.002 > scales["80"] * 0.001
-    fixed = evaluate(lambda hs: widen(narrow(hs), scales), close, scale_history=close[:2000], **kw)
-    assert 0.7 <= fixed["coverage"]["80"] <= 0.9 and 0.88 <= fixed["coverage"]["95"] <= 1.0
-    q = widen(narrow([close[:100]]), scales)
-    assert np.all(q.lower[95] <= q.lower[80]) and np.all(q.upper[80] <= q.upper[95])
+    den = rng.exponential(1.0, 300)
+    lo, hi = skill.ratio_ci(0.9 * den * rng.uniform(0.9, 1.1, 300), den, block=5)
+    assert lo < 0.9 < hi < 1.0
+    # DM: a coin flip is not significant; a clear gain is
+    a = rng.exponential(1.0, 200)
+    assert skill.dm_test(a, a * rng.uniform(0.8, 1.25, 200), lag=0)["favours_model"] is False
+    assert skill.dm_test(a, 0.7 * a, lag=3)["favours_model"] is True
+    assert skill.dm_test(a, a, lag=3)["favours_model"] is False
