@@ -59,7 +59,7 @@ def local_url(w: Workload) -> str:
     return f"http://{LOCAL_HOST}:{local_port(w)}"
 
 
-def gateway_port(environ: Mapping[str, str] | None = None) -> int:
+def env_gateway_port(environ: Mapping[str, str] | None = None) -> int:
     """TS_GATEWAY_PORT, or 3000; ValueError when it is not a port number."""
     value = (os.environ if environ is None else environ).get(GATEWAY_PORT_ENV, "").strip()
     if not value:
@@ -324,11 +324,13 @@ def run(
     only: Sequence[str] | None = None,
     *,
     state_dir: Path = Path(".state"),
-    gateway_port: int = GATEWAY_PORT,
+    gateway_port: int | None = None,
 ) -> None:
-    """Run the stack until Ctrl-C; PortInUse when the gateway's port is taken."""
+    """Run the stack until Ctrl-C (the gateway on `gateway_port`, default TS_GATEWAY_PORT or
+    3000); PortInUse when the gateway's port is taken."""
     workloads = [w for w in local_workloads() if not only or w.name in only]
-    stack = Stack(workloads, state_dir=state_dir, gateway_port=gateway_port)
+    port = env_gateway_port() if gateway_port is None else gateway_port
+    stack = Stack(workloads, state_dir=state_dir, gateway_port=port)
     try:
         asyncio.run(stack.serve())
     except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from tradingstack.local.launcher import (
     Stack,
     bind_service,
     bound_port,
-    gateway_port,
+    env_gateway_port,
     listen,
     local_port,
     service_env,
@@ -157,11 +157,11 @@ def test_a_service_whose_port_is_taken_listens_on_a_free_one() -> None:
 
 
 def test_the_gateway_port_comes_from_ts_gateway_port() -> None:
-    assert gateway_port({}) == 3000
-    assert gateway_port({"TS_GATEWAY_PORT": " 3300 "}) == 3300
+    assert env_gateway_port({}) == 3000
+    assert env_gateway_port({"TS_GATEWAY_PORT": " 3300 "}) == 3300
     for bad in ("grafana", "70000", "-1"):
         with pytest.raises(ValueError, match="TS_GATEWAY_PORT"):
-            gateway_port({"TS_GATEWAY_PORT": bad})
+            env_gateway_port({"TS_GATEWAY_PORT": bad})
 
 
 def test_a_taken_gateway_port_says_how_to_move_it(tmp_path: Path) -> None:
