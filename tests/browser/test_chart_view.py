@@ -394,6 +394,30 @@ def test_header_readout_guides_levels_and_keys(browser: Any, small_stack: Runnin
     context.close()
 
 
+def test_watchlist_shows_favourites_with_last_price_and_change(
+    browser: Any, small_stack: RunningStack
+) -> None:
+    base = small_stack.base
+    assert httpx.put(f"{base}/data/api/v1/symbols/NVDA/favourite").status_code == 200
+    try:
+        page, watch = open_view(browser, base, "symbol/BTCUSD/H1")
+        row = page.locator("[data-panel=watchlist] tbody tr", has_text="NVDA")
+        row.wait_for(timeout=30_000)
+        bars = httpx.get(
+            f"{base}/data/api/v1/ohlcv/NVDA", params={"timeframe": "D1", "limit": 2}
+        ).json()["bars"]
+        cells = row.locator("td").all_inner_texts()
+        assert float(cells[1].replace(",", "")) == pytest.approx(bars[-1]["close"], rel=1e-6)
+        pct = (bars[-1]["close"] - bars[-2]["close"]) / bars[-2]["close"] * 100
+        assert cells[2] == f"{pct:+.2f} %" and cells[3] == "D1", cells
+        row.get_by_role("link", name="NVDA").click()
+        wait_for(page, "() => window.__tradingstack.chartOf === 'NVDA/D1'", 30, "opened")
+        watch.assert_clean(small_stack)
+        page.context.close()
+    finally:
+        httpx.delete(f"{base}/data/api/v1/symbols/NVDA/favourite")
+
+
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_chart_view_screenshots(browser: Any, small_stack: RunningStack, viewport: str) -> None:
     page, watch = open_view(browser, small_stack.base, "symbol/BTCUSD/H1", viewport)

@@ -212,6 +212,7 @@ class RangesPrimitive extends CanvasPrimitive {
     const ts = param.chart.timeScale();
     const spacing = ts.options().barSpacing;
     target.useMediaCoordinateSpace(({ context: ctx, mediaSize }) => {
+      const placed: { left: number; right: number; y: number }[] = []; // labels drawn so far
       for (const r of this.rects) {
         const x1 = ts.logicalToCoordinate(r.from as never);
         const x2 = ts.logicalToCoordinate(r.to as never);
@@ -240,7 +241,18 @@ class RangesPrimitive extends CanvasPrimitive {
         if (r.label && right - left > 24) {
           ctx.fillStyle = r.stroke ?? "#cfd8dc";
           ctx.font = "11px system-ui, sans-serif";
-          ctx.fillText(r.label, left + 3, r.top !== undefined ? top - 3 : 13, right - left);
+          // labels of overlapping patterns stack upwards instead of printing over each other
+          const width = Math.min(ctx.measureText(r.label).width, right - left);
+          const lx = left + 3;
+          let y = r.top !== undefined ? top - 3 : 13;
+          const step = r.top !== undefined ? -13 : 13;
+          for (let tries = 0; tries < 8; tries++) {
+            const clash = placed.some((p) => lx < p.right && lx + width > p.left && Math.abs(p.y - y) < 12);
+            if (!clash) break;
+            y += step;
+          }
+          placed.push({ left: lx, right: lx + width, y });
+          ctx.fillText(r.label, lx, y, right - left);
         }
       }
     });

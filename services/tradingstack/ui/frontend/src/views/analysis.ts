@@ -55,8 +55,29 @@ export function analysisView(root: HTMLElement): Dispose {
     .then((list) => {
       clear(symbolSelect, list.map((s) => h("option", { value: s.symbol }, `${s.symbol} · ${s.name}`)));
       symbolSelect.value = list.some((s) => s.symbol === sel.symbol) ? sel.symbol : list[0]?.symbol ?? "";
+      void offerTimeframes();
     })
     .catch((exc) => analysis.error(exc, "Symbols"));
+
+  // only the timeframes the symbol has data for (the data service says which)
+  async function offerTimeframes(): Promise<void> {
+    const sym = symbolSelect.value;
+    if (!sym) return;
+    let names: string[];
+    try {
+      names = (await svc.timeframes(sym, controller.signal)).timeframes.map((t) => t.timeframe);
+    } catch {
+      return; // keep every timeframe: the analysis will say what is missing
+    }
+    if (sym !== symbolSelect.value) return;
+    const keep = names.includes(tfSelect.value) ? tfSelect.value : names.includes(cfg().default_timeframe) ? cfg().default_timeframe : names[names.length - 1];
+    clear(tfSelect, names.map((n) => h("option", { value: n }, n)));
+    if (keep) tfSelect.value = keep;
+    go.disabled = names.length === 0;
+    if (!names.length) analysis.info(`${sym} has no data yet: import bars in Symbols & strategies first.`);
+    else analysis.clearStatus();
+  }
+  symbolSelect.addEventListener("change", () => void offerTimeframes());
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();

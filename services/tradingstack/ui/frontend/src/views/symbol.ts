@@ -158,16 +158,28 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
   const regPanel = new Panel("Regime (HMM)", { id: "regime" });
   const scorePanel = new Panel("Long and short scores", { id: "scores" });
   const modelPanels = [fcPanel, patPanel, regPanel, scorePanel];
+  const watchPanel = new Panel("Watchlist", { id: "watchlist" });
   root.append(
-    h("div", { class: "grid" }, chartPanel.el, fcPanel.el, patPanel.el, regPanel.el, scorePanel.el),
+    h(
+      "div",
+      { class: "grid" },
+      chartPanel.el,
+      fcPanel.el,
+      patPanel.el,
+      regPanel.el,
+      scorePanel.el,
+      watchPanel.el,
+    ),
   );
 
   let model: ChartModel = { bars: [], overlays: [], forecast: null, patterns: [], regimes: [] };
   const chart = new PriceChart(chartHost, (info) => renderReadout(info));
   let controller = new AbortController();
 
+  const viewCtl = new AbortController(); // the watchlist's requests: until the view closes
   symbols()
     .then((list) => {
+      void loadWatchlist(list.filter((x) => x.favourite).map((x) => x.symbol), viewCtl.signal);
       clear(symbolSelect);
       const names = list.map((s) => s.symbol);
       if (!names.includes(symbol)) names.unshift(symbol);
@@ -660,8 +672,56 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     );
   }
 
+  /** Favourites with their last price and change (their coarsest timeframe with data). */
+  async function loadWatchlist(favs: string[], signal: AbortSignal): Promise<void> {
+    if (!favs.length) {
+      clear(
+        watchPanel.body,
+        h("p", { class: "muted" }, "No favourites yet. ", h("a", { href: "#/manage" }, "Star symbols in Symbols & strategies"), "."),
+      );
+      return;
+    }
+    watchPanel.info(`Loading ${favs.length} favourites …`);
+    const rows = await Promise.all(
+      favs.map(async (sym) => {
+        try {
+          const tfs = (await svc.timeframes(sym, signal)).timeframes.map((t) => t.timeframe);
+          const tf = tfs.includes("D1") ? "D1" : tfs[tfs.length - 1];
+          if (!tf) return { sym, tf: "", text: "no data" };
+          const b = (await svc.ohlcv(sym, tf, 2, signal)).bars;
+          const last = b[b.length - 1];
+          const prev = b[b.length - 2];
+          const pct = prev && prev.close ? ((last.close - prev.close) / prev.close) * 100 : null;
+          return { sym, tf, last: last.close, pct };
+        } catch (exc) {
+          if (signal.aborted) return null;
+          return { sym, tf: "", text: "unavailable" };
+        }
+      }),
+    );
+    if (signal.aborted) return;
+    watchPanel.clearStatus();
+    clear(
+      watchPanel.body,
+      table(
+        ["Symbol", "Last", "Change", "Bars"],
+        rows
+          .filter((r): r is NonNullable<typeof r> => r !== null)
+          .map((r) => [
+            h("a", { href: `#/symbol/${encodeURIComponent(r.sym)}${r.tf ? `/${r.tf}` : ""}` }, h("strong", {}, r.sym)),
+            "last" in r ? fmtNumber(r.last, 4) : (r.text ?? "–"),
+            "pct" in r && r.pct !== null && r.pct !== undefined
+              ? h("span", { class: r.pct >= 0 ? "up" : "down" }, `${r.pct >= 0 ? "+" : ""}${r.pct.toFixed(2)} %`)
+              : "–",
+            r.tf || "–",
+          ]),
+      ),
+    );
+  }
+
   void load();
   return () => {
+    viewCtl.abort();
     controller.abort();
     document.removeEventListener("keydown", onKey);
     chart.destroy();

@@ -56,8 +56,6 @@ interface TcnJob {
 const TCN_QUICK = {
   synthetic_per_class: 60,
   real_bars: 1500,
-  real_per_class_cap: 40,
-  real_none_cap: 80,
   epochs: 6,
   batch_size: 32,
   learning_rate: 0.005,
