@@ -30,7 +30,15 @@ from tradingstack.core.errors import MODEL_NOT_TRAINED, ProblemError
 from tradingstack.core.schemas import Indicators, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
-from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_features, segments
+from tradingstack.hmm.regime import (
+    REGIMES,
+    RegimeModel,
+    fit_regimes,
+    regime_features,
+    regime_quality,
+    segments,
+    unmeasured_quality,
+)
 from tradingstack.hmm.schemas import (
     Contribution,
     Duration,
@@ -49,6 +57,7 @@ from tradingstack.hmm.scoring import (
     TrainedScorer,
     build_table,
     score_latest,
+    score_summary,
     train_scorer,
 )
 from tradingstack.hmm.settings import HmmSettings
@@ -83,7 +92,7 @@ class HmmState:
         )
         self.auc = Gauge(
             "tradingstack_hmm_scoring_auc",
-            "Holdout ROC AUC of each scoring model.",
+            "Out-of-fold (walk-forward) ROC AUC of each scoring model.",
             ["symbol", "timeframe", "direction"],
             registry=registry,
         )
@@ -149,18 +158,15 @@ async def _regime_model(
                 symbol=symbol,
                 timeframe=str(timeframe),
             )
+        previous = state._regime_cache.get(key) or await asyncio.to_thread(state.regimes.load, *key)
+        if previous is not None and (previous.vol_window, previous.ma_window) != (
+            s.vol_window,
+            s.ma_window,
+        ):
+            previous = None
         state.fitting += 1
         try:
-            model = await asyncio.to_thread(
-                fit_regimes,
-                raw.to_numpy(),
-                restarts=s.restarts,
-                n_iter=s.n_iter,
-                tol=s.tol,
-                vol_window=s.vol_window,
-                ma_window=s.ma_window,
-                times=raw.index,
-            )
+            model = await asyncio.to_thread(_fit_with_quality, s, raw, previous)
         except ValueError as exc:
             raise ProblemError(422, f"Cannot fit regimes for {symbol} {timeframe}: {exc}") from None
         finally:
@@ -169,6 +175,28 @@ async def _regime_model(
         await asyncio.to_thread(state.regimes.save, *key, model)
         state._regime_cache[key] = model
         return model, True
+
+
+def _fit_with_quality(
+    s: HmmSettings, raw: pd.DataFrame, previous: RegimeModel | None
+) -> RegimeModel:
+    """A new fit, its states matched to `previous` on the bars both were fitted on, and its
+    held-out quality (a second fit on the first 80 % of the bars)."""
+    shared = None
+    if previous is not None and previous.train_start and previous.train_end:
+        shared = raw.loc[previous.train_start : previous.train_end].to_numpy()
+    kwargs: dict[str, Any] = {
+        "restarts": s.restarts,
+        "n_iter": s.n_iter,
+        "tol": s.tol,
+        "vol_window": s.vol_window,
+        "ma_window": s.ma_window,
+    }
+    model = fit_regimes(
+        raw.to_numpy(), times=raw.index, previous=previous, raw_shared=shared, **kwargs
+    )
+    model.quality = regime_quality(raw.to_numpy(), times=raw.index, **kwargs)
+    return model
 
 
 # --- routes ---------------------------------------------------------------------------------
@@ -250,9 +278,14 @@ async def _regime(request: Request, symbol: str, timeframe: Timeframe, refit: bo
             train_start=model.train_start,
             train_end=model.train_end,
             fit_seconds=model.fit_seconds,
+            refit_agreement=model.refit_agreement,
+            matched_to_previous=model.matched_to_previous,
+            degenerate=model.degenerate,
             refitted=refitted,
             stale=not _fresh(model.fitted_at, s.refit_after_seconds),
         ),
+        quality=model.quality
+        or unmeasured_quality("the model was saved before its quality was measured; refit it"),
     )
 
 
@@ -297,8 +330,11 @@ async def score(
                     indicators,
                     horizon=s.horizon_bars,
                     threshold_sigma=s.threshold_sigma,
-                    train_fraction=s.train_fraction,
-                    boost_rounds=s.boost_rounds,
+                    n_folds=s.n_folds,
+                    embargo=s.embargo_bars,
+                    initial_train_fraction=s.initial_train_fraction,
+                    max_boost_rounds=s.boost_rounds,
+                    early_stopping_rounds=s.early_stopping_rounds,
                     learning_rate=s.learning_rate,
                     num_leaves=s.num_leaves,
                     min_data_in_leaf=s.min_data_in_leaf,
@@ -307,6 +343,7 @@ async def score(
                     hmm_iter=s.n_iter,
                     vol_window=s.vol_window,
                     ma_window=s.ma_window,
+                    n_boot=s.bootstrap_resamples,
                 )
             except ValueError as exc:
                 raise ProblemError(
@@ -332,6 +369,7 @@ async def score(
         direction=body.direction,
         score=result.score,
         probability=round(result.probability, 6),
+        raw_probability=round(result.raw_probability, 6),
         as_of=result.as_of,
         horizon_bars=m.horizon_bars,
         threshold=m.threshold,
@@ -348,7 +386,11 @@ async def score(
             valid_start=m.valid_start,
             valid_end=m.valid_end,
             retrained=retrained,
+            folds=len(m.folds),
+            metrics=m.metrics,
         ),
+        quality=m.quality,
+        summary=score_summary(body.direction, result.probability, m),
     )
 
 

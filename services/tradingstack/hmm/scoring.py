@@ -1,7 +1,8 @@
-"""LightGBM signal scoring: how likely a long (or short) entry now pays off over a horizon.
+"""LightGBM signal scoring: how likely a long (or short) entry now pays off over a horizon, and
+what that estimate is worth.
 
 **Features** at bar t (all from bars <= t): the four filtered regime probabilities (an HMM
-fitted on the training part only, then forward-filtered over every bar), technical indicators
+fitted on training bars only, then forward-filtered over every bar), technical indicators
 from the data service (RSI, MACD, Bollinger bands, ATR, ADX, stochastic, CCI, MFI, ROC; price-
 level ones divided by the close: MACD/close, ATR/close, Bollinger %B and band width), log
 returns over 1, 5 and 20 bars, realised volatility and the distance from the moving average.
@@ -10,13 +11,22 @@ returns over 1, 5 and 20 bars, realised volatility and the distance from the mov
 long: r > threshold; short: r < -threshold; the threshold is `threshold_sigma` standard
 deviations of r measured on the training rows. Long and short are separate models.
 
-**Split** by time only, never at random: the first `train_fraction` of the labelled rows
-train; the validation rows start `horizon` bars after the last training row (the purge gap:
-a training label looks `horizon` bars ahead, so no validation bar's price is in a training
-label). The AUC on that future holdout is stored with the model and reported as it is.
+**Evaluation** (`hmm.evaluation`): `n_folds` purged and embargoed walk-forward folds, by time
+only. In each fold a regime HMM is fitted on the fold's training bars, LightGBM trains with
+early stopping on the last fifth of the fold's training rows (purged from the rest), and
+predicts the fold's test block. The out-of-fold predictions give the AUC, IC, rank IC (with
+block-bootstrap 95 % intervals), and, calibrated walk-forward (fold k by a Platt calibrator
+fitted on folds before k), the Brier skill against the base rate and the calibration error.
 
-**Storage**: the booster in LightGBM's text format (`*.txt`), its metadata (features, split
-times, threshold, AUC, the HMM's parameters) as JSON, each written to a temp file and
+**The served model** trains on every labelled row for the median of the folds' early-stopped
+round counts, with a regime HMM fitted on every bar; its probability is calibrated by Platt
+scaling fitted on all out-of-fold predictions. Its `quality` is the out-of-fold AUC: a model
+whose AUC interval includes 0.5 has **no demonstrated edge** and its answer says so; without
+an edge, the calibration pulls the probability to the base rate, so no such model can show
+"long 90.7".
+
+**Storage**: the booster in LightGBM's text format (`*.txt`), its metadata (features, folds,
+metrics, calibration, the HMM's parameters) as JSON, each written to a temp file and
 `os.replace`d.
 """
 
@@ -36,11 +46,16 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
-from sklearn.metrics import roc_auc_score
 
-from tradingstack.core.schemas import Indicators
+from tradingstack.core.schemas import Indicators, ModelQuality, has_edge
+from tradingstack.hmm.evaluation import (
+    Platt,
+    auc_score,
+    score_metrics,
+    walk_forward_folds,
+)
 from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_features
-from tradingstack.hmm.schemas import Direction
+from tradingstack.hmm.schemas import Direction, ScoreMetrics
 
 
 class ScoringModelError(Exception):
@@ -93,7 +108,7 @@ class Split:
 
 def time_split(n: int, train_fraction: float, gap: int) -> Split:
     """The first `train_fraction` of n time-ordered rows train; validation starts `gap` rows
-    after the last training row."""
+    after the last training row (used for early stopping inside a fold)."""
     n_train = int(n * train_fraction)
     start_valid = n_train + gap
     if n_train < 50 or n - start_valid < 20:
@@ -102,6 +117,16 @@ def time_split(n: int, train_fraction: float, gap: int) -> Split:
             f"validation {max(0, n - start_valid)}); ask for more bars"
         )
     return Split(np.arange(n_train), np.arange(start_valid, n))
+
+
+class FoldInfo(BaseModel):
+    train_end: datetime
+    test_start: datetime
+    test_end: datetime
+    n_train: int
+    n_test: int
+    best_iteration: int
+    auc: float | None
 
 
 class ScoringMeta(BaseModel):
@@ -114,14 +139,19 @@ class ScoringMeta(BaseModel):
     threshold: float = Field(description="log-return threshold of a positive label")
     train_start: datetime
     train_end: datetime
-    valid_start: datetime
-    valid_end: datetime
-    n_train: int
-    n_valid: int
+    valid_start: datetime = Field(description="first out-of-fold bar")
+    valid_end: datetime = Field(description="last out-of-fold bar")
+    n_train: int = Field(description="rows the served model trained on")
+    n_valid: int = Field(description="out-of-fold rows evaluated")
     base_rate_train: float
     base_rate_valid: float
-    auc_valid: float | None = Field(description="ROC AUC on the future holdout (None: one class)")
-    boost_rounds: int
+    auc_valid: float | None = Field(description="out-of-fold ROC AUC (None: one class)")
+    boost_rounds: int = Field(description="rounds of the served model (median early stop)")
+    folds: list[FoldInfo]
+    embargo_bars: int
+    calibration: Platt
+    metrics: ScoreMetrics
+    quality: ModelQuality
     params: dict[str, Any]
     regime_model: RegimeModel
     train_seconds: float
@@ -140,6 +170,25 @@ class FeatureTable:
     close: pd.Series
 
 
+def _regime_columns(regime_model: RegimeModel, reg_raw: pd.DataFrame) -> pd.DataFrame:
+    probs = regime_model.regime_probabilities(reg_raw.to_numpy())
+    return pd.DataFrame(probs, index=reg_raw.index, columns=[f"p_{r}" for r in REGIMES])
+
+
+def _other_columns(
+    close: pd.Series, indicators: Indicators, vol_window: int, ma_window: int
+) -> pd.DataFrame:
+    return pd.concat(
+        [base_features(close, vol_window, ma_window), indicator_features(indicators, close)],
+        axis=1,
+    )
+
+
+def _table(regime: pd.DataFrame, other: pd.DataFrame, close: pd.Series) -> FeatureTable:
+    table = pd.concat([regime, other], axis=1).reindex(close.index)
+    return FeatureTable(table.replace([np.inf, -np.inf], np.nan).dropna(), close)
+
+
 def build_table(
     bars: pd.DataFrame,
     indicators: Indicators,
@@ -147,23 +196,53 @@ def build_table(
 ) -> FeatureTable:
     close = bars["close"].astype(np.float64)
     reg_raw = regime_features(close, regime_model.vol_window, regime_model.ma_window)
-    probs = regime_model.regime_probabilities(reg_raw.to_numpy())
-    regime = pd.DataFrame(probs, index=reg_raw.index, columns=[f"p_{r}" for r in REGIMES])
-    table = pd.concat(
-        [
-            regime,
-            base_features(close, regime_model.vol_window, regime_model.ma_window),
-            indicator_features(indicators, close),
-        ],
-        axis=1,
-    ).reindex(close.index)
-    table = table.replace([np.inf, -np.inf], np.nan).dropna()
-    return FeatureTable(table, close)
+    other = _other_columns(close, indicators, regime_model.vol_window, regime_model.ma_window)
+    return _table(_regime_columns(regime_model, reg_raw), other, close)
 
 
 def forward_returns(close: pd.Series, horizon: int) -> pd.Series:
     logc = np.log(close.astype(np.float64))
     return logc.shift(-horizon) - logc
+
+
+def _labels(r: np.ndarray, threshold: float, direction: Direction) -> np.ndarray:
+    return ((r > threshold) if direction == "long" else (r < -threshold)).astype(int)
+
+
+def score_quality(
+    metrics: ScoreMetrics, n_folds: int, valid_start: datetime, valid_end: datetime
+) -> ModelQuality:
+    """The out-of-fold AUC as a ModelQuality: an edge only when its whole 95 % interval lies
+    above 0.5."""
+    auc = metrics.auc
+    edge = has_edge(auc.ci_low, auc.ci_high, 0.5, higher_is_better=True)
+    if auc.value is None:
+        summary = "not measured: one class in the out-of-fold labels"
+    elif edge:
+        summary = (
+            f"edge: out-of-fold AUC {auc.value:.3f} (95 % CI {auc.ci_low:.3f}-"
+            f"{auc.ci_high:.3f}) lies above 0.5"
+        )
+    else:
+        ci = "" if auc.ci_low is None else f" (95 % CI {auc.ci_low:.3f}-{auc.ci_high:.3f})"
+        summary = (
+            f"no demonstrated edge: out-of-fold AUC {auc.value:.3f}{ci} "
+            f"{'includes' if auc.ci_low is not None and auc.ci_low <= 0.5 else 'is not above'}"
+            " 0.5 (chance)"
+        )
+    return ModelQuality(
+        metric=f"out-of-fold ROC AUC, {n_folds} purged walk-forward folds",
+        value=auc.value,
+        ci_low=auc.ci_low,
+        ci_high=auc.ci_high,
+        baseline=0.5,
+        higher_is_better=True,
+        has_edge=edge,
+        evaluated_on=f"{metrics.n} bars {valid_start:%Y-%m-%d %H:%M}..{valid_end:%Y-%m-%d %H:%M} "
+        "UTC, each scored by a model trained only on earlier bars (block bootstrap, blocks "
+        f"of {metrics.bootstrap_block})",
+        summary=summary,
+    )
 
 
 def train_scorer(
@@ -175,8 +254,11 @@ def train_scorer(
     *,
     horizon: int = 12,
     threshold_sigma: float = 0.25,
-    train_fraction: float = 0.8,
-    boost_rounds: int = 200,
+    n_folds: int = 6,
+    embargo: int | None = None,
+    initial_train_fraction: float = 0.4,
+    max_boost_rounds: int = 500,
+    early_stopping_rounds: int = 30,
     learning_rate: float = 0.05,
     num_leaves: int = 15,
     min_data_in_leaf: int = 20,
@@ -185,38 +267,28 @@ def train_scorer(
     hmm_iter: int = 300,
     vol_window: int = 20,
     ma_window: int = 50,
+    n_boot: int = 1000,
+    bootstrap_block: int | None = None,
     seed: int = 0,
 ) -> TrainedScorer:
-    """Fit the training-part HMM, build features and labels, split by time, train, evaluate."""
+    """Walk-forward evaluation, calibration, then the served model (see the module docstring)."""
     t0 = time.monotonic()
+    embargo = horizon if embargo is None else embargo
+    block = bootstrap_block or max(2 * horizon, 10)
     close = bars["close"].astype(np.float64)
     fwd = forward_returns(close, horizon)
-    # The HMM used for the regime features sees the training part only.
     reg_all = regime_features(close, vol_window, ma_window)
-    labelled_times = fwd.dropna().index
-    cut = labelled_times[int(len(labelled_times) * train_fraction) - 1]
-    reg_train = reg_all.loc[:cut]
-    regime_model = fit_regimes(
-        reg_train.to_numpy(),
-        restarts=hmm_restarts,
-        n_iter=hmm_iter,
-        seed=seed,
-        vol_window=vol_window,
-        ma_window=ma_window,
-        times=reg_train.index,
+    other = _other_columns(close, indicators, vol_window, ma_window)
+    complete = pd.concat([reg_all, other], axis=1).replace([np.inf, -np.inf], np.nan).dropna()
+    rows = complete.index.intersection(fwd.dropna().index)
+    r = fwd.loc[rows].to_numpy()
+    folds = walk_forward_folds(
+        len(rows),
+        n_folds=n_folds,
+        horizon=horizon,
+        embargo=embargo,
+        initial_train_fraction=initial_train_fraction,
     )
-    table = build_table(bars, indicators, regime_model)
-    rows = table.X.index.intersection(fwd.dropna().index)
-    X = table.X.loc[rows]
-    r = fwd.loc[rows]
-    split = time_split(len(rows), train_fraction, gap=horizon)
-    r_train = r.iloc[split.train]
-    threshold = float(threshold_sigma * r_train.std())
-    y = (r > threshold) if direction == "long" else (r < -threshold)
-    y = y.astype(int).to_numpy()
-    X_train, y_train = X.iloc[split.train], y[split.train]
-    X_valid, y_valid = X.iloc[split.valid], y[split.valid]
-    assert X_train.index.max() < X_valid.index.min()  # time-ordered, never shuffled
     params = {
         "objective": "binary",
         "learning_rate": learning_rate,
@@ -231,32 +303,105 @@ def train_scorer(
         "verbosity": -1,
         "num_threads": threads,
     }
-    booster = lgb.train(
-        params,
-        lgb.Dataset(X_train, label=y_train, free_raw_data=True),
-        num_boost_round=boost_rounds,
-    )
-    auc: float | None = None
-    if len(set(y_valid.tolist())) == 2:
-        auc = round(float(roc_auc_score(y_valid, booster.predict(X_valid))), 4)
+
+    def features(regime_model: RegimeModel) -> pd.DataFrame:
+        return pd.concat([_regime_columns(regime_model, reg_all), other], axis=1).loc[rows]
+
+    n = len(rows)
+    oof_raw = np.full(n, np.nan)
+    oof_y = np.zeros(n, dtype=int)
+    oof_ref = np.full(n, np.nan)
+    fold_of = np.full(n, -1)
+    infos: list[FoldInfo] = []
+    for k, fold in enumerate(folds):
+        cut = rows[fold.train[-1]]
+        reg_train = reg_all.loc[:cut]
+        hmm = fit_regimes(
+            reg_train.to_numpy(), restarts=max(1, hmm_restarts - 1), n_iter=hmm_iter,
+            seed=seed, vol_window=vol_window, ma_window=ma_window,
+        )  # fmt: skip
+        X = features(hmm)
+        threshold = float(threshold_sigma * r[fold.train].std())
+        y = _labels(r, threshold, direction)
+        inner = time_split(len(fold.train), 0.8, gap=horizon)
+        X_tr, y_tr = X.iloc[fold.train[inner.train]], y[fold.train[inner.train]]
+        X_es, y_es = X.iloc[fold.train[inner.valid]], y[fold.train[inner.valid]]
+        booster = lgb.train(
+            params,
+            lgb.Dataset(X_tr, label=y_tr),
+            num_boost_round=max_boost_rounds,
+            valid_sets=[lgb.Dataset(X_es, label=y_es)],
+            callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
+        )
+        best = int(booster.best_iteration or max_boost_rounds)
+        pred = np.asarray(booster.predict(X.iloc[fold.test], num_iteration=best))
+        oof_raw[fold.test] = pred
+        oof_y[fold.test] = y[fold.test]
+        oof_ref[fold.test] = float(y[fold.train].mean())
+        fold_of[fold.test] = k
+        fold_auc = None
+        if len(set(y[fold.test].tolist())) == 2:
+            fold_auc = round(auc_score(y[fold.test], pred), 4)
+        infos.append(
+            FoldInfo(
+                train_end=cut.to_pydatetime(),
+                test_start=rows[fold.test[0]].to_pydatetime(),
+                test_end=rows[fold.test[-1]].to_pydatetime(),
+                n_train=len(fold.train),
+                n_test=len(fold.test),
+                best_iteration=best,
+                auc=fold_auc,
+            )
+        )
+    evaluated = fold_of >= 0
+    # walk-forward calibration: fold k by a Platt calibrator fitted on the folds before it
+    oof_cal = np.full(n, np.nan)
+    for k in range(1, len(folds)):
+        before, this = (fold_of >= 0) & (fold_of < k), fold_of == k
+        if len(set(oof_y[before].tolist())) == 2:
+            oof_cal[this] = Platt.fit(oof_raw[before], oof_y[before])(oof_raw[this])
+    e = evaluated
+    metrics = score_metrics(
+        oof_y[e], oof_raw[e], r[e], oof_cal[e], np.where(np.isfinite(oof_cal), oof_ref, np.nan)[e],
+        block=block, n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+    calibration = Platt.fit(oof_raw[e], oof_y[e])
+    # the served model: every labelled row, the median early-stopped round count
+    regime_model = fit_regimes(
+        reg_all.to_numpy(), restarts=hmm_restarts, n_iter=hmm_iter, seed=seed,
+        vol_window=vol_window, ma_window=ma_window, times=reg_all.index,
+    )  # fmt: skip
+    X_all = features(regime_model)
+    threshold = float(threshold_sigma * r.std())
+    y_all = _labels(r, threshold, direction)
+    rounds = max(1, int(np.median([f.best_iteration for f in infos])))
+    booster = lgb.train(params, lgb.Dataset(X_all, label=y_all), num_boost_round=rounds)
+    valid_idx = np.flatnonzero(e)
+    valid_start = rows[valid_idx[0]].to_pydatetime()
+    valid_end = rows[valid_idx[-1]].to_pydatetime()
     meta = ScoringMeta(
         symbol=symbol,
         timeframe=timeframe,
         direction=direction,
         trained_at=datetime.now(UTC),
-        features=list(X.columns),
+        features=list(X_all.columns),
         horizon_bars=horizon,
         threshold=threshold,
-        train_start=X_train.index[0].to_pydatetime(),
-        train_end=X_train.index[-1].to_pydatetime(),
-        valid_start=X_valid.index[0].to_pydatetime(),
-        valid_end=X_valid.index[-1].to_pydatetime(),
-        n_train=len(X_train),
-        n_valid=len(X_valid),
-        base_rate_train=round(float(y_train.mean()), 4),
-        base_rate_valid=round(float(y_valid.mean()), 4),
-        auc_valid=auc,
-        boost_rounds=boost_rounds,
+        train_start=rows[0].to_pydatetime(),
+        train_end=rows[-1].to_pydatetime(),
+        valid_start=valid_start,
+        valid_end=valid_end,
+        n_train=n,
+        n_valid=int(e.sum()),
+        base_rate_train=round(float(y_all.mean()), 4),
+        base_rate_valid=metrics.base_rate,
+        auc_valid=metrics.auc.value,
+        boost_rounds=rounds,
+        folds=infos,
+        embargo_bars=embargo,
+        calibration=calibration,
+        metrics=metrics,
+        quality=score_quality(metrics, len(folds), valid_start, valid_end),
         params=params,
         regime_model=regime_model,
         train_seconds=round(time.monotonic() - t0, 3),
@@ -268,23 +413,27 @@ def train_scorer(
 class Score:
     score: float
     probability: float
+    raw_probability: float
     as_of: datetime
     contributions: list[dict[str, float | str]]
     bias: float
 
 
 def score_latest(scorer: TrainedScorer, table: FeatureTable, top: int = 5) -> Score:
-    """Score the newest bar with complete features; top contributions by |SHAP| (log-odds)."""
+    """Score the newest bar with complete features: the calibrated probability, and the top
+    contributions by |SHAP| (log-odds of the raw model)."""
     if table.X.empty:
         raise ValueError("no bar has complete features; ask for more bars")
     x = table.X[scorer.meta.features].iloc[[-1]]
-    prob = float(scorer.booster.predict(x)[0])
+    raw = float(scorer.booster.predict(x)[0])
+    prob = float(scorer.meta.calibration(np.array([raw]))[0])
     contrib = np.asarray(scorer.booster.predict(x, pred_contrib=True))[0]
     values, bias = contrib[:-1], float(contrib[-1])
     order = np.argsort(-np.abs(values))[:top]
     return Score(
         score=round(100.0 * prob, 2),
         probability=prob,
+        raw_probability=raw,
         as_of=x.index[0].to_pydatetime(),
         contributions=[
             {
@@ -296,6 +445,16 @@ def score_latest(scorer: TrainedScorer, table: FeatureTable, top: int = 5) -> Sc
         ],
         bias=bias,
     )
+
+
+def score_summary(direction: str, probability: float, meta: ScoringMeta) -> str:
+    """One line for people: the calibrated probability, the base rate, and whether the model
+    has shown an edge."""
+    base = meta.metrics.base_rate
+    head = f"{direction} {100 * probability:.0f}/100 (base rate {100 * base:.0f}/100)"
+    if meta.quality.has_edge:
+        return f"{head}; {meta.quality.summary}"
+    return f"{head}: not a signal, {meta.quality.summary}"
 
 
 # --- storage --------------------------------------------------------------------------------

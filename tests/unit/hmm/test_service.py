@@ -67,8 +67,16 @@ def test_regime(client: TestClient) -> None:
     assert again["model"]["refitted"] is False
     assert again["model"]["fitted_at"] == model["fitted_at"]
     assert again["probabilities"] == probs
+    # the held-out quality travels with the answer (one-step forecast vs one Gaussian)
+    q = body["quality"]
+    assert q["baseline"] == 0.0 and q["higher_is_better"] is True and "Gaussian" in q["metric"]
+    assert q["has_edge"] == (q["ci_low"] > 0) and q["summary"]
+    assert model["refit_agreement"] is None  # the first fit
     refit = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
     assert refit.json()["model"]["refitted"] is True
+    # the refit's states are matched to the previous model's: the regimes keep their names
+    assert refit.json()["model"]["matched_to_previous"] is True
+    assert refit.json()["model"]["refit_agreement"] >= 0.9
     # a GET does not refit (the old `?refit=true` replaced the model without the token)
     kept = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1", "refit": "true"})
     assert kept.json()["model"]["refitted"] is False
@@ -122,10 +130,19 @@ def test_score_long_and_short(client: TestClient, settings: HmmSettings) -> None
         assert names <= set(_features(client, direction))
         m = body["model"]
         assert m["retrained"] is True
-        # time-ordered split with the horizon purged between train and validation
-        assert datetime.fromisoformat(m["train_end"]) < datetime.fromisoformat(m["valid_start"])
+        # the served model trained on every labelled bar; the out-of-fold bars it was judged
+        # on are the newest 60 % (each scored by a model trained before it, test_scoring.py)
+        assert datetime.fromisoformat(m["train_start"]) < datetime.fromisoformat(m["valid_start"])
+        assert datetime.fromisoformat(m["valid_end"]) <= datetime.fromisoformat(m["train_end"])
         assert m["n_train"] > m["n_valid"] > 0
         assert m["auc_valid"] is None or 0 <= m["auc_valid"] <= 1
+        # what the score is worth: purged walk-forward AUC with its interval, said in words
+        assert m["folds"] >= 6 and m["metrics"]["auc"]["value"] == m["auc_valid"]
+        q = body["quality"]
+        assert q["baseline"] == 0.5 and q["value"] == m["auc_valid"]
+        assert q["has_edge"] == (q["ci_low"] > 0.5)
+        if not q["has_edge"]:
+            assert "no demonstrated edge" in body["summary"] and "not a signal" in body["summary"]
     assert results["long"]["threshold"] == pytest.approx(results["short"]["threshold"])
     # the second request reuses the saved model
     again = client.post(

@@ -146,6 +146,17 @@ def create_tcn(data_url: str) -> FastAPI:
                 age_seconds=(datetime.now(UTC) - TRAINED_AT).total_seconds(),
                 device="cpu",
             ),
+            quality={
+                "metric": "macro-F1 on held-out real windows (served patterns + none)",
+                "value": 0.62,
+                "ci_low": 0.41,
+                "ci_high": 0.8,
+                "baseline": 0.5,
+                "higher_is_better": True,
+                "has_edge": False,
+                "evaluated_on": "414 windows of 64 bars from the last 20% of 7 series",
+                "summary": "no demonstrated edge: macro-F1 0.62 (95 % CI 0.41-0.80) vs 0.50",
+            },
             data_provider="embedded",
         )
 
@@ -189,6 +200,17 @@ def regime_result(
             refitted=refitted,
             stale=False,
         ),
+        quality={
+            "metric": "one-step log score of the next bar's log return vs one Gaussian",
+            "value": 0.08,
+            "ci_low": 0.04,
+            "ci_high": 0.12,
+            "baseline": 0.0,
+            "higher_is_better": True,
+            "has_edge": True,
+            "evaluated_on": "the last 130 of 650 bars",
+            "summary": "the regimes forecast the spread of the next bar's return better",
+        },
     )
 
 
@@ -250,6 +272,20 @@ def create_hmm(data_url: str, delay: float = 0.0, *, fitted: bool = True) -> Fas
                 valid_end=as_of,
                 retrained=False,
             ),
+            quality={
+                "metric": "out-of-fold ROC AUC, 6 purged walk-forward folds",
+                "value": 0.55,
+                "ci_low": 0.48,
+                "ci_high": 0.62,
+                "baseline": 0.5,
+                "higher_is_better": True,
+                "has_edge": False,
+                "evaluated_on": "300 out-of-fold bars",
+                "summary": "no demonstrated edge: out-of-fold AUC 0.550 (95 % CI 0.480-0.620) "
+                "includes 0.5 (chance)",
+            },
+            summary=f"{body.direction} {value:.0f}/100 (base rate 30/100): not a signal, no "
+            "demonstrated edge",
         )
 
     return app
