@@ -1,17 +1,19 @@
-"""Market analysis: gather every input concurrently, build one prompt, get validated JSON.
+"""Market analysis: gather every input concurrently, then assess them.
 
 Inputs: bars and indicators (data, through DataClient), forecast (nhits), patterns (tcn),
 regime and long/short scores (hmm), context (rag). Each has its own timeout; an input that
-fails is listed as missing and left out of the prompt: nothing is made up for it.
+fails is listed as missing and left out of the evidence: nothing is made up for it.
+
+The direction, confidence and levels are computed from the inputs by the rule in
+`tradingstack.llm.decision`; the model only writes the rationale (`tradingstack.llm.rationale`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -22,8 +24,19 @@ from tradingstack.core.errors import MODEL_NOT_TRAINED, validation_text
 from tradingstack.core.http import read_problem, segment
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.hmm.schemas import RegimeResult, ScoreResult
-from tradingstack.llm.backends import Backend
-from tradingstack.llm.schemas import INPUTS, ModelAnalysis, generation_schema
+from tradingstack.llm.decision import (
+    Decision,
+    Levels,
+    Signal,
+    compute_levels,
+    decide,
+    forecast_signal,
+    patterns_signal,
+    quality_of,
+    regime_signal,
+    score_signal,
+)
+from tradingstack.llm.schemas import INPUTS
 from tradingstack.llm.settings import LlmSettings
 from tradingstack.nhits.schemas import Forecast
 from tradingstack.rag.schemas import QueryResponse
@@ -31,14 +44,6 @@ from tradingstack.tcn.schemas import DetectResult
 
 M = TypeVar("M", bound=BaseModel)
 INDICATORS = ("rsi", "macd", "bbands:20:2", "atr", "adx")
-SYSTEM = (
-    "You are a careful trading analyst. Use only the data given. Answer with one JSON object: "
-    "direction (long, short or neutral), confidence (0 to 1), entry, stop_loss, take_profits "
-    "(1 to 3 prices), risk_reward, rationale (two or three sentences citing the data). For long: "
-    "stop_loss below entry, take_profits above entry. For short: stop_loss above entry, "
-    "take_profits below entry. For neutral: entry, stop_loss and risk_reward null, take_profits "
-    "empty."
-)
 
 
 @dataclass
@@ -257,33 +262,36 @@ def bars_atr(bars: list[Any], n: int = 14) -> float | None:
     return sum(trs) / n
 
 
-def reference_levels(close: float, atr: float | None) -> dict[str, dict[str, Any]] | None:
-    """Candidate levels from the ATR, computed, not guessed: stops 1, 1.5 and 2 ATR away,
-    targets 1.5, 2 and 3 ATR away, on each side of the last close."""
-    if atr is None or not atr > 0 or atr >= close / 4:
-        return None
+@dataclass
+class Assessment:
+    """Everything the analysis knows: the evidence (as text), each input's signal, the call
+    and its levels, all computed from the gathered inputs (see `decision`)."""
 
-    def r(x: float) -> float:
-        return float(f"{x:.6g}")
-
-    return {
-        "long": {
-            "entry": r(close),
-            "stops": [r(close - m * atr) for m in (1, 1.5, 2)],
-            "targets": [r(close + m * atr) for m in (1.5, 2, 3)],
-        },
-        "short": {
-            "entry": r(close),
-            "stops": [r(close + m * atr) for m in (1, 1.5, 2)],
-            "targets": [r(close - m * atr) for m in (1.5, 2, 3)],
-        },
-    }
+    symbol: str
+    timeframe: Timeframe
+    last_close: float
+    atr: float | None
+    evidence: str
+    signals: list[Signal]
+    decision: Decision
+    levels: Levels
+    missing: list[str]
+    rag: QueryResponse | None = None
+    indicators: dict[str, float] = field(default_factory=dict)
+    regime: RegimeResult | None = None
+    patterns: DetectResult | None = None
 
 
-def build_prompt(
-    symbol: str, tf: Timeframe, got: dict[str, Gathered]
-) -> tuple[str, float, dict[str, dict[str, Any]] | None]:
-    """The user message, the last close and the candidate levels (from the ATR)."""
+def _quality_text(answer: Any) -> str:
+    q = quality_of(answer)
+    if q is None:
+        return "measured quality: none (counts for nothing)"
+    edge = "has an edge" if q.has_edge else "no demonstrated edge (counts for nothing)"
+    return f"measured quality: {Signal('', 0, 0, q.has_edge, '', q).worth}, {edge}"
+
+
+def assess(symbol: str, tf: Timeframe, got: dict[str, Gathered]) -> Assessment:
+    """The evidence text, the signals, the call (the documented rule) and the levels."""
     bars = got["bars"].data.bars
     closes = [b.close for b in bars]
     last = closes[-1]
@@ -296,97 +304,87 @@ def build_prompt(
         if len(closes) > n:
             lines.append(f"Change over {n} bars: {(last / closes[-1 - n] - 1) * 100:+.2f}%.")
     atr = None
+    latest: dict[str, float] = {}
     if got["indicators"].ok:
         latest = latest_indicators(got["indicators"].data)
         atr = next((v for k, v in latest.items() if k.lower().startswith("atr")), None)
         lines.append(
             "Indicators (latest): " + ", ".join(f"{k} {v:.6g}" for k, v in latest.items()) + "."
         )
+    if atr is None:
+        atr = bars_atr(bars)
+    if atr is not None and not 0 < atr < last / 4:
+        atr = None
+    if atr is not None:
+        lines.append(f"ATR {atr:.6g}.")
+    signals: list[Signal] = []
+    forecast: Forecast | None = None
     if got["forecast"].ok:
-        lines.append("Forecast (NHITS): " + _forecast_text(got["forecast"].data) + ".")
+        forecast = got["forecast"].data
+        lines.append(f"Forecast (NHITS): {_forecast_text(forecast)}; {_quality_text(forecast)}.")
+        signals.append(forecast_signal(forecast, last, atr))
     if got["patterns"].ok:
-        lines.append("Chart patterns (TCN): " + _patterns_text(got["patterns"].data) + ".")
+        p = got["patterns"].data
+        lines.append(f"Chart patterns (TCN): {_patterns_text(p)}; {_quality_text(p)}.")
+        signals.append(patterns_signal(p))
     if got["regime"].ok:
-        lines.append("Market regime (HMM): " + _regime_text(got["regime"].data) + ".")
+        r = got["regime"].data
+        lines.append(f"Market regime (HMM): {_regime_text(r)}; {_quality_text(r)}.")
+        signals.append(regime_signal(r))
     if got["score"].ok:
-        lines.append("Signal scores (LightGBM): " + _score_text(got["score"].data) + ".")
+        sc = got["score"].data
+        lines.append(
+            f"Signal scores (LightGBM): {_score_text(sc)}; long model {_quality_text(sc.long)}; "
+            f"short model {_quality_text(sc.short)}."
+        )
+        signals.append(score_signal(sc.long, sc.short))
     if got["rag"].ok:
         ctx = _rag_text(got["rag"].data)
         lines.append("Knowledge base:\n" + ("\n".join(ctx) if ctx else "- nothing relevant stored"))
     missing = [n for n, g in got.items() if not g.ok]
     if missing:
         lines.append(f"Not available (do not assume anything about them): {', '.join(missing)}.")
-    if atr is None:
-        atr = bars_atr(bars)
-    levels = reference_levels(last, atr)
-    if levels and atr:
-        for side in ("long", "short"):
-            lv = levels[side]
-            lines.append(
-                f"Candidate levels for {side} (from ATR {atr:.6g}): entry {lv['entry']}, "
-                f"stop_loss one of {lv['stops']}, take_profits from {lv['targets']}."
-            )
-    lines.append("Give your analysis as JSON.")
-    return "\n".join(lines), last, levels
+    decision = decide(signals)
+    levels = compute_levels(decision.direction, last, atr, forecast)
+    if decision.direction != "neutral" and levels.entry is None:
+        decision = Decision(
+            "neutral",
+            0.0,
+            decision.net,
+            decision.counted,
+            "no trade: too few bars for an ATR, so no stop or target can be computed",
+        )
+    lines.append(
+        f"Decision (by the rule, from the inputs with an edge): {decision.direction}, "
+        f"confidence {decision.confidence:.2f}; {decision.reason}."
+    )
+    if levels.entry is not None:
+        lines.append(
+            f"Levels: entry {levels.entry:.6g}, stop loss {levels.stop_loss:.6g}, targets "
+            + " and ".join(f"{t:.6g}" for t in levels.take_profits)
+            + f", risk/reward {levels.risk_reward} ({'; '.join(levels.basis)})."
+        )
+    return Assessment(
+        symbol=symbol,
+        timeframe=tf,
+        last_close=last,
+        atr=atr,
+        evidence="\n".join(lines),
+        signals=signals,
+        decision=decision,
+        levels=levels,
+        missing=missing,
+        rag=got["rag"].data if got["rag"].ok else None,
+        indicators=latest,
+        regime=got["regime"].data if got["regime"].ok else None,
+        patterns=got["patterns"].data if got["patterns"].ok else None,
+    )
 
 
-def check_market(a: ModelAnalysis, last_close: float) -> None:
-    """Levels must be near the market: an entry more than 25 % away from the close is invented."""
-    if a.direction == "neutral" or a.entry is None:
-        return
-    if abs(a.entry / last_close - 1) > 0.25:
-        raise ValueError(f"entry {a.entry} is more than 25% away from the last close {last_close}")
-
-
-def risk_reward(a: ModelAnalysis) -> float | None:
-    if a.direction == "neutral" or a.entry is None or a.stop_loss is None or not a.take_profits:
-        return None
-    risk = abs(a.entry - a.stop_loss)
-    return round(abs(a.take_profits[0] - a.entry) / risk, 3) if risk > 0 else None
-
-
-class InvalidOutput(Exception):
-    def __init__(self, errors: list[str], outputs: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-        self.outputs = outputs
-
-
-async def generate(
-    backend: Backend,
-    prompt: str,
-    last_close: float,
-    levels: dict[str, dict[str, Any]] | None = None,
-    max_tokens: int | None = None,
-) -> tuple[ModelAnalysis, int]:
-    """Ask for JSON, validate (schema + levels + market check); one retry with the errors.
-    With `levels`, the schema restricts prices to those candidates."""
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
-    schema = generation_schema(levels)
-    errors: list[str] = []
-    outputs: list[str] = []
-    for attempt in (1, 2):
-        raw = await backend.complete(messages, schema=schema, max_tokens=max_tokens)
-        outputs.append(raw[:2000])
-        try:
-            # strict=False: small models put raw newlines inside strings; that is not invalid
-            parsed = ModelAnalysis.model_validate(json.loads(raw, strict=False))
-            check_market(parsed, last_close)
-        except (ValidationError, ValueError, TypeError) as exc:
-            msg = _error_text(exc)
-            errors.append(f"attempt {attempt}: {msg}")
-            messages += [
-                {"role": "assistant", "content": raw},
-                {
-                    "role": "user",
-                    "content": f"That answer was invalid: {msg}. Answer again with "
-                    "corrected JSON only.",
-                },
-            ]
-            continue
-        parsed.risk_reward = risk_reward(parsed)  # arithmetic, not the model's guess
-        return parsed, attempt
-    raise InvalidOutput(errors, outputs)
+def build_prompt(symbol: str, tf: Timeframe, got: dict[str, Gathered]) -> tuple[str, float, Any]:
+    """The evidence as text, the last close and the whole assessment."""
+    a = assess(symbol, tf, got)
+    return a.evidence, a.last_close, a
 
 
 def _error_text(exc: Exception) -> str:

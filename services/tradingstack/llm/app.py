@@ -22,28 +22,29 @@ from tradingstack.core.data_client import DATA_PROBLEMS, DataClient, data_proble
 from tradingstack.core.errors import ProblemError
 from tradingstack.core.http import service_client
 from tradingstack.core.settings import load_settings
-from tradingstack.llm.analyze import (
-    Gatherer,
-    InvalidOutput,
-    UnknownSymbol,
-    build_prompt,
-    generate,
-)
+from tradingstack.llm.analyze import Gatherer, UnknownSymbol, assess
 from tradingstack.llm.backends import Backend, BackendError, make_backend
+from tradingstack.llm.decision import RULE, Signal
+from tradingstack.llm.generation import FinishReason, notice, stream_guarded
+from tradingstack.llm.rationale import Rationale, facts
+from tradingstack.llm.rationale import write as write_rationale
 from tradingstack.llm.schemas import (
     INPUTS,
     Analysis,
     AnalyzeRequest,
     ChatRequest,
     ChatResponse,
+    ChatSource,
     InputStatus,
     ModelInfo,
     SessionDetail,
     SessionInfo,
     SessionList,
+    SignalOut,
 )
 from tradingstack.llm.sessions import Session, SessionStore
 from tradingstack.llm.settings import LlmSettings
+from tradingstack.rag.schemas import QueryHit, QueryResponse
 
 router = APIRouter(tags=["analysis"])
 chat_router = APIRouter(tags=["chat"])
@@ -67,7 +68,10 @@ def _backend_problem(exc: BackendError) -> ProblemError:
 @router.post("/analyze", response_model=Analysis, responses=DATA_PROBLEMS)
 async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
     """Gather bars, indicators, forecast, patterns, regime, scores and RAG context (each with
-    a timeout), ask the model for a JSON trade plan, validate it (one retry). `inputs_used` and
+    a timeout). The direction, confidence and levels come from those inputs by a documented
+    rule (`rule` in the answer; an input without a measured edge counts for nothing); the model
+    writes only the rationale, which is checked against the evidence and replaced by one built
+    from the evidence when it names what the evidence does not contain. `inputs_used` and
     `inputs_missing` say what was actually gathered; nothing is invented for a missing input."""
     st = request.app.state
     symbol = body.symbol  # canonical (upper case) by its type
@@ -94,48 +98,67 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
             inputs_missing=missing,
             inputs={k: v.model_dump() for k, v in inputs.items()},
         )
-    prompt, last_close, levels = build_prompt(symbol, body.timeframe, got)
+    a = assess(symbol, body.timeframe, got)
     backend = _backend(request)
     s: LlmSettings = st.llm_settings
-    constrain = s.constrain_levels == "always" or (
-        s.constrain_levels == "auto" and backend.name == "llamacpp"
-    )
     t1 = time.perf_counter()
-    try:
-        result, attempts = await generate(
-            backend, prompt, last_close, levels if constrain else None, s.max_tokens
-        )
-    except BackendError as exc:
-        st.m_analyses.labels("backend_error").inc()
-        raise _backend_problem(exc) from None
-    except InvalidOutput as exc:
-        st.m_analyses.labels("invalid").inc()
-        raise ProblemError(
-            502,
-            "The model's answer was invalid twice: " + "; ".join(exc.errors),
-            title="Invalid model output",
-            errors=exc.errors,
-            outputs=exc.outputs,
-            inputs_used=used,
-            inputs_missing=missing,
-        ) from None
+    why = await write_rationale(backend, a, s.rationale_max_tokens, s.rationale_attempts)
     gen_s = time.perf_counter() - t1
     st.m_generation.labels("analyze").observe(gen_s)
-    st.m_analyses.labels("ok").inc()
+    st.m_analyses.labels(f"rationale_{why.source}").inc()
+    d, lv = a.decision, a.levels
     return Analysis(
-        **result.model_dump(),
+        direction=d.direction,
+        confidence=d.confidence,
+        entry=lv.entry,
+        stop_loss=lv.stop_loss,
+        take_profits=lv.take_profits,
+        risk_reward=lv.risk_reward,
+        rationale=why.text,
+        rule=RULE,
+        decision_reason=d.reason,
+        net=d.net,
+        signals=[_signal_out(x) for x in a.signals],
+        levels_basis=lv.basis,
+        rationale_source=why.source,
+        rationale_rejected=why.rejected,
+        rationale_note=_rationale_note(why),
         symbol=symbol,
         timeframe=body.timeframe,
-        last_close=last_close,
+        last_close=a.last_close,
         inputs_used=used,
         inputs_missing=missing,
         inputs=inputs,
         backend=backend.name,
         model=_model_label(backend),
-        attempts=attempts,
+        attempts=why.attempts,
         gather_seconds=round(gather_s, 4),
         generation_seconds=round(gen_s, 4),
-        prompt=prompt if body.include_prompt else None,
+        prompt=a.evidence + "\n\n" + facts(a) if body.include_prompt else None,
+    )
+
+
+def _signal_out(x: Signal) -> SignalOut:
+    return SignalOut(
+        input=x.input,  # type: ignore[arg-type]
+        vote="long" if x.vote > 0 else "short" if x.vote < 0 else "none",
+        strength=x.strength,
+        has_edge=x.has_edge,
+        counted=x.counted,
+        contribution=round(x.contribution, 3),
+        reading=x.reading,
+        quality=x.qualities or ([x.quality] if x.quality else []),
+    )
+
+
+def _rationale_note(r: Rationale) -> str | None:
+    if r.source == "model":
+        return None if not r.rejected else "The model's first rationale was rejected; see why."
+    if r.rejected and "did not answer" in r.rejected[-1]:
+        return "The model did not answer; this rationale is built from the evidence."
+    return (
+        "The model's rationale named what the evidence does not contain (or too little of it) "
+        "and was rejected; this rationale is built from the evidence."
     )
 
 
@@ -169,7 +192,8 @@ def _info(s: Session, store: SessionStore) -> dict[str, Any]:
     }
 
 
-async def _rag_context(request: Request, text: str, symbol: str | None) -> list[str]:
+async def _rag_context(request: Request, text: str, symbol: str | None) -> list[QueryHit]:
+    """The knowledge base's chunks for the message, parsed with the rag service's model."""
     st = request.app.state
     s: LlmSettings = st.llm_settings
     body: dict[str, Any] = {"text": text, "k": max(1, s.rag_k)}
@@ -180,8 +204,8 @@ async def _rag_context(request: Request, text: str, symbol: str | None) -> list[
             st.http.post(f"{s.rag_url}/api/v1/query", json=body), s.upstream_timeout_seconds
         )
         resp.raise_for_status()
-        return [" ".join(h["text"].split())[:500] for h in resp.json().get("results", [])]
-    except (httpx.HTTPError, TimeoutError, ValueError, KeyError) as exc:
+        return QueryResponse.model_validate(resp.json()).results
+    except (httpx.HTTPError, TimeoutError, ValueError) as exc:
         raise ProblemError(
             503,
             f"rag=true but the RAG service did not answer ({type(exc).__name__}); "
@@ -190,10 +214,26 @@ async def _rag_context(request: Request, text: str, symbol: str | None) -> list[
         ) from None
 
 
+def _source(hit: QueryHit) -> ChatSource:
+    title = hit.metadata.get("title")
+    return ChatSource(
+        document_id=hit.document_id,
+        chunk=hit.chunk,
+        score=round(hit.score, 4),
+        source=hit.source,
+        symbol=hit.symbol,
+        time=hit.time,
+        title=str(title) if title is not None else None,
+    )
+
+
 @chat_router.post("/chat", response_model=ChatResponse)
 async def chat(request: Request, body: ChatRequest) -> Any:
-    """Chat in a session (bounded count, TTL). `stream: true` answers server-sent events:
-    `session` (the id), `data` (`{"delta": ...}` per piece), then `done` or `error`."""
+    """Chat in a session (bounded count, TTL). A reply that starts repeating itself is stopped
+    there (`finish_reason: repetition`); one cut at the token cap says so (`truncated`,
+    `notice`); with `rag: true`, `sources` names the knowledge documents given to the model.
+    `stream: true` answers server-sent events: `session` (the id), `data` (`{"delta": ...}` per
+    piece), then `done` (with `finish_reason`, `truncated`, `notice`, `sources`) or `error`."""
     st = request.app.state
     s: LlmSettings = st.llm_settings
     store: SessionStore = st.sessions
@@ -214,7 +254,9 @@ async def chat(request: Request, body: ChatRequest) -> Any:
     else:
         session = store.create(body.system or DEFAULT_SYSTEM)
     st.m_sessions.set(len(store))
-    context = await _rag_context(request, body.message, body.symbol) if body.rag else []
+    hits = await _rag_context(request, body.message, body.symbol) if body.rag else []
+    context = [" ".join(h.text.split())[:500] for h in hits]
+    sources = [_source(h) for h in hits]
     user = body.message
     if context:
         user = (
@@ -224,24 +266,42 @@ async def chat(request: Request, body: ChatRequest) -> Any:
         )
     messages = store.messages(session, user)
     backend = _backend(request)
+    cap = s.chat_max_tokens
+
+    def ending(reason: FinishReason) -> dict[str, Any]:
+        return {
+            "finish_reason": reason,
+            "truncated": reason == "length",
+            "notice": notice(reason, cap),
+        }
+
     if not body.stream:
         t0 = time.perf_counter()
+        reasons: list[FinishReason] = []
         try:
-            reply = await backend.complete(messages, max_tokens=s.chat_max_tokens)
+            reply = "".join(
+                [p async for p in stream_guarded(backend, messages, cap, reasons)]
+            ).strip()
         except BackendError as exc:
             raise _backend_problem(exc) from None
         st.m_generation.labels("chat").observe(time.perf_counter() - t0)
         store.record(session, body.message, reply)
         return ChatResponse(
-            session_id=session.id, reply=reply, messages=len(session.history), context_used=context
+            session_id=session.id,
+            reply=reply,
+            messages=len(session.history),
+            context_used=context,
+            sources=sources,
+            **ending(reasons[0] if reasons else "stop"),
         )
 
     async def events() -> AsyncIterator[str]:
         yield f"event: session\ndata: {json.dumps({'session_id': session.id})}\n\n"
         pieces: list[str] = []
+        reasons: list[FinishReason] = []
         t0 = time.perf_counter()
         try:
-            async for delta in backend.stream(messages, max_tokens=s.chat_max_tokens):
+            async for delta in stream_guarded(backend, messages, cap, reasons):
                 pieces.append(delta)
                 yield f"data: {json.dumps({'delta': delta})}\n\n"
         except BackendError as exc:
@@ -251,7 +311,13 @@ async def chat(request: Request, body: ChatRequest) -> Any:
         reply = "".join(pieces)
         store.record(session, body.message, reply)
         st.m_generation.labels("chat").observe(time.perf_counter() - t0)
-        done = {"session_id": session.id, "reply": reply, "messages": len(session.history)}
+        done = {
+            "session_id": session.id,
+            "reply": reply,
+            "messages": len(session.history),
+            **ending(reasons[0] if reasons else "stop"),
+            "sources": [x.model_dump(mode="json") for x in sources],
+        }
         yield f"event: done\ndata: {json.dumps(done)}\n\n"
 
     return StreamingResponse(

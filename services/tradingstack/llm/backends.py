@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +18,13 @@ import httpx
 from tradingstack.llm.settings import LlmSettings
 
 Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The last item of a stream: why the model stopped ("stop", or "length" at the cap)."""
+
+    reason: str
 
 
 class BackendError(Exception):
@@ -44,7 +52,9 @@ class Backend(Protocol):
 
     def stream(
         self, messages: list[Message], *, max_tokens: int | None = None
-    ) -> AsyncIterator[str]: ...
+    ) -> AsyncIterator[str | Finish]:
+        """The answer's pieces, then one `Finish`."""
+        ...
 
     async def health(self) -> tuple[str, dict[str, Any]]: ...
 
@@ -76,8 +86,17 @@ class LlamaCppBackend:
             n_threads=self.settings.n_threads,
             n_gpu_layers=self.settings.n_gpu_layers,
             seed=self.settings.seed,
+            chat_format=self.settings.chat_format,
             verbose=False,
         )
+        meta = self._llm.metadata
+        if (
+            self.settings.chat_format is None
+            and "tokenizer.chat_template" not in meta
+            and str(meta.get("general.architecture", "")).startswith("gemma")
+        ):
+            # a Gemma GGUF without a template (the base model's): Gemma's turn format
+            self._llm.chat_format = "gemma"
 
     async def start(self) -> None:
         if self._llm is None:
@@ -126,7 +145,7 @@ class LlamaCppBackend:
 
     async def stream(
         self, messages: list[Message], *, max_tokens: int | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[str | Finish]:
         llm = self._require()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -140,9 +159,13 @@ class LlamaCppBackend:
                     ):
                         if stop.is_set():
                             break
-                        delta = part["choices"][0]["delta"].get("content")
+                        choice = part["choices"][0]
+                        delta = choice["delta"].get("content")
                         if delta:
                             loop.call_soon_threadsafe(queue.put_nowait, ("data", delta))
+                        if choice.get("finish_reason"):
+                            reason = Finish(str(choice["finish_reason"]))
+                            loop.call_soon_threadsafe(queue.put_nowait, ("data", reason))
             except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
             finally:
@@ -194,24 +217,48 @@ class OllamaBackend:
         return None
 
     def _options(self, max_tokens: int | None) -> dict[str, Any]:
-        return {
+        options: dict[str, Any] = {
             "num_predict": max_tokens or self.settings.max_tokens,
             "temperature": self.settings.temperature,
             "seed": self.settings.seed,
+            "repeat_penalty": self.settings.repeat_penalty,
         }
+        if self.settings.n_threads:  # as llama.cpp's n_threads; else Ollama's own choice
+            options["num_thread"] = self.settings.n_threads
+        return options
 
-    def _error(self, exc: Exception) -> BackendError:
+    def _missing_model(self) -> str:
+        m = self.model
+        return (
+            f"pull it (`ollama pull {m}`), or create it from a GGUF file (`ollama create {m} "
+            "-f Modelfile`, the Modelfile saying `FROM ./model.gguf`), or set TS_LLM_MODEL to "
+            "a model the server has"
+        )
+
+    def _error(self, exc: Exception, pieces: int = 0) -> BackendError:
+        """What a failed call means to the caller. `pieces`: how much of a streamed answer had
+        arrived (a stream broken off after the first piece is an incomplete answer, not an
+        unreachable server)."""
         import ollama
 
         if isinstance(exc, ollama.ResponseError):
             if exc.status_code == 404:
                 return BackendError(
                     503,
-                    f"Ollama at {self.url} does not have model {self.model!r} "
-                    f"({exc.error}); pull it (`ollama pull {self.model}`) or set "
-                    "TS_LLM_MODEL",
+                    f"Ollama at {self.url} does not have model {self.model!r} ({exc.error}); "
+                    + self._missing_model(),
+                )
+            if exc.status_code == -1:  # an error line in the stream: the runner failed
+                return BackendError(
+                    502, f"Ollama failed while generating (after {pieces} pieces): {exc.error}"
                 )
             return BackendError(502, f"Ollama answered HTTP {exc.status_code}: {exc.error}")
+        if pieces:
+            return BackendError(
+                502,
+                f"Ollama at {self.url} broke off the answer after {pieces} pieces "
+                f"({type(exc).__name__}: {exc or 'connection closed'}); the reply is incomplete",
+            )
         return BackendError(503, f"Ollama is unreachable at {self.url}: {exc}")
 
     async def complete(
@@ -235,18 +282,22 @@ class OllamaBackend:
 
     async def stream(
         self, messages: list[Message], *, max_tokens: int | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[str | Finish]:
+        pieces = 0
         try:
             parts = await self._client.chat(
                 model=self.model, messages=messages, stream=True, options=self._options(max_tokens)
             )
             async for part in parts:
                 if part.message.content:
+                    pieces += 1
                     yield part.message.content
+                if part.done:
+                    yield Finish(str(part.done_reason or "stop"))
         except BackendError:
             raise
         except Exception as exc:
-            raise self._error(exc) from exc
+            raise self._error(exc, pieces) from exc
 
     async def health(self) -> tuple[str, dict[str, Any]]:
         details: dict[str, Any] = {"backend": self.name, "model": self.model, "url": self.url}
@@ -257,7 +308,10 @@ class OllamaBackend:
             return "degraded", details
         names = {str(m.model) for m in listed.models}
         if self.model not in names and f"{self.model}:latest" not in names:
-            details["error"] = f"model {self.model!r} is not pulled (have: {sorted(names)})"
+            details["error"] = (
+                f"model {self.model!r} is not pulled (have: {sorted(names)}); "
+                + self._missing_model()
+            )
             return "degraded", details
         return "healthy", details
 

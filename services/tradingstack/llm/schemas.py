@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tradingstack.core.schemas import Symbol
+from tradingstack.core.schemas import ModelQuality, Symbol
 from tradingstack.core.timeframes import Timeframe
 
 INPUTS = ("bars", "indicators", "forecast", "patterns", "regime", "score", "rag")
 
 
 class ModelAnalysis(BaseModel):
-    """What the model must produce (its JSON schema constrains generation)."""
+    """The call and its levels (computed by the rule in `tradingstack.llm.decision`), and the
+    rationale (the model's, checked against the evidence, or built from the evidence)."""
 
     direction: Literal["long", "short", "neutral"]
     confidence: float = Field(ge=0, le=1)
@@ -21,7 +23,7 @@ class ModelAnalysis(BaseModel):
     stop_loss: float | None = Field(description="stop-loss price; null when neutral")
     take_profits: list[float] = Field(max_length=3, description="1-3 targets; empty when neutral")
     risk_reward: float | None = Field(description="|first target - entry| / |entry - stop|")
-    rationale: str = Field(min_length=10, max_length=1500)
+    rationale: str = Field(min_length=10, max_length=4000)
 
     @model_validator(mode="after")
     def _levels(self) -> ModelAnalysis:
@@ -44,83 +46,13 @@ class ModelAnalysis(BaseModel):
         return self
 
 
-def generation_schema(levels: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A plain JSON schema (no $defs, no validators) for the grammar / Ollama's `format`.
-
-    With `levels` (candidate prices per direction, computed from the bars' ATR), the schema is
-    one branch per direction whose prices are restricted to those candidates: a small model
-    then chooses a direction and levels but cannot write a price on the wrong side of entry.
-    """
-    num = {"type": "number"}
-    nullable = {"anyOf": [num, {"type": "null"}]}
-    rationale = {"type": "string", "minLength": 10, "maxLength": 400}
-    if levels is not None:
-        branches = []
-        for direction in ("long", "short"):
-            lv = levels[direction]
-            branches.append(
-                {
-                    "type": "object",
-                    "properties": {
-                        "direction": {"const": direction},
-                        "confidence": num,
-                        "entry": {"enum": [lv["entry"]]},
-                        "stop_loss": {"enum": lv["stops"]},
-                        "take_profits": {
-                            "type": "array",
-                            "items": {"enum": lv["targets"]},
-                            "minItems": 1,
-                            "maxItems": 3,
-                        },
-                        "risk_reward": nullable,
-                        "rationale": rationale,
-                    },
-                    "required": list(_FIELDS),
-                }
-            )
-        branches.append(
-            {
-                "type": "object",
-                "properties": {
-                    "direction": {"const": "neutral"},
-                    "confidence": num,
-                    "entry": {"type": "null"},
-                    "stop_loss": {"type": "null"},
-                    "take_profits": {"type": "array", "items": num, "maxItems": 0},
-                    "risk_reward": {"type": "null"},
-                    "rationale": rationale,
-                },
-                "required": list(_FIELDS),
-            }
-        )
-        return {"anyOf": branches}
-    return {
-        "type": "object",
-        "properties": {
-            "direction": {"type": "string", "enum": ["long", "short", "neutral"]},
-            "confidence": {"type": "number"},
-            "entry": nullable,
-            "stop_loss": nullable,
-            "take_profits": {"type": "array", "items": num, "maxItems": 3},
-            "risk_reward": nullable,
-            "rationale": rationale,
-        },
-        "required": list(_FIELDS),
-    }
-
-
-_FIELDS = (
-    "direction",
-    "confidence",
-    "entry",
-    "stop_loss",
-    "take_profits",
-    "risk_reward",
-    "rationale",
-)
-
-
 class AnalyzeRequest(BaseModel):
+    # the example is a symbol the stack has: the docs' "Try it out" and the fuzzer's
+    # examples phase then run a real analysis (random symbols only reach the 404)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"symbol": "BTCUSD", "timeframe": "H1"}]}
+    )
+
     symbol: Symbol
     timeframe: Timeframe = Timeframe.H1
     include_prompt: bool = Field(default=False, description="return the prompt the model saw")
@@ -132,9 +64,39 @@ class InputStatus(BaseModel):
     error: str | None = None
 
 
-class Analysis(ModelAnalysis):
-    """The answer of POST /analyze: the model's call plus what the service knows for sure."""
+class SignalOut(BaseModel):
+    """One input's signal and what it is worth (`tradingstack.llm.decision`)."""
 
+    input: Literal["forecast", "patterns", "regime", "score"]
+    vote: Literal["long", "short", "none"]
+    strength: float = Field(ge=0, le=1)
+    has_edge: bool = Field(description="its producer measured an edge on held-out data")
+    counted: bool = Field(description="it took part in the call (only inputs with an edge do)")
+    contribution: float = Field(description="vote x strength when counted, else 0")
+    reading: str = Field(description="what it says, with its numbers")
+    quality: list[ModelQuality] = Field(
+        description="its measured quality (score: the long and the short model); empty: none "
+        "measured, which counts as no edge"
+    )
+
+
+class Analysis(ModelAnalysis):
+    """The answer of POST /analyze. The direction, confidence and levels come from the inputs
+    by a documented rule; the model writes only the rationale and cannot change them."""
+
+    rule: str = Field(description="the rule that made the call, in words")
+    decision_reason: str = Field(description="why this call, in words")
+    net: float = Field(description="the rule's net signal, -1 (short) to 1 (long)")
+    signals: list[SignalOut]
+    levels_basis: list[str] = Field(description="how each level was computed")
+    rationale_source: Literal["model", "evidence"] = Field(
+        description="model: the model's text passed the evidence check; evidence: built from "
+        "the evidence (the model's was rejected, or it did not answer)"
+    )
+    rationale_rejected: list[str] = Field(
+        description="why the model's rationales were rejected, per attempt"
+    )
+    rationale_note: str | None = Field(description="for people: where the rationale came from")
     symbol: str
     timeframe: Timeframe
     last_close: float
@@ -143,7 +105,7 @@ class Analysis(ModelAnalysis):
     inputs: dict[str, InputStatus]
     backend: str
     model: str
-    attempts: int
+    attempts: int = Field(description="rationales asked of the model")
     gather_seconds: float
     generation_seconds: float
     prompt: str | None = None
@@ -162,11 +124,32 @@ class ChatRequest(BaseModel):
     symbol: Symbol | None = Field(default=None, description="filter the RAG context")
 
 
+class ChatSource(BaseModel):
+    """A knowledge-base document that grounded a chat answer (rag=true)."""
+
+    document_id: str
+    chunk: int
+    score: float = Field(description="cosine similarity to the message")
+    source: str | None
+    symbol: str | None
+    time: datetime | None
+    title: str | None = Field(description="the document's metadata title, when it has one")
+
+
 class ChatResponse(BaseModel):
     session_id: str
     reply: str
     messages: int
     context_used: list[str] = Field(default_factory=list)
+    sources: list[ChatSource] = Field(
+        default_factory=list, description="the knowledge documents given to the model"
+    )
+    finish_reason: Literal["stop", "length", "repetition"] = Field(
+        description="stop: the model ended; length: cut at the token cap; repetition: stopped "
+        "when it began to repeat itself"
+    )
+    truncated: bool = Field(description="the reply was cut at the token cap")
+    notice: str | None = Field(description="for people: how the answer ended, when not by itself")
 
 
 class SessionInfo(BaseModel):

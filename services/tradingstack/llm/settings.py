@@ -45,6 +45,10 @@ class LlmSettings(BaseSettings):
     ollama_timeout_seconds: float = Field(default=600.0, gt=0)
     n_ctx: int = Field(default=4096, ge=256, description="llama.cpp context window (tokens)")
     n_threads: int | None = Field(default=None, ge=1)
+    chat_format: str | None = Field(
+        default=None,
+        description="llama.cpp chat format (e.g. chatml, gemma); default: the GGUF's template",
+    )
     n_gpu_layers: int = Field(
         default=-1, description="llama.cpp layers offloaded when built with CUDA"
     )
@@ -52,7 +56,9 @@ class LlmSettings(BaseSettings):
     chat_max_tokens: int = Field(default=512, ge=1, description="tokens per chat reply")
     temperature: float = Field(default=0.2, ge=0, le=2)
     seed: int = 42
-    repeat_penalty: float = Field(default=1.15, ge=1.0, description="llama.cpp: discourages loops")
+    repeat_penalty: float = Field(
+        default=1.15, ge=1.0, description="discourages loops (llama.cpp and Ollama)"
+    )
     upstream_timeout_seconds: float = Field(default=15.0, gt=0, description="per gathered input")
     nhits_url: str = Field(
         default_factory=lambda: _url("nhits"),
@@ -67,10 +73,11 @@ class LlmSettings(BaseSettings):
     rag_url: str = Field(
         default_factory=lambda: _url("rag"), validation_alias=AliasChoices("TS_RAG_URL", "rag_url")
     )
-    constrain_levels: Literal["auto", "always", "never"] = Field(
-        default="auto",
-        description="restrict the answer's prices to ATR candidates in the JSON schema; auto: "
-        "for llama.cpp (small models) but not for Ollama",
+    rationale_max_tokens: int = Field(
+        default=220, ge=32, description="tokens the model may write for an analysis's rationale"
+    )
+    rationale_attempts: int = Field(
+        default=2, ge=1, le=3, description="model rationales tried before the evidence's is used"
     )
     bars: int = Field(default=200, ge=30, description="bars fetched for the analysis")
     rag_k: int = Field(default=3, ge=0, le=20)

@@ -40,6 +40,8 @@ def _settings(stack: Stack, **kw: object) -> LlmSettings:
         "n_ctx": 2048,
         "max_tokens": 200,
         "chat_max_tokens": 16,
+        "rationale_max_tokens": 120,
+        "rationale_attempts": 1,
         "bars": 120,
         "rag_k": 2,
         "upstream_timeout_seconds": 8.0,
@@ -130,23 +132,29 @@ def test_analyze_with_every_upstream_up(llm: httpx.Client, stack: Stack) -> None
         "long 64/100, short 31/100",
         "record above 68,000",
         "Indicators (latest):",
-        "Candidate levels for long",
+        "Decision (by the rule, from the inputs with an edge):",
+        "Explain this decision",  # the facts the model was given
     ):
         assert piece in prompt, piece
     assert "Not available" not in prompt
-    assert a["direction"] in ("long", "short", "neutral") and 0 <= a["confidence"] <= 1
-    assert a["attempts"] in (1, 2) and a["backend"] == "llamacpp"
+    # the call is the rule's: the nhits double's forecast (rising, with an edge) counts
+    counted = [s["input"] for s in a["signals"] if s["counted"]]
+    assert "forecast" in counted and a["direction"] == "long" and 0.25 <= a["confidence"] <= 1
+    assert a["attempts"] == 1 and a["backend"] == "llamacpp"
     assert a["gather_seconds"] > 0 and a["generation_seconds"] > 0
-    if a["direction"] == "long":
-        assert a["stop_loss"] < a["entry"] < min(a["take_profits"])
-    elif a["direction"] == "short":
-        assert a["stop_loss"] > a["entry"] > max(a["take_profits"])
-    if a["direction"] != "neutral":
-        assert a["entry"] == pytest.approx(a["last_close"], rel=1e-5)
-        expect = abs(a["take_profits"][0] - a["entry"]) / abs(a["entry"] - a["stop_loss"])
-        assert a["risk_reward"] == pytest.approx(expect, abs=1e-3)
+    assert a["stop_loss"] < a["entry"] < min(a["take_profits"])
+    assert a["entry"] == pytest.approx(a["last_close"], rel=1e-5)
+    expect = abs(a["take_profits"][0] - a["entry"]) / abs(a["entry"] - a["stop_loss"])
+    assert a["risk_reward"] == pytest.approx(expect, abs=1e-3)
+    # the real model's rationale is used only when it keeps to the evidence; else the
+    # evidence's, and the answer says which
+    assert a["rationale_source"] in ("model", "evidence")
+    if a["rationale_source"] == "evidence":
+        assert a["rationale_rejected"] and a["rationale_note"]
+        assert a["rationale"].startswith("BTCUSD H1 at")
+    assert len(a["rationale"].split(". ")) >= 2
     metrics = llm.get("/metrics").text
-    assert 'tradingstack_llm_analyses_total{outcome="ok"}' in metrics
+    assert 'tradingstack_llm_analyses_total{outcome="rationale_' in metrics
 
 
 def test_analyze_with_upstreams_down_lists_them_and_invents_nothing(stack: Stack) -> None:
@@ -221,3 +229,13 @@ def test_chat_session_and_streaming(llm: httpx.Client) -> None:
         "/api/v1/chat", json={"message": "Bitcoin record high?", "rag": True, "symbol": "BTCUSD"}
     ).json()
     assert with_ctx["context_used"] and "68,000" in with_ctx["context_used"][0]
+    # the knowledge documents that grounded it are named
+    source = with_ctx["sources"][0]
+    assert source["symbol"] == "BTCUSD" and source["source"] == "news" and source["document_id"]
+    assert source["time"].startswith("2021-11-10")
+    # 16 tokens: the cap, said in words
+    assert with_ctx["finish_reason"] in ("length", "stop", "repetition")
+    assert with_ctx["truncated"] == (with_ctx["finish_reason"] == "length")
+    if with_ctx["truncated"]:
+        assert "16-token cap" in with_ctx["notice"]
+    assert done[1]["finish_reason"] in ("length", "stop", "repetition")  # type: ignore[index]

@@ -1,10 +1,16 @@
-"""The Ollama backend against a local server implementing the Ollama API; analysis output
-validation and retry; chat sessions (bounded count, TTL) and streaming."""
+"""The analysis and the chat with scripted model answers.
+
+The Ollama here is an imitation (tests/unit/llm/upstreams.py, `create_ollama`), kept ONLY for
+what a real server cannot give: a model answer chosen by the test (a rationale that argues
+against the evidence, names a regime, a pattern or prices the evidence lacks; a paragraph
+repeated in a loop; an answer cut at the token cap) and the request bodies the service sent.
+Everything else about Ollama (health, streaming, JSON mode, a missing model, the server going
+away, chat sessions) is tested against the real server built from its Go module:
+tests/unit/llm/test_ollama_server.py."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -76,92 +82,77 @@ def _reset(env: Env) -> None:
     env.ollama_app.state.requests.clear()
 
 
-def _plan(close: float, **over: Any) -> str:
-    plan = {
-        "direction": "long",
-        "confidence": 0.6,
-        "entry": close,
-        "stop_loss": close * 0.98,
-        "take_profits": [close * 1.03, close * 1.05],
-        "risk_reward": 9.9,
-        "rationale": "Uptrend, bullish regime and a long score of 64 out of 100.",
-        "inputs_used": ["everything", "insider tips"],
-        "inputs_missing": [],
-    }
-    return json.dumps({**plan, **over})
-
-
-def test_health_reports_the_model(env: Env) -> None:
-    with llm(env) as c:
-        h = c.get("/health").json()
-        assert h["status"] == "healthy" and h["details"]["model"] == MODEL
-    with llm(env, model="mistral:7b") as c:
-        h = c.get("/health").json()
-        assert h["status"] == "degraded" and "not pulled" in h["details"]["error"]
-    with llm(env, ollama_url=f"http://127.0.0.1:{free_port()}") as c:
-        h = c.get("/health").json()
-        assert h["status"] == "degraded" and "unreachable" in h["details"]["error"]
-
-
-def test_analyze_validates_and_sets_inputs_itself(env: Env) -> None:
-    env.ollama_app.state.script.append(_plan(env.close))
-    with llm(env) as c:
-        r = c.post("/api/v1/analyze", json={"symbol": "BTCUSD", "timeframe": "H1"})
-    assert r.status_code == 200, r.text
-    a = r.json()
-    assert a["attempts"] == 1 and a["backend"] == "ollama" and a["model"] == MODEL
-    assert a["inputs_used"] == ["bars", "indicators", "forecast", "patterns", "regime", "score"]
-    assert a["inputs_missing"] == ["rag"]  # the model's own lists are not trusted
-    assert a["risk_reward"] == pytest.approx(1.5, abs=1e-3)  # recomputed: 3 % / 2 %
-    req = env.ollama_app.state.requests[0]
-    assert req["model"] == MODEL and req["stream"] is False
-    assert req["format"]["required"][0] == "direction"  # a JSON schema, not just "json"
-    assert "Not available (do not assume anything about them): rag" in req["messages"][1]["content"]
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        "Sure! I think you should buy.",  # not JSON
-        '{"direction": "up", "confidence": 0.5}',  # not the schema
-        None,  # stop above entry for a long: filled in below
-        "far",  # entry far from the market: invented levels
-    ],
+CONTRARY = (
+    "SHORT with confidence 0.97. The bear trend and a head and shoulders top say sell now; "
+    "target 38,500 and stop 49,900."
 )
-def test_analyze_retries_once_on_invalid_output(env: Env, bad: str | None) -> None:
-    if bad is None:
-        bad = _plan(env.close, stop_loss=env.close * 1.01)
-    elif bad == "far":
-        bad = _plan(env.close * 2, stop_loss=env.close * 1.9, take_profits=[env.close * 2.2])
-    env.ollama_app.state.script.extend([bad, _plan(env.close)])
-    with llm(env) as c:
-        r = c.post("/api/v1/analyze", json={"symbol": "BTCUSD"})
+
+
+def _analyze(c: httpx.Client, **body: Any) -> dict[str, Any]:
+    r = c.post("/api/v1/analyze", json={"symbol": "BTCUSD", "timeframe": "H1", **body})
     assert r.status_code == 200, r.text
-    assert r.json()["attempts"] == 2
-    retry = env.ollama_app.state.requests[1]["messages"]
-    assert retry[-2] == {"role": "assistant", "content": bad}
-    assert retry[-1]["content"].startswith("That answer was invalid")
+    return dict(r.json())
 
 
-def test_analyze_invalid_twice_is_a_502(env: Env) -> None:
-    env.ollama_app.state.script.extend(["nope", _plan(env.close, direction="short")])
+def test_a_model_answer_against_the_evidence_cannot_reach_the_user(env: Env) -> None:
+    """The evidence points up (the forecast, with a measured edge, rises 1.2 %; the long score
+    is above the short one), the model argues short with a regime, a pattern and prices of its
+    own, twice: the answer is long with the computed levels, and the rationale is the one built
+    from the evidence, saying so."""
+    env.ollama_app.state.script.extend([CONTRARY, json.dumps({"direction": "short"})])
     with llm(env) as c:
-        r = c.post("/api/v1/analyze", json={"symbol": "BTCUSD"})
-    assert r.status_code == 502 and r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert len(body["errors"]) == 2 and "short: stop_loss must be above entry" in body["errors"][1]
-    assert body["inputs_missing"] == ["rag"]
+        a = _analyze(c)
+    assert a["direction"] == "long" and a["confidence"] >= 0.25
+    assert "forecast" in [s["input"] for s in a["signals"] if s["counted"]]
+    assert a["entry"] == pytest.approx(env.close, rel=1e-5)
+    assert a["stop_loss"] < a["entry"] < a["take_profits"][0]
+    assert a["rationale_source"] == "evidence" and a["attempts"] == 2
+    first = a["rationale_rejected"][0]
+    for words in ("argues short", "bear_trend", "head_and_shoulders", "38,500"):
+        assert words in first, first
+    assert "rejected" in a["rationale_note"]
+    text = a["rationale"].lower()
+    for leaked in ("bear", "sell", "head and shoulders", "38,500", "0.97"):
+        assert leaked not in text, leaked
+    assert text.startswith("btcusd h1 at") and "long with confidence" in text
+    # the model was asked for prose about the decided call, not for a call
+    sent = env.ollama_app.state.requests
+    assert "format" not in sent[0] or sent[0]["format"] is None
+    assert "Decision: LONG" in sent[0]["messages"][1]["content"]
+    assert "rejected" in sent[1]["messages"][-1]["content"]
 
 
-def test_model_not_pulled_and_ollama_down(env: Env) -> None:
+def test_a_rationale_that_keeps_to_the_evidence_is_the_models(env: Env) -> None:
+    with llm(env) as c:
+        facts = _analyze(c, include_prompt=True)  # learn the levels (the script is empty)
+        lv = facts
+        good = (
+            f"The call is long because the forecast with a measured edge rises from the last "
+            f"close of {lv['last_close']}. Entry is {lv['entry']} with a stop loss at "
+            f"{lv['stop_loss']} and a first target at {lv['take_profits'][0]}."
+        )
+        env.ollama_app.state.script.append(good)
+        a = _analyze(c)
+    assert a["rationale_source"] == "model" and a["rationale"] == good
+    assert a["rationale_rejected"] == [] and a["rationale_note"] is None
+    assert a["direction"] == "long" and a["attempts"] == 1
+
+
+def test_the_call_does_not_depend_on_the_model(env: Env) -> None:
+    """Ollama without the model: the same call and levels, the rationale from the evidence."""
+    with llm(env) as c:
+        env.ollama_app.state.script.append("Bullish.")
+        reference = _analyze(c)
     with llm(env, model="mistral:7b") as c:
-        r = c.post("/api/v1/chat", json={"message": "hi"})
-        assert r.status_code == 503 and "ollama pull mistral:7b" in r.json()["detail"]
-        r = c.post("/api/v1/analyze", json={"symbol": "BTCUSD"})
-        assert r.status_code == 503 and "not have model" in r.json()["detail"]
-    with llm(env, ollama_url=f"http://127.0.0.1:{free_port()}") as c:
-        r = c.post("/api/v1/chat", json={"message": "hi"})
-        assert r.status_code == 503 and "unreachable" in r.json()["detail"]
+        a = _analyze(c)
+    for key in ("direction", "confidence", "entry", "stop_loss", "take_profits", "risk_reward"):
+        assert a[key] == reference[key], key
+    assert a["rationale_source"] == "evidence" and "did not answer" in a["rationale_note"]
+    assert a["inputs_missing"] == reference["inputs_missing"] and "rag" in a["inputs_missing"]
+
+
+# --- chat: repetition, the cap, the sources ------------------------------------------------------
+PARA = "Bitcoin is a decentralised digital currency that trades around the clock."
 
 
 def _sse(c: httpx.Client, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -177,67 +168,33 @@ def _sse(c: httpx.Client, body: dict[str, Any]) -> list[tuple[str, dict[str, Any
     return events
 
 
-def test_chat_sessions_history_and_streaming(env: Env) -> None:
+def test_chat_stops_a_repeated_paragraph(env: Env) -> None:
+    loop = "\n\n".join([PARA, "It has no central bank.", *[PARA] * 7])
+    env.ollama_app.state.script.extend([loop, loop])
     with llm(env) as c:
-        first = c.post(
-            "/api/v1/chat", json={"message": "Hello there", "system": "Be brief."}
-        ).json()
-        assert first["reply"] == "echo (2 messages): Hello there" and first["messages"] == 2
-        sid = first["session_id"]
-        events = _sse(c, {"message": "And again", "session_id": sid})
-        assert events[0] == ("session", {"session_id": sid})
-        text = "".join(e[1]["delta"] for e in events if e[0] == "message")
-        assert text == "echo (4 messages): And again"  # system + 2 past turns + the new one
-        assert events[-1][0] == "done" and events[-1][1]["messages"] == 4
-        sent = env.ollama_app.state.requests[-1]
-        assert sent["stream"] is True and sent["messages"][0] == {
-            "role": "system",
-            "content": "Be brief.",
-        }
-        assert sent["messages"][2]["content"] == "echo (2 messages): Hello there"
-        listed = c.get("/api/v1/chat/sessions").json()
-        assert [s["session_id"] for s in listed["sessions"]] == [sid]
-        assert c.delete(f"/api/v1/chat/sessions/{sid}").status_code == 204
-        r = c.post("/api/v1/chat", json={"message": "still there?", "session_id": sid})
-        assert r.status_code == 404 and "omit session_id" in r.json()["detail"]
-        # a streamed error arrives as an error event
-    with llm(env, model="mistral:7b") as c:
-        events = _sse(c, {"message": "hi"})
-        assert events[-1][0] == "error" and events[-1][1]["status"] == 503
+        r = c.post("/api/v1/chat", json={"message": "What is Bitcoin?"}).json()
+        events = _sse(c, {"message": "Again?", "session_id": r["session_id"]})
+    assert r["reply"] == f"{PARA}\n\nIt has no central bank."
+    assert r["finish_reason"] == "repetition" and r["truncated"] is False
+    assert "repeating itself" in r["notice"]
+    shown = "".join(e[1]["delta"] for e in events if e[0] == "message")
+    assert shown.count("decentralised") == 1
+    done = events[-1]
+    assert done[0] == "done" and done[1]["finish_reason"] == "repetition"
+    assert done[1]["reply"] == shown
 
 
-def test_sessions_are_bounded_and_expire(env: Env) -> None:
-    with llm(env, max_sessions=2, session_ttl_seconds=1.0, max_history_messages=4) as c:
-        ids = [
-            c.post("/api/v1/chat", json={"message": f"m{i}"}).json()["session_id"] for i in range(3)
-        ]
-        assert c.get(f"/api/v1/chat/sessions/{ids[0]}").status_code == 404  # evicted (LRU)
-        assert {s["session_id"] for s in c.get("/api/v1/chat/sessions").json()["sessions"]} == set(
-            ids[1:]
-        )
-        for i in range(3):  # history is bounded too
-            c.post("/api/v1/chat", json={"message": f"turn {i}", "session_id": ids[2]})
-        assert len(c.get(f"/api/v1/chat/sessions/{ids[2]}").json()["history"]) == 4
-        time.sleep(1.3)
-        r = c.post("/api/v1/chat", json={"message": "late", "session_id": ids[2]})
-        assert r.status_code == 404 and "expired" in r.json()["detail"]
-        assert c.get("/api/v1/chat/sessions").json()["sessions"] == []
-
-
-@pytest.mark.parametrize(
-    ("body", "words"),
-    [
-        ({}, "message"),
-        ({"message": "   "}, "blank"),
-        ({"message": "x" * 9000}, "at most 8000"),
-        ({"message": "hi", "stream": "maybe"}, "stream"),
-        ({"message": "hi", "session_id": "unknown"}, "No chat session"),
-        ({"message": "hi", "rag": True}, "RAG service did not answer"),
-    ],
-)
-def test_chat_bad_input(env: Env, body: dict[str, Any], words: str) -> None:
-    with llm(env) as c:
-        r = c.post("/api/v1/chat", json=body)
-        assert 400 <= r.status_code < 600 and r.status_code != 500, r.text
-        assert words in r.text and r.headers["content-type"] == "application/problem+json"
-        assert c.delete("/api/v1/chat/sessions/unknown").status_code == 404
+def test_chat_says_when_the_answer_was_cut_at_the_cap(env: Env) -> None:
+    long_answer = " ".join(f"word{i}" for i in range(40))
+    env.ollama_app.state.script.extend([long_answer, long_answer, "Short and done."])
+    with llm(env, chat_max_tokens=8) as c:
+        r = c.post("/api/v1/chat", json={"message": "Tell me everything."}).json()
+        events = _sse(c, {"message": "Once more."})
+        fine = c.post("/api/v1/chat", json={"message": "Briefly?"}).json()
+    assert r["reply"] == " ".join(f"word{i}" for i in range(8))
+    assert r["truncated"] is True and r["finish_reason"] == "length"
+    assert "cut at the 8-token cap" in r["notice"]
+    assert events[-1][1]["truncated"] is True and "8-token cap" in events[-1][1]["notice"]
+    assert fine["truncated"] is False and fine["notice"] is None
+    assert fine["finish_reason"] == "stop"
+    assert env.ollama_app.state.requests[0]["options"]["repeat_penalty"] == pytest.approx(1.15)
