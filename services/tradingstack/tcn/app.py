@@ -26,19 +26,22 @@ from tradingstack.core.data_client import (
     data_problem,
 )
 from tradingstack.core.errors import MODEL_NOT_TRAINED, ProblemError, problems
-from tradingstack.core.schemas import SymbolPath
+from tradingstack.core.schemas import ModelQuality, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.tcn import detector, training
+from tradingstack.tcn.calibration import Calibration
 from tradingstack.tcn.jobs import JobConflictError, JobManager, JobProgress, Reporter
 from tradingstack.tcn.model import TCNClassifier, pick_device
 from tradingstack.tcn.patterns import PATTERNS
+from tradingstack.tcn.rules import WINDOW
 from tradingstack.tcn.schemas import (
     DetectionOut,
     DetectResult,
     JobList,
     ModelInfo,
     PatternInfo,
+    PatternLift,
     PatternList,
     ScanItem,
     ScanRequest,
@@ -80,7 +83,7 @@ class TcnState:
         )
         self.model_f1 = Gauge(
             "tradingstack_tcn_model_macro_f1",
-            "Validation macro-F1 of the loaded model.",
+            "Held-out real macro-F1 of the loaded model (all classes; served patterns).",
             ["dataset"],
             registry=registry,
         )
@@ -98,10 +101,11 @@ class TcnState:
 
     def _set(self, model: TCNClassifier, meta: ModelMeta) -> None:
         self._model, self._meta = model.to(self.device).eval(), meta
-        for ds in ("synthetic_validation", "real_validation"):
-            f1 = meta.metrics.get(ds, {}).get("macro_f1")
+        test = meta.metrics.get("real_test", {})
+        for label, key in (("real_test", "macro_f1"), ("real_test_served", "served_macro_f1")):
+            f1 = test.get(key)
             if f1 is not None:
-                self.model_f1.labels(ds.removesuffix("_validation")).set(f1)
+                self.model_f1.labels(label).set(f1)
 
     def install(self, model: TCNClassifier, meta: ModelMeta) -> None:
         with self._lock:
@@ -131,8 +135,9 @@ class TcnState:
                 "duration_seconds": meta.duration_seconds,
                 "device": meta.device,
                 "samples": meta.training.get("samples"),
-                "synthetic_macro_f1": meta.metrics["synthetic_validation"].get("macro_f1"),
-                "real_macro_f1": meta.metrics["real_validation"].get("macro_f1"),
+                "real_macro_f1": meta.metrics["real_test"].get("macro_f1"),
+                "served_patterns": meta.calibration.served if meta.calibration else [],
+                "quality": meta.quality.model_dump(mode="json") if meta.quality else None,
                 "skipped_sources": skipped,
             }
 
@@ -145,12 +150,46 @@ def _state(request: Request) -> TcnState:
 
 
 def _model_info(meta: ModelMeta) -> ModelInfo:
+    calib = meta.calibration
     return ModelInfo(
         trained_at=meta.trained_at,
         age_seconds=round((datetime.now(UTC) - meta.trained_at).total_seconds(), 1),
         device=meta.device,
-        synthetic_macro_f1=meta.metrics.get("synthetic_validation", {}).get("macro_f1"),
-        real_macro_f1=meta.metrics.get("real_validation", {}).get("macro_f1"),
+        real_macro_f1=meta.metrics.get("real_test", {}).get("macro_f1"),
+        served_patterns=calib.served if calib else [],
+        patterns=[
+            PatternLift(
+                pattern=p.pattern,
+                served=p.served,
+                lift=p.lift,
+                real_rate=p.real_rate,
+                null_rate=p.null_rate,
+                false_hit_rate=p.false_hit_rate,
+                q_value=p.q_value,
+                reason=p.reason,
+            )
+            for p in (calib.patterns if calib else [])
+        ],
+    )
+
+
+def _lift(calib: Calibration | None, pattern: str) -> float | None:
+    found = calib.get(pattern) if calib else None
+    return found.lift if found else None
+
+
+def _quality(meta: ModelMeta) -> ModelQuality:
+    """The model's measured quality; a model without one has no demonstrated edge."""
+    if meta.quality is not None:
+        return meta.quality
+    return ModelQuality(
+        metric="macro-F1 on held-out real windows (served patterns + none)",
+        value=None,
+        baseline=None,
+        higher_is_better=True,
+        has_edge=False,
+        evaluated_on="nothing: the model was saved without a held-out evaluation",
+        summary="no demonstrated edge: not measured",
     )
 
 
@@ -191,6 +230,7 @@ async def _detect(
     min_confidence: float,
     bars: int | None,
     train: bool,
+    include_unvalidated: bool = False,
 ) -> DetectResult:
     model, meta = await _model(state, train)
     limit = bars or state.settings.default_bars
@@ -204,19 +244,22 @@ async def _detect(
     )
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame = frame.set_index("time")
-    smallest = min(state.settings.window_sizes)
-    if len(frame) < smallest:
+    if len(frame) < WINDOW:
         raise ProblemError(
             422,
-            f"{symbol} {timeframe} has {len(frame)} bars; detection needs at least {smallest}.",
+            f"{symbol} {timeframe} has {len(frame)} bars; detection needs at least {WINDOW}.",
         )
+    calib = meta.calibration
     run = await asyncio.to_thread(
         detector.detect,
         model,
         frame,
         state.device,
-        sizes=state.settings.window_sizes,
-        stride_frac=state.settings.stride_frac,
+        served=calib.served if calib else [],
+        include_unvalidated=include_unvalidated,
+        temperature=meta.temperature,
+        logit_bias=meta.logit_bias,
+        stride=state.settings.stride,
         min_confidence=min_confidence,
         iou_threshold=state.settings.iou_threshold,
     )
@@ -231,6 +274,7 @@ async def _detect(
         last_bar=frame.index[-1].to_pydatetime(),
         windows_scanned=run.windows,
         candidates=run.candidates,
+        unvalidated=run.unvalidated,
         detections=[
             DetectionOut(
                 pattern=d.pattern,
@@ -239,10 +283,13 @@ async def _detect(
                 start_time=d.start_time.to_pydatetime(),
                 end_time=d.end_time.to_pydatetime(),
                 bars=d.window_bars,
+                beats_chance=d.beats_chance,
+                lift=_lift(calib, d.pattern),
             )
             for d in run.detections
         ],
         model=_model_info(meta),
+        quality=_quality(meta),
         data_provider=ohlcv.provider,
         data_stale=ohlcv.stale,
     )
@@ -259,6 +306,13 @@ def list_patterns() -> PatternList:
 
 
 MinConfidence = Annotated[float, Query(ge=0, le=1, description="confidence threshold")]
+Unvalidated = Annotated[
+    bool,
+    Query(
+        description="also answer patterns that did not beat chance at calibration, flagged "
+        "beats_chance=false"
+    ),
+]
 ScanBars = Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")]
 
 
@@ -269,10 +323,14 @@ async def detect_patterns(
     timeframe: Timeframe = Timeframe.H1,
     min_confidence: MinConfidence = 0.6,
     bars: ScanBars = None,
+    include_unvalidated: Unvalidated = False,
 ) -> DetectResult:
-    """Patterns in the newest bars: type, confidence, first and last bar (after NMS). Reads
-    only: without a model, a 404 that says how to get one."""
-    return await _detect(_state(request), symbol, timeframe, min_confidence, bars, train=False)
+    """Patterns in the newest bars: type, calibrated confidence, first and last bar (after
+    NMS), only patterns that beat chance (see `model.patterns` for each one's lift), and the
+    model's measured `quality`. Reads only: without a model, a 404 that says how to get one."""
+    return await _detect(
+        _state(request), symbol, timeframe, min_confidence, bars, False, include_unvalidated
+    )
 
 
 @router.post(
@@ -284,10 +342,13 @@ async def detect_patterns_training_if_needed(
     timeframe: Timeframe = Timeframe.H1,
     min_confidence: MinConfidence = 0.6,
     bars: ScanBars = None,
+    include_unvalidated: Unvalidated = False,
 ) -> DetectResult:
     """As GET, after training a tiny model when none exists (it writes one, so it is a POST
     and needs the token; it was `GET ?train=true`)."""
-    return await _detect(_state(request), symbol, timeframe, min_confidence, bars, train=True)
+    return await _detect(
+        _state(request), symbol, timeframe, min_confidence, bars, True, include_unvalidated
+    )
 
 
 @router.post("/scan", response_model=ScanResult, responses=DATA_PROBLEMS)

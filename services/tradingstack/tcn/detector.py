@@ -1,17 +1,21 @@
-"""Pattern detection with a trained TCN: sliding windows, a confidence threshold and NMS.
+"""Pattern detection with a trained TCN: sliding windows, calibrated probabilities, only the
+patterns that beat chance, and NMS.
 
-Windows of several sizes (default 32, 48, 72, 108 and 144 bars) slide over the bars with a
-stride of a quarter of their size (the last window always ends at the newest bar). Each window
-is classified; a window whose most probable class is a pattern (not "none") with probability
->= `min_confidence` is a candidate. Non-maximum suppression then keeps the most confident
-candidate and drops every other candidate overlapping it by more than `iou_threshold`
-(intersection over union of the bars spanned, across pattern types, so one stretch of bars
-answers one pattern).
+Windows of `rules.WINDOW` (64) bars slide over the bars every `stride` bars (the last window
+always ends at the newest bar), the size the rules were calibrated on. Each window is
+classified (logits + the label-shift correction, divided by the temperature fitted on
+validation windows); a window whose most probable class is a pattern with probability
+>= `min_confidence` is a candidate. A pattern that did not beat chance at calibration
+(`served`) is dropped, and counted in `unvalidated`, unless `include_unvalidated` asks for it
+(then it is flagged `beats_chance=False`). Non-maximum suppression then keeps the most
+confident candidate and drops every other candidate overlapping it by more than
+`iou_threshold` (intersection over union of the bars spanned, across pattern types, so one
+stretch of bars answers one pattern).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +24,7 @@ import torch
 
 from tradingstack.tcn.model import TCNClassifier, batch_features
 from tradingstack.tcn.patterns import NONE
-from tradingstack.tcn.rules import iou, windows
+from tradingstack.tcn.rules import STRIDE, WINDOW, iou, window_starts
 from tradingstack.tcn.training import predict_proba
 
 
@@ -33,6 +37,7 @@ class Detection:
     start_time: pd.Timestamp
     end_time: pd.Timestamp
     window_bars: int
+    beats_chance: bool
 
 
 @dataclass
@@ -40,6 +45,7 @@ class DetectionRun:
     detections: list[Detection]
     windows: int
     candidates: int
+    unvalidated: int  # candidates of patterns that did not beat chance, left out
 
 
 def detect(
@@ -47,26 +53,39 @@ def detect(
     frame: pd.DataFrame,
     device: torch.device,
     *,
-    sizes: Sequence[int] = (32, 48, 72, 108, 144),
-    stride_frac: float = 0.25,
+    served: Collection[str] | None = None,
+    include_unvalidated: bool = False,
+    temperature: float = 1.0,
+    logit_bias: Sequence[float] | None = None,
+    size: int = WINDOW,
+    stride: int = STRIDE,
     min_confidence: float = 0.6,
     iou_threshold: float = 0.3,
 ) -> DetectionRun:
-    """Detect patterns in `frame` (UTC-indexed open, high, low, close, volume)."""
+    """Detect patterns in `frame` (UTC-indexed open, high, low, close, volume); `served` are
+    the patterns that beat chance (None: all)."""
     bars = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
-    spans = windows(len(bars), sizes, stride_frac)
-    if not spans:
-        return DetectionRun([], 0, 0)
-    X = batch_features([bars[s:e] for s, e in spans], model.config.window_length)
-    proba = predict_proba(model, X, device)
+    starts = window_starts(len(bars), size, stride)
+    if not starts:
+        return DetectionRun([], 0, 0, 0)
+    X = batch_features([bars[s : s + size] for s in starts], model.config.window_length)
+    bias = list(logit_bias) if logit_bias is not None else None
+    proba = predict_proba(model, X, device, temperature, bias)
     classes = model.config.classes
     none_idx = classes.index(NONE)
     best = proba.argmax(axis=1)
     candidates: list[tuple[float, int, int, int]] = []
-    for (s, e), k, p in zip(spans, best, proba, strict=True):
+    unvalidated = 0
+    for s, k, p in zip(starts, best, proba, strict=True):
         conf = float(p[k])
-        if k != none_idx and conf >= min_confidence:
-            candidates.append((conf, int(k), s, e - 1))
+        if k == none_idx or conf < min_confidence:
+            continue
+        if served is not None and classes[k] not in served:
+            unvalidated += 1
+            if not include_unvalidated:
+                continue
+        candidates.append((conf, int(k), s, s + size - 1))
+    n_candidates = len(candidates)
     candidates.sort(key=lambda c: (c[0], c[3] - c[2]), reverse=True)
     kept: list[tuple[float, int, int, int]] = []
     for c in candidates:
@@ -84,9 +103,11 @@ def detect(
                 start_time=index[s],
                 end_time=index[e],
                 window_bars=e - s + 1,
+                beats_chance=served is None or classes[k] in served,
             )
             for conf, k, s, e in kept
         ],
-        windows=len(spans),
-        candidates=len(candidates),
+        windows=len(starts),
+        candidates=n_candidates,
+        unvalidated=unvalidated,
     )

@@ -7,12 +7,20 @@ and a 1x1 convolution on the skip path when the width changes. Dilations double 
 (1, 2, 4, ...), so with kernel 3 and 5 blocks the receptive field is 125 steps, longer than the
 64-step input. The head concatenates the global average over time with the last step and
 maps it to 17 logits: the 16 patterns and "none" (softmax: one class per window, with its
-probability as the confidence).
+probability, after temperature scaling, as the confidence).
 
-Input: a window of bars of any length resampled to `window_length` steps (linear
-interpolation), five channels: open, high, low, close scaled to [0, 1] by the window's
-lowest low and highest high (patterns are about shape, not price level), and log volume
-standardised within the window.
+Input: a window of bars (`rules.WINDOW`, 64, by default; other lengths are resampled to
+`window_length` steps by linear interpolation), three channels read from the closes in the
+rules' volatility units (`rules.vol_units`: log close / the window's bar volatility, 0 at the
+last bar); six channels:
+
+1. the path itself, divided by sqrt(window length) so a random walk's path is of order 1;
+2. its zigzag skeleton (`rules.skeleton`: the 3-sigma pivots joined by lines), likewise;
+3. the absolute bar return in volatility units (clipped at 5), the volatility profile;
+4-6. the last 8 zigzag pivots, in order, each held for 1/8 of the steps: value (scaled to
+   0..1 over them), time (fraction of the window) and kind (+1 peak, -1 trough). The rules
+   are geometry on exactly these pivots, so the network distils them from fixed positions
+   instead of having to find the pivots first.
 """
 
 from __future__ import annotations
@@ -23,12 +31,15 @@ from pydantic import BaseModel, Field
 from torch import nn
 
 from tradingstack.tcn.patterns import CLASSES
+from tradingstack.tcn.rules import ZIGZAG_SIGMAS, skeleton, vol_units, zigzag
+
+IN_CHANNELS = 6
 
 
 class TCNConfig(BaseModel):
     """The architecture; saved with the weights so a model loads without guessing."""
 
-    in_channels: int = 5
+    in_channels: int = IN_CHANNELS
     channels: int = Field(default=32, ge=2)
     levels: int = Field(default=5, ge=1, le=10)
     kernel_size: int = Field(default=3, ge=2)
@@ -90,25 +101,57 @@ class TCNClassifier(nn.Module):
         return self.head(torch.cat([h.mean(dim=2), h[:, :, -1]], dim=1))
 
 
+PIVOTS = 8
+"""How many of the window's last zigzag pivots the pivot channels hold."""
+
+
+def pivot_channels(z: np.ndarray, length: int) -> np.ndarray:
+    """(3, length): the last `PIVOTS` zigzag pivots in order, each held for length / PIVOTS
+    steps: value (scaled to 0..1 over those pivots), time (fraction of the window) and kind
+    (+1 peak, -1 trough, 0 where the window has fewer pivots)."""
+    out = np.zeros((3, length), dtype=np.float32)
+    piv = zigzag(z, z, ZIGZAG_SIGMAS)[-PIVOTS:]
+    if not piv:
+        return out
+    v = np.array([p.price for p in piv])
+    lo, hi = float(v.min()), float(v.max())
+    v = (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
+    pad = PIVOTS - len(piv)
+    seg = np.repeat(np.arange(PIVOTS), int(np.ceil(length / PIVOTS)))[:length]
+    for j, p in enumerate(piv):
+        m = seg == pad + j
+        out[0, m] = v[j]
+        out[1, m] = p.index / max(1, len(z) - 1)
+        out[2, m] = 1.0 if p.kind == "H" else -1.0
+    return out
+
+
 def window_features(bars: np.ndarray, length: int) -> np.ndarray:
-    """One window of bars (rows: open, high, low, close, volume) -> (5, length) float32."""
-    n = bars.shape[0]
-    src = np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(1)
-    dst = np.linspace(0.0, 1.0, length)
-    lo, hi = float(bars[:, 2].min()), float(bars[:, 1].max())
-    scale = hi - lo if hi > lo else 1.0
-    out = np.empty((5, length), dtype=np.float32)
-    for c in range(4):
-        out[c] = np.interp(dst, src, (bars[:, c] - lo) / scale)
-    vol = np.log1p(np.maximum(bars[:, 4], 0.0))
-    sd = float(vol.std())
-    out[4] = np.interp(dst, src, (vol - vol.mean()) / (sd if sd > 1e-9 else 1.0))
+    """One window of bars (rows: open, high, low, close, volume) -> (6, length) float32."""
+    close = np.asarray(bars[:, 3], dtype=np.float64)
+    n = len(close)
+    out = np.zeros((IN_CHANNELS, length), dtype=np.float32)
+    z = vol_units(close) if n > 2 else None
+    if z is None:
+        return out
+    scale = np.sqrt(n)
+    absr = np.concatenate([[0.0], np.minimum(np.abs(np.diff(z)), 5.0)])
+    chans = (z / scale, skeleton(z) / scale, absr)
+    if n == length:
+        for c, v in enumerate(chans):
+            out[c] = v
+    else:
+        src = np.linspace(0.0, 1.0, n)
+        dst = np.linspace(0.0, 1.0, length)
+        for c, v in enumerate(chans):
+            out[c] = np.interp(dst, src, v)
+    out[3:] = pivot_channels(z, length)
     return out
 
 
 def batch_features(windows: list[np.ndarray], length: int) -> np.ndarray:
     if not windows:
-        return np.zeros((0, 5, length), dtype=np.float32)
+        return np.zeros((0, IN_CHANNELS, length), dtype=np.float32)
     return np.stack([window_features(w, length) for w in windows])
 
 

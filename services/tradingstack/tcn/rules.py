@@ -1,13 +1,22 @@
-"""Rule-based detectors of the 16 patterns on zigzag pivots; they label real bars for training.
+"""Rule-based detectors of the 16 patterns on zigzag pivots in volatility units.
 
-**Zigzag.** A pivot is confirmed when price reverses from the running extreme by at least
-`threshold` (peaks on highs, troughs on lows); the last running extreme is kept as a final,
-unconfirmed pivot. Pivots alternate peak (H) and trough (L). A window's threshold is
-`zigzag_frac` (default 0.1) of its high-low range, so the rules see swings relative to the
-window's own scale.
+**Volatility units.** A window's closes become `z = log(close) / sigma`, where `sigma` is the
+window's robust per-bar volatility (mean absolute log return x sqrt(pi/2)), so every distance
+is in units of one bar's typical move (not of the window's own high-low range, which grows with
+whatever trend the window happens to hold).
 
-**Rules.** Each rule looks at a run of consecutive pivots; tolerances are fractions of the
-pattern's own height (`hh`) or, for line patterns, of its width at the first pivot (`w0`):
+**Zigzag.** A pivot is confirmed when `z` reverses from the running extreme by at least
+`ZIGZAG_SIGMAS` (3) bar-sigmas; the last running extreme is kept as a final, unconfirmed pivot.
+On a random walk a 3-sigma reversal takes about 9 bars, so a 64-bar window holds about seven.
+
+**One trial per rule and window.** Each rule is tried once per window: on the run of pivots
+that ends at the window's last pivot (the pattern completes at the window's end), with one run
+length per rule, one window size (`WINDOW`, 64 bars) and the pattern spanning at least
+`MIN_COVER` (40 %) of the window. The old labeller tried every rule on every pivot run over five
+window sizes, which is how 85 % of random-walk windows matched something.
+
+**Rules** (tolerances are fractions of the pattern's own height `hh`, or for line patterns of
+its width at the first pivot `w0`):
 
 - head_and_shoulders: L0 H1 L2 H3 L4 H5 L6. Head H3 above both shoulders by >= 20 % of hh
   (hh = head minus neckline); shoulders within 25 % hh of each other and >= 15 % hh above the
@@ -17,15 +26,15 @@ pattern's own height (`hh`) or, for line patterns, of its width at the first piv
   25 % hh below them, L0 and L4 at least 20 % hh below L2 (rise into it, break out of it).
 - triple_top: L0 H1 L2 H3 L4 H5 L6. Three peaks within 20 % hh; troughs L2, L4 within 25 % hh
   and >= 25 % hh below the peaks; L0 and L6 >= 15 % hh below the lower trough.
-- line patterns (6-8 pivots): least-squares lines through the peaks (upper) and the troughs
-  (lower); every pivot within 12 % of w0 of its line. Slopes `su`, `sl` are each line's change
-  over the run in units of w0; `r` = width at the last pivot / w0.
+- line patterns (the last 6 pivots): least-squares lines through the peaks (upper) and the
+  troughs (lower); every pivot within 12 % of w0 of its line. Slopes `su`, `sl` are each
+  line's change over the run in units of w0; `r` = width at the last pivot / w0.
   converging = 0 < r < 0.7; parallel = 0.7 <= r <= 1.4.
   ascending_triangle: converging, |su| < 0.15, sl > 0.35. descending_triangle: converging,
   |sl| < 0.15, su < -0.35. symmetrical_triangle: converging, su < -0.15, sl > 0.15.
   rising_wedge: converging, su > 0.15, sl > 0.15. falling_wedge: converging, both < -0.15.
   channel_up: parallel, both > 0.4. channel_down: parallel, both < -0.4.
-- bull_flag: L0 H1 then 3-5 flag pivots. The pole H1-L0 is the run's biggest move; the flag
+- bull_flag: L0 H1 then 4 flag pivots. The pole H1-L0 is the run's biggest move; the flag
   stays within the pole's upper half (and <= 5 % above H1), its range < 45 % of the pole, it
   lasts >= 1.2 times the pole, and its last peak is not above H1.
 - cup_and_handle: H0 L1 H2 L3. Rims H0, H2 within 12 % of the depth D = min rim minus L1;
@@ -34,19 +43,30 @@ pattern's own height (`hh`) or, for line patterns, of its width at the first piv
 - The bottom/bear variants (inverse head and shoulders, double/triple bottom, bear flag) are the
   same rules on the price mirrored (peaks and troughs swapped).
 
-Every match has a score in (0, 1]: how comfortably it meets its tightest tolerance.
-`label_windows` labels a window with the best match covering >= 60 % of it, "none" when no rule
-matches anywhere in it, and leaves it out when a match covers only part of it (ambiguous).
+Every match has a score: its tightest margin in units of that margin's tolerance (0 at the
+limit). The base rules are only candidates: `calibration` sets, per pattern, the minimum score
+at which a window counts as a hit so that surrogates of the real series (shuffled returns,
+block bootstrap, GARCH) hit at most 1 % of their windows, and `label_windows` labels each window
+with the calibrated hit of largest margin, "none" when no pattern clears its threshold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from tradingstack.tcn.patterns import NONE
+from tradingstack.tcn.patterns import NONE, PATTERN_NAMES
+
+WINDOW = 64
+"""Bars per window: the one window size rules, calibration and the TCN use."""
+STRIDE = 8
+"""Bars between consecutive windows when labelling and detecting."""
+ZIGZAG_SIGMAS = 3.0
+"""The zigzag's reversal threshold in bar-volatility units."""
+MIN_COVER = 0.4
+"""A pattern's pivot run spans at least this fraction of the window."""
 
 
 @dataclass(frozen=True)
@@ -56,16 +76,27 @@ class Pivot:
     kind: str  # "H" or "L"
 
 
-@dataclass(frozen=True)
-class RuleMatch:
-    pattern: str
-    start: int
-    end: int  # inclusive bar indices
-    score: float
+def robust_sigma(log_close: np.ndarray) -> float:
+    """A window's per-bar volatility: mean absolute log return x sqrt(pi/2) (the standard
+    deviation for normal returns, less moved by one jump)."""
+    r = np.diff(log_close)
+    if len(r) == 0:
+        return 0.0
+    return float(np.mean(np.abs(r)) * np.sqrt(np.pi / 2))
+
+
+def vol_units(close: np.ndarray) -> np.ndarray | None:
+    """log(close) in units of the window's bar volatility, 0 at the last bar; None when flat."""
+    x = np.log(np.maximum(np.asarray(close, dtype=np.float64), 1e-12))
+    sigma = robust_sigma(x)
+    if not np.isfinite(sigma) or sigma <= 0:
+        return None
+    return (x - x[-1]) / sigma
 
 
 def zigzag(high: np.ndarray, low: np.ndarray, threshold: float) -> list[Pivot]:
-    """Alternating peaks and troughs that reversed by at least `threshold` (price units)."""
+    """Alternating peaks and troughs that reversed by at least `threshold` (price units; the
+    rules pass the closes in volatility units as both `high` and `low`)."""
     n = len(high)
     if n == 0:
         return []
@@ -104,9 +135,22 @@ def zigzag(high: np.ndarray, low: np.ndarray, threshold: float) -> list[Pivot]:
     return pivots
 
 
+def skeleton(z: np.ndarray, threshold: float = ZIGZAG_SIGMAS) -> np.ndarray:
+    """The zigzag's pivots joined by straight lines over every bar of the window (the smoothed
+    extrema path the rules read), the same length as `z`."""
+    pivots = zigzag(z, z, threshold)
+    idx = [p.index for p in pivots]
+    if not idx or idx[0] != 0:
+        idx = [0, *idx]
+    if idx[-1] != len(z) - 1:
+        idx = [*idx, len(z) - 1]
+    return np.interp(np.arange(len(z)), idx, z[idx])
+
+
 def _score(*margins: float) -> float:
-    """1 when every margin is large, towards 0 as the tightest one approaches its limit."""
-    return float(np.clip(min(margins), 0.01, 1.0))
+    """The tightest margin, each in units of its own tolerance (0: at the limit; 1: a whole
+    tolerance to spare; unclipped, so calibration can demand more than the base rule)."""
+    return float(min(margins))
 
 
 # Each rule sees prices `v` and bar indices `t` of a pivot run (top orientation: it starts with
@@ -172,8 +216,12 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, ym - slope * xm
 
 
-def _lines(v: np.ndarray, t: np.ndarray, kinds: np.ndarray) -> tuple[float, float, float] | None:
-    """(su, sl, r) of the lines through the peaks and the troughs, None when they do not fit."""
+def _lines(
+    v: np.ndarray, t: np.ndarray, kinds: np.ndarray
+) -> tuple[float, float, float, float] | None:
+    """(su, sl, r, fit) of the lines through the peaks and the troughs (fit: the margin of the
+    worst pivot's distance from its line, in units of the 12 % tolerance), None when they do
+    not fit."""
     hi, lo = kinds == "H", kinds == "L"
     if hi.sum() < 2 or lo.sum() < 2:
         return None
@@ -191,7 +239,8 @@ def _lines(v: np.ndarray, t: np.ndarray, kinds: np.ndarray) -> tuple[float, floa
         return None
     w1 = (au * t1 + bu) - (al * t1 + bl)
     span = t1 - t0
-    return float(au * span / w0), float(al * span / w0), float(w1 / w0)
+    fit = (0.12 - resid / w0) / 0.12
+    return float(au * span / w0), float(al * span / w0), float(w1 / w0), float(fit)
 
 
 def classify_lines(su: float, sl: float, r: float) -> tuple[str, float] | None:
@@ -256,58 +305,124 @@ def _cup_and_handle(v: np.ndarray, t: np.ndarray, close: np.ndarray) -> float | 
 @dataclass(frozen=True)
 class RuleSpec:
     pattern: str
-    lengths: tuple[int, ...]
-    first: str | None  # kind of the first pivot ("L"/"H"), None for any
+    length: int  # pivots in the run (the last `length` pivots of the window)
+    first: str  # kind of the run's first pivot ("L"/"H") in the rule's orientation
     mirrored: bool
     rule: Rule
 
 
-LINE_LENGTHS = (6, 7, 8)
+LINE_LENGTH = 6
 RULES: tuple[RuleSpec, ...] = (
-    RuleSpec("head_and_shoulders", (7,), "L", False, _head_and_shoulders),
-    RuleSpec("inverse_head_and_shoulders", (7,), "L", True, _head_and_shoulders),
-    RuleSpec("double_top", (5,), "L", False, _double_top),
-    RuleSpec("double_bottom", (5,), "L", True, _double_top),
-    RuleSpec("triple_top", (7,), "L", False, _triple_top),
-    RuleSpec("triple_bottom", (7,), "L", True, _triple_top),
-    RuleSpec("bull_flag", (5, 6, 7), "L", False, _bull_flag),
-    RuleSpec("bear_flag", (5, 6, 7), "L", True, _bull_flag),
-    RuleSpec("cup_and_handle", (4,), "H", False, _cup_and_handle),
+    RuleSpec("head_and_shoulders", 7, "L", False, _head_and_shoulders),
+    RuleSpec("inverse_head_and_shoulders", 7, "L", True, _head_and_shoulders),
+    RuleSpec("double_top", 5, "L", False, _double_top),
+    RuleSpec("double_bottom", 5, "L", True, _double_top),
+    RuleSpec("triple_top", 7, "L", False, _triple_top),
+    RuleSpec("triple_bottom", 7, "L", True, _triple_top),
+    RuleSpec("bull_flag", 6, "L", False, _bull_flag),
+    RuleSpec("bear_flag", 6, "L", True, _bull_flag),
+    RuleSpec("cup_and_handle", 4, "H", False, _cup_and_handle),
 )
+PATTERN_COLUMN: dict[str, int] = {p: i for i, p in enumerate(PATTERN_NAMES)}
 
 
-def match_pivots(pivots: list[Pivot], close: np.ndarray, offset: int = 0) -> list[RuleMatch]:
-    """Every rule on every run of consecutive pivots; bar indices shifted by `offset`."""
+def pivot_scores(pivots: list[Pivot], z: np.ndarray, min_span: float) -> dict[str, float]:
+    """Each rule once, on the run of pivots that ends at the last pivot: pattern -> score."""
+    out: dict[str, float] = {}
     if len(pivots) < 4:
-        return []
-    t = np.array([p.index for p in pivots], dtype=np.float64)
-    v = np.array([p.price for p in pivots])
+        return out
+    t_all = np.array([p.index for p in pivots], dtype=np.float64)
+    v_all = np.array([p.price for p in pivots])
     kinds = np.array([p.kind for p in pivots])
-    mirrored_kinds = np.where(kinds == "H", "L", "H")
-    matches: list[RuleMatch] = []
     for spec in RULES:
-        vv = -v if spec.mirrored else v
-        kk = mirrored_kinds if spec.mirrored else kinds
-        cc = -close if spec.mirrored else close
-        for m in spec.lengths:
-            for i in range(len(pivots) - m + 1):
-                if spec.first is not None and kk[i] != spec.first:
-                    continue
-                sv, st = vv[i : i + m], t[i : i + m]
-                score = spec.rule(sv, st, cc)
-                if score is not None:
-                    matches.append(
-                        RuleMatch(spec.pattern, int(st[0]) + offset, int(st[-1]) + offset, score)
-                    )
-    for m in LINE_LENGTHS:
-        for i in range(len(pivots) - m + 1):
-            fit = _lines(v[i : i + m], t[i : i + m], kinds[i : i + m])
-            found = classify_lines(*fit) if fit is not None else None
-            if found is not None:
-                matches.append(
-                    RuleMatch(found[0], int(t[i]) + offset, int(t[i + m - 1]) + offset, found[1])
-                )
-    return matches
+        m = spec.length
+        if len(pivots) < m:
+            continue
+        first = kinds[-m]
+        if spec.mirrored:
+            first = "L" if first == "H" else "H"
+        if first != spec.first:
+            continue
+        t = t_all[-m:]
+        if t[-1] - t[0] + 1 < min_span:
+            continue
+        sign = -1.0 if spec.mirrored else 1.0
+        score = spec.rule(sign * v_all[-m:], t, sign * z)
+        if score is not None and score > 0:
+            out[spec.pattern] = score
+    if len(pivots) >= LINE_LENGTH:
+        t = t_all[-LINE_LENGTH:]
+        if t[-1] - t[0] + 1 >= min_span:
+            fit = _lines(v_all[-LINE_LENGTH:], t, kinds[-LINE_LENGTH:])
+            if fit is not None and fit[3] > 0:
+                found = classify_lines(fit[0], fit[1], fit[2])
+                if found is not None:
+                    out[found[0]] = min(found[1], fit[3])
+    return out
+
+
+def window_scores(
+    close: np.ndarray, *, zigzag_sigmas: float = ZIGZAG_SIGMAS, min_cover: float = MIN_COVER
+) -> dict[str, float]:
+    """The base rules' scores of one window of closes (patterns that did not match absent)."""
+    z = vol_units(close)
+    if z is None:
+        return {}
+    return pivot_scores(zigzag(z, z, zigzag_sigmas), z, min_cover * len(close))
+
+
+def window_starts(n: int, size: int = WINDOW, stride: int = STRIDE) -> list[int]:
+    """Starts of the windows of `size` bars over `n` bars, every `stride`, the last flush."""
+    if n < size:
+        return []
+    starts = list(range(0, n - size + 1, stride))
+    if starts[-1] != n - size:
+        starts.append(n - size)
+    return starts
+
+
+def score_matrix(
+    close: np.ndarray, starts: list[int], size: int = WINDOW, **kw: float
+) -> np.ndarray:
+    """(windows, 16) base-rule scores of the windows starting at `starts` (-inf: no match)."""
+    out = np.full((len(starts), len(PATTERN_NAMES)), -np.inf)
+    for i, s in enumerate(starts):
+        for pattern, score in window_scores(close[s : s + size], **kw).items():
+            out[i, PATTERN_COLUMN[pattern]] = score
+    return out
+
+
+def labels_from_scores(scores: np.ndarray, thresholds: Mapping[str, float]) -> list[str]:
+    """Each window's label: the pattern that clears its calibrated threshold by the most,
+    "none" when none does (a pattern without a threshold never labels)."""
+    th = np.array([thresholds.get(p, np.inf) for p in PATTERN_NAMES])
+    margin = scores - th[None, :]
+    hit = scores > th[None, :]
+    margin = np.where(hit, margin, -np.inf)
+    best = margin.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
+    return [
+        PATTERN_NAMES[int(k)] if np.isfinite(margin[i, k]) else NONE for i, k in enumerate(best)
+    ]
+
+
+@dataclass(frozen=True)
+class LabelledWindow:
+    start: int
+    end: int  # exclusive
+    label: str
+
+
+def label_windows(
+    close: np.ndarray,
+    thresholds: Mapping[str, float],
+    *,
+    size: int = WINDOW,
+    stride: int = STRIDE,
+) -> list[LabelledWindow]:
+    """Label the sliding windows of a series with the calibrated rules."""
+    starts = window_starts(len(close), size, stride)
+    labels = labels_from_scores(score_matrix(close, starts, size), thresholds)
+    return [LabelledWindow(s, s + size, lab) for s, lab in zip(starts, labels, strict=True)]
 
 
 def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -317,90 +432,3 @@ def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
         return 0.0
     union = max(a[1], b[1]) - min(a[0], b[0]) + 1
     return inter / union
-
-
-def windows(n: int, sizes: Iterable[int], stride_frac: float = 0.25) -> list[tuple[int, int]]:
-    """(start, end-exclusive) of sliding windows of each size over `n` bars, the last flush;
-    plus the whole series when it is shorter than the largest size (and >= the smallest)."""
-    out: list[tuple[int, int]] = []
-    sizes = list(sizes)
-    if sizes and min(sizes) <= n < max(sizes) and n not in sizes:
-        out.append((0, n))
-    for size in sizes:
-        if size > n:
-            continue
-        stride = max(1, int(size * stride_frac))
-        starts = list(range(0, n - size + 1, stride))
-        if starts[-1] != n - size:
-            starts.append(n - size)
-        out += [(s, s + size) for s in starts]
-    return out
-
-
-def window_matches(
-    high: np.ndarray, low: np.ndarray, close: np.ndarray, start: int, end: int, zigzag_frac: float
-) -> list[RuleMatch]:
-    hi, lo, cl = high[start:end], low[start:end], close[start:end]
-    rng = float(hi.max() - lo.min())
-    if rng <= 0:
-        return []
-    return match_pivots(zigzag(hi, lo, zigzag_frac * rng), cl, offset=start)
-
-
-def detect(
-    high: np.ndarray,
-    low: np.ndarray,
-    close: np.ndarray,
-    *,
-    sizes: Iterable[int] = (32, 48, 72, 108, 160),
-    stride_frac: float = 0.25,
-    zigzag_frac: float = 0.1,
-    iou_threshold: float = 0.5,
-) -> list[RuleMatch]:
-    """Rule matches over sliding windows of a whole series, overlaps suppressed (best first)."""
-    found: list[RuleMatch] = []
-    for s, e in windows(len(close), sizes, stride_frac):
-        found += window_matches(high, low, close, s, e, zigzag_frac)
-    return nms(found, iou_threshold)
-
-
-def nms(matches: list[RuleMatch], iou_threshold: float) -> list[RuleMatch]:
-    """Keep the best-scoring (then longest) match; drop others overlapping it by > threshold."""
-    ordered = sorted(matches, key=lambda m: (m.score, m.end - m.start), reverse=True)
-    kept: list[RuleMatch] = []
-    for m in ordered:
-        if all(iou((m.start, m.end), (k.start, k.end)) <= iou_threshold for k in kept):
-            kept.append(m)
-    return sorted(kept, key=lambda m: m.start)
-
-
-@dataclass(frozen=True)
-class LabelledWindow:
-    start: int
-    end: int  # exclusive
-    label: str
-    score: float
-
-
-def label_windows(
-    high: np.ndarray,
-    low: np.ndarray,
-    close: np.ndarray,
-    *,
-    sizes: Iterable[int] = (32, 48, 72, 108, 160),
-    stride_frac: float = 0.25,
-    zigzag_frac: float = 0.1,
-    min_cover: float = 0.6,
-) -> list[LabelledWindow]:
-    """Label sliding windows of a real series with the rules (see the module docstring)."""
-    out: list[LabelledWindow] = []
-    for s, e in windows(len(close), sizes, stride_frac):
-        matches = window_matches(high, low, close, s, e, zigzag_frac)
-        if not matches:
-            out.append(LabelledWindow(s, e, NONE, 1.0))
-            continue
-        covering = [m for m in matches if (m.end - m.start + 1) >= min_cover * (e - s)]
-        if covering:
-            best = max(covering, key=lambda m: (m.score, m.end - m.start))
-            out.append(LabelledWindow(s, e, best.pattern, best.score))
-    return out

@@ -16,8 +16,9 @@ class TcnSettings(BaseSettings):
     torch_threads: int = Field(
         default=1, ge=0, description="CPU threads for torch; 0 leaves torch's default"
     )
-    window_sizes: list[int] = Field(default_factory=lambda: [32, 48, 72, 108, 144])
-    stride_frac: float = Field(default=0.25, gt=0, le=1)
+    stride: int = Field(
+        default=8, ge=1, le=64, description="bars between detection windows (64 bars each)"
+    )
     iou_threshold: float = Field(default=0.3, ge=0, le=1, description="NMS overlap limit")
     default_bars: int = Field(default=500, ge=32, le=5000, description="bars scanned per detect")
     max_scan_items: int = Field(default=50, ge=1, description="symbol x timeframe pairs per scan")

@@ -1,8 +1,10 @@
 """The model on disk: weights as safetensors, metadata as JSON, both replaced atomically.
 
 `model.safetensors` holds the state_dict (tensors only: no pickle); `model.json` holds the
-architecture, the classes, how and on what the model was trained, its validation metrics and
-the SHA-256 of the weights file. Each file is written to a temporary file in the same folder
+architecture, the classes, how and on what the model was trained, the calibrated rules (each
+pattern's threshold, false-hit rate, lift over chance and whether it is served), the
+probability calibration (temperature, logit correction), its held-out metrics and quality,
+and the SHA-256 of the weights file. Each file is written to a temporary file in the same folder
 and moved into place with `os.replace`; the JSON goes last and names the weights' checksum, so
 a crash between the two, a truncated file or a bit flip is reported as a corrupt model (with
 how to fix it) instead of crashing the service.
@@ -23,9 +25,12 @@ from pydantic import BaseModel, Field, ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from tradingstack.core.schemas import ModelQuality
+from tradingstack.tcn.calibration import Calibration
 from tradingstack.tcn.model import TCNClassifier, TCNConfig
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: vol-unit features (3 channels), calibrated rules, temperature and quality."""
 
 
 class ModelCorruptError(Exception):
@@ -40,6 +45,16 @@ class ModelMeta(BaseModel):
     device: str
     duration_seconds: float
     torch_version: str = Field(default_factory=lambda: str(torch.__version__))
+    temperature: float = Field(default=1.0, gt=0, description="divides the logits")
+    logit_bias: list[float] | None = Field(
+        default=None, description="added to the logits before the temperature (label shift)"
+    )
+    calibration: Calibration | None = Field(
+        default=None, description="the calibrated rules the network was distilled from"
+    )
+    quality: ModelQuality | None = Field(
+        default=None, description="served macro-F1 on held-out real windows"
+    )
     training: dict[str, Any] = Field(default_factory=dict, description="settings and data used")
     metrics: dict[str, Any] = Field(default_factory=dict, description="validation metrics")
 

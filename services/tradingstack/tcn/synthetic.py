@@ -1,4 +1,5 @@
-"""A generator that plants each of the 16 chart patterns, with known bounds, into synthetic bars.
+"""A generator of training windows for the pattern TCN: real-like noise with a pattern's shape
+planted faintly in it; the *calibrated rules* then say what each window is.
 
 How a series is made:
 
@@ -7,20 +8,23 @@ How a series is made:
    (e.g. a head-and-shoulders' shoulders at 0.60-0.72 of the head, its neckline at 0.28-0.38;
    a bull flag's pole over the first 20-35 % of its length). Oscillating patterns (triangles,
    wedges, channels, flags) alternate between an upper and a lower boundary line, 6-8
-   touches (flags 5-6).
-   The cup of a cup-and-handle is a half ellipse (a rounded U), not straight lines. Reversal
-   patterns start with a short lead-in (a tops pattern rises into its first peak).
-2. **Scale and length.** The template is rendered over a random number of bars
-   (`length_range`, default 30-120) and a random height (5-30 % of the price, in log space).
-3. **Noise and background.** Gaussian noise of 0.5-2.5 % of the height is added to every bar;
-   a random walk with the same per-bar volatility runs before and after the pattern, so the
-   pattern is embedded continuously (the walk starts where the pattern ends).
+   touches (flags 5-6). The cup of a cup-and-handle is a half ellipse (a rounded U).
+2. **Noise that matches real returns.** The bar returns are real log returns (standardised,
+   drawn in blocks of 10 consecutive bars, so their fat tails, volatility clustering and
+   near-zero autocorrelation are those of the market), or Student-t(4) returns when no real
+   series is given. The path is their cumulative sum: a random walk, as real prices are.
+3. **Faint shape.** The template is added as a drift whose mean absolute size per bar is
+   `strength` (default 0.15-0.4) bar-sigmas, so a planted window's lag-1 return autocorrelation
+   stays near that of real returns (the old generator drew a clean template plus 0.5-2.5 %
+   white noise: autocorrelation +0.64 in its pattern windows, where real ones have -0.01, so
+   the network learnt persistence, not shape).
 4. **Bars.** Closes are the path; each open is the previous close; highs and lows extend the
    bar's body by half-normal wicks; volumes are log-normal.
 
-`generate_series` returns the bars and the planted pattern's first and last bar (inclusive);
-`generate_window` crops a training window around the pattern (margins of 0-15 % each side),
-or a window of pure random walk for the class "none".
+A planted window is *not* labelled by what was planted: the training code scores it with the
+calibrated rules (`rules.labels_from_scores`) and keeps the rules' label, so the network learns
+the rules on realistic noise. `generate_series` returns the bars and the planted stretch;
+`generate_window` cuts a `rules.WINDOW`-bar window whose planted pattern ends near its end.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ import numpy as np
 import pandas as pd
 
 from tradingstack.tcn.patterns import NONE, PATTERN_NAMES
+from tradingstack.tcn.rules import WINDOW
 
 Points = list[tuple[float, float]]
+BLOCK = 10
 
 
 @dataclass
@@ -86,6 +92,26 @@ class SyntheticSeries:
             self.volume[start:end],
             planted,
         )
+
+
+def standardise(returns: np.ndarray) -> np.ndarray:
+    """Real log returns -> mean 0, standard deviation 1 (the pool the noise is drawn from)."""
+    r = np.asarray(returns, dtype=np.float64)
+    r = r[np.isfinite(r)]
+    sd = float(r.std())
+    if len(r) < 2 * BLOCK or sd <= 0:
+        raise ValueError("need at least 20 finite, not all equal returns")
+    return (r - r.mean()) / sd
+
+
+def noise(n: int, rng: np.random.Generator, pool: np.ndarray | None = None) -> np.ndarray:
+    """`n` unit-variance returns: blocks of `BLOCK` consecutive standardised real returns from
+    `pool`, or Student-t(4) draws scaled to unit variance when there is no pool."""
+    if pool is None or len(pool) < 2 * BLOCK:
+        return rng.standard_t(4, size=n) / np.sqrt(2.0)
+    starts = rng.integers(0, len(pool) - BLOCK + 1, size=n // BLOCK + 1)
+    idx = (starts[:, None] + np.arange(BLOCK)[None, :]).ravel()[:n]
+    return pool[idx]
 
 
 def _u(rng: np.random.Generator, a: float, b: float) -> float:
@@ -277,38 +303,47 @@ def _bars(log_close: np.ndarray, sigma: float, rng: np.random.Generator) -> Synt
     return SyntheticSeries(open_, high, low, close, volume)
 
 
+def plant(path01: np.ndarray, sigma: float, strength: float) -> np.ndarray:
+    """The template path (0..1) as a drift whose mean absolute step is `strength` x sigma."""
+    step = float(np.mean(np.abs(np.diff(path01)))) if len(path01) > 1 else 0.0
+    if step <= 0:
+        return np.zeros_like(path01)
+    return path01 * (strength * sigma / step)
+
+
 def generate_series(
     pattern: str | None,
     rng: np.random.Generator,
     *,
-    length_range: tuple[int, int] = (30, 120),
+    pool: np.ndarray | None = None,
+    length_range: tuple[int, int] = (32, 64),
     before_range: tuple[int, int] = (20, 100),
-    after_range: tuple[int, int] = (5, 60),
+    after_range: tuple[int, int] = (0, 6),
+    strength_range: tuple[float, float] = (0.15, 0.4),
 ) -> SyntheticSeries:
-    """A random walk with `pattern` planted (or none when `pattern` is None)."""
+    """Real-like noise (see `noise`) with `pattern` planted faintly (none when None)."""
     if pattern is not None and pattern not in TEMPLATES:
         raise ValueError(f"unknown pattern {pattern!r}; one of {', '.join(PATTERN_NAMES)}")
-    height = _u(rng, 0.05, 0.30)
-    sigma = height * _u(rng, 0.005, 0.025)
+    sigma = _u(rng, 0.003, 0.02)
     n_before = int(rng.integers(*before_range))
-    n_after = int(rng.integers(*after_range))
-    if pattern is None:
-        n = int(rng.integers(*length_range))
-        steps = rng.normal(0.0, sigma, n_before + n + n_after)
-        return _bars(np.log(100.0) + np.cumsum(steps), sigma, rng)
+    n_after = int(rng.integers(after_range[0], after_range[1] + 1))
     n = int(rng.integers(length_range[0], length_range[1] + 1))
-    path = render(TEMPLATES[pattern](rng), n) * height + rng.normal(0.0, sigma, n)
-    before = np.cumsum(rng.normal(0.0, sigma, n_before))[::-1]  # walks backwards from the start
-    after = np.cumsum(rng.normal(0.0, sigma, n_after))
-    log_close = np.concatenate([path[0] + before, path, path[-1] + after]) + np.log(100.0)
-    series = _bars(log_close, sigma, rng)
-    series.planted = [Planted(pattern, n_before, n_before + n - 1)]
+    steps = sigma * noise(n_before + n + n_after, rng, pool)
+    drift = np.zeros(n_before + n + n_after + 1)
+    if pattern is not None:
+        shape = plant(render(TEMPLATES[pattern](rng), n), sigma, _u(rng, *strength_range))
+        drift[n_before + 1 : n_before + n + 1] = shape - shape[0]
+        drift[n_before + n + 1 :] = drift[n_before + n]
+    log_close = np.log(100.0) + np.concatenate([[0.0], np.cumsum(steps)]) + drift
+    series = _bars(log_close[1:], sigma, rng)
+    if pattern is not None:
+        series.planted = [Planted(pattern, n_before, n_before + n - 1)]
     return series
 
 
 @dataclass
 class Window:
-    """A training window: bars (open, high, low, close, volume rows) and its class."""
+    """A window of bars (open, high, low, close, volume rows) and what was planted in it."""
 
     bars: np.ndarray
     label: str
@@ -318,24 +353,35 @@ def generate_window(
     pattern: str | None,
     rng: np.random.Generator,
     *,
-    length_range: tuple[int, int] = (30, 120),
-    margin: float = 0.15,
+    pool: np.ndarray | None = None,
+    size: int = WINDOW,
+    strength_range: tuple[float, float] = (0.15, 0.4),
 ) -> Window:
-    """A window around a planted pattern (0-`margin` extra bars each side), or random walk."""
-    series = generate_series(pattern, rng, length_range=length_range)
-    if pattern is None:
-        n = min(len(series), int(rng.integers(length_range[0], length_range[1] + 1)))
-        start = int(rng.integers(0, len(series) - n + 1))
-        sl = series.slice(start, start + n)
-        return Window(_stack(sl), NONE)
-    p = series.planted[0]
-    span = p.end - p.start + 1
-    left = int(rng.integers(0, int(margin * span) + 1))
-    right = int(rng.integers(0, int(margin * span) + 1))
-    start = max(0, p.start - left)
-    end = min(len(series), p.end + 1 + right)
-    return Window(_stack(series.slice(start, end)), pattern)
+    """A `size`-bar window whose planted pattern (50-100 % of it) ends in its last few bars,
+    where the rules look for a completed pattern; pure noise for None."""
+    lo = max(8, size // 2)
+    series = generate_series(
+        pattern,
+        rng,
+        pool=pool,
+        length_range=(lo, size),
+        before_range=(size, size + 1),
+        after_range=(0, max(1, size // 16)),
+        strength_range=strength_range,
+    )
+    end = len(series)
+    return Window(_stack(series.slice(end - size, end)), pattern or NONE)
 
 
 def _stack(s: SyntheticSeries) -> np.ndarray:
     return np.stack([s.open, s.high, s.low, s.close, s.volume], axis=1)
+
+
+def lag1_autocorrelation(close: np.ndarray) -> float:
+    """Lag-1 autocorrelation of a window's log returns (0 when they do not vary)."""
+    r = np.diff(np.log(np.asarray(close, dtype=np.float64)))
+    if len(r) < 3:
+        return 0.0
+    a, b = r[:-1] - r[:-1].mean(), r[1:] - r[1:].mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else 0.0

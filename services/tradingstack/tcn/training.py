@@ -1,25 +1,35 @@
-"""Training data and the training loop of the pattern TCN.
+"""Training the pattern TCN by distilling the calibrated rules.
 
-Two sources of labelled windows (documented in `synthetic` and `rules`):
-
-1. **Synthetic**: `synthetic.generate_window` plants each pattern, with known bounds, into a
-   random walk and crops a window around it (0-15 % margins); pure random-walk windows are the
-   class "none". The validation set is generated from a separate random stream.
-2. **Rule-labelled real bars**: the bundled real series (fetched from the data service) are cut
-   into sliding windows (sizes 32-144 bars, stride 10 % of the size) and labelled by
-   `rules.label_windows` (zigzag pivots + geometric rules;
-   "none" where no rule fires). Split by time: windows in the first 80 % of each series train,
-   windows in the last 20 % validate (no window crosses the split). Capped per class so "none"
-   does not swamp the patterns.
-
-The loss is cross-entropy with class weights of 1/sqrt(frequency) (and `real_weight` on real
-windows), AdamW with a one-cycle learning rate, fixed epochs. Metrics
-(accuracy and macro-F1 on the synthetic and the real validation windows) go into the model's
-metadata.
+1. **Split by time.** Each real series (fetched from the data service) is cut into a training
+   part (the first 70 %), a validation part (the next 10 %) and a test part (the last 20 %).
+2. **Calibrate the rules** (`calibration.calibrate`) on surrogates of each series' training
+   part: per-pattern thresholds so that at most 0.75 % of surrogate windows hit, the false-hit
+   rate on fresh surrogates, and the binomial test (Benjamini-Hochberg) of each pattern's real
+   hit rate against it. Patterns that do not beat chance by >= 1.5x are kept as classes (the
+   network still learns the rules) but are **not served** by /detect.
+3. **Label windows** (`rules.WINDOW` bars, every `rules.STRIDE`) of all three parts with the
+   calibrated rules.
+4. **Synthetic windows**, all labelled by the calibrated rules (never by what was planted):
+   the surrogate windows scored during calibration (the real series' own returns shuffled,
+   block-bootstrapped or GARCH-simulated), then, for classes still short of
+   `synthetic_per_class`, `synthetic.generate_window`: the training parts' standardised
+   returns with a faint planted shape (a limited try budget: on realistic noise the rules
+   accept only a few per cent of planted windows).
+5. **Train** on synthetic + real training windows: cross-entropy with class weights
+   1/sqrt(frequency), AdamW, one-cycle learning rate, early stopping on the validation
+   windows' log loss (best epoch kept).
+6. **Calibrate the probabilities** on the validation windows: a label-shift correction of the
+   logits (log real prior - log training prior; kept only if it does not lower validation
+   macro-F1) and a temperature.
+7. **Evaluate** on the untouched test windows: macro-F1 (all classes, and the served patterns
+   with the unserved folded into "none"), its block-bootstrap interval, the no-skill macro-F1,
+   and the expected calibration error before and after temperature scaling; the served
+   macro-F1 becomes the `ModelQuality` that travels with every /detect answer.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,11 +41,13 @@ import numpy as np
 import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.metrics import accuracy_score, f1_score
 
+from tradingstack.core.schemas import ModelQuality, has_edge
 from tradingstack.core.timeframes import Timeframe
-from tradingstack.tcn import rules, synthetic
+from tradingstack.tcn import evaluation, rules, synthetic
+from tradingstack.tcn.calibration import SurrogateWindows, calibrate, log_returns
 from tradingstack.tcn.model import (
+    IN_CHANNELS,
     TCNClassifier,
     TCNConfig,
     batch_features,
@@ -45,6 +57,8 @@ from tradingstack.tcn.patterns import CLASS_INDEX, CLASSES, NONE, PATTERN_NAMES
 from tradingstack.tcn.store import ModelMeta
 
 Progress = Callable[..., None]
+NONE_INDEX = CLASS_INDEX[NONE]
+QUALITY_METRIC = "macro-F1 on held-out real windows (served patterns + none)"
 
 
 class RealSource(BaseModel):
@@ -56,7 +70,7 @@ class RealSource(BaseModel):
 
 DEFAULT_SOURCES = [
     RealSource(symbol="BTCUSD", timeframe=Timeframe.M15),
-    RealSource(symbol="BTCUSD", timeframe=Timeframe.H1),
+    RealSource(symbol="BTCUSD", timeframe=Timeframe.D1),
     RealSource(symbol="NVDA", timeframe=Timeframe.D1),
     RealSource(symbol="MSFT", timeframe=Timeframe.D1),
     RealSource(symbol="AMZN", timeframe=Timeframe.D1),
@@ -71,25 +85,34 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    synthetic_per_class: int = Field(default=250, ge=2, le=20000)
+    synthetic_per_class: int = Field(default=200, ge=0, le=20000)
     synthetic_none: int | None = Field(
-        default=None, ge=0, le=50000, description="random-walk windows; default 2x per class"
+        default=None, ge=0, le=50000, description="synthetic 'none' windows; default 2x per class"
     )
-    length_range: tuple[int, int] = Field(default=(30, 120), description="planted pattern bars")
+    synthetic_max_tries: int = Field(
+        default=3,
+        ge=0,
+        le=1000,
+        description="planted windows drawn per window still wanted after the surrogates",
+    )
+    strength_range: tuple[float, float] = Field(
+        default=(0.15, 0.4), description="planted drift per bar, in bar-sigmas"
+    )
     real_sources: list[RealSource] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     real_bars: int = Field(default=5000, ge=0, le=50000, description="newest bars per source")
-    real_per_class_cap: int = Field(default=400, ge=0)
-    real_none_cap: int = Field(default=800, ge=0)
     real_weight: float = Field(
         default=1.0, ge=0, description="loss weight of a rule-labelled real window (synthetic: 1)"
     )
-    real_stride_frac: float = Field(
-        default=0.1, gt=0, le=1, description="window stride when labelling real bars"
+    val_fraction: float = Field(default=0.1, gt=0, lt=0.5)
+    test_fraction: float = Field(default=0.2, gt=0, lt=0.5)
+    calibration_target: float = Field(
+        default=0.0075, gt=0, lt=0.5, description="hits per surrogate window allowed per pattern"
     )
-    window_sizes: list[int] = Field(default_factory=lambda: [32, 48, 72, 108, 144])
-    zigzag_frac: float = Field(default=0.1, gt=0, lt=1)
-    val_fraction: float = Field(default=0.2, gt=0, lt=0.9)
-    epochs: int = Field(default=12, ge=1, le=500)
+    surrogate_paths: int = Field(
+        default=4, ge=1, le=100, description="surrogate paths per series and kind (fit and check)"
+    )
+    epochs: int = Field(default=20, ge=1, le=500)
+    patience: int = Field(default=4, ge=1, le=100)
     batch_size: int = Field(default=64, ge=1, le=8192)
     learning_rate: float = Field(default=2e-3, gt=0, lt=1)
     weight_decay: float = Field(default=1e-4, ge=0)
@@ -97,7 +120,7 @@ class TrainConfig(BaseModel):
     levels: int = Field(default=5, ge=1, le=10)
     kernel_size: int = Field(default=3, ge=2, le=9)
     dropout: float = Field(default=0.1, ge=0, lt=1)
-    window_length: int = Field(default=64, ge=8, le=1024)
+    window_length: int = Field(default=rules.WINDOW, ge=8, le=1024)
     seed: int = 0
     device: str = Field(default="auto", pattern="^(auto|cpu|cuda)$")
 
@@ -112,24 +135,23 @@ class TrainConfig(BaseModel):
 
 
 TINY = TrainConfig(
-    synthetic_per_class=24,
+    synthetic_per_class=12,
+    synthetic_max_tries=1,
     real_sources=[RealSource(symbol="BTCUSD", timeframe=Timeframe.H1)],
-    real_bars=600,
-    real_per_class_cap=20,
-    real_none_cap=40,
-    epochs=4,
+    real_bars=1200,
+    surrogate_paths=1,
+    epochs=3,
     batch_size=32,
     learning_rate=5e-3,
     channels=12,
     levels=3,
-    window_length=32,
 )
-"""The on-demand model (`?train=true`): seconds on a CPU, for trying the service out."""
+"""The on-demand model (POST /detect): seconds on a CPU, for trying the service out."""
 
 
 @dataclass
 class Dataset:
-    X: np.ndarray  # (n, 5, length) float32
+    X: np.ndarray  # (n, channels, length) float32
     y: np.ndarray  # (n,) int64 class indices
 
     def __len__(self) -> int:
@@ -143,134 +165,192 @@ class Dataset:
     def concat(*parts: Dataset) -> Dataset:
         parts = tuple(p for p in parts if len(p))
         if not parts:
-            return Dataset(np.zeros((0, 5, 1), np.float32), np.zeros(0, np.int64))
+            return Dataset(np.zeros((0, IN_CHANNELS, 1), np.float32), np.zeros(0, np.int64))
         return Dataset(np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts]))
-
-
-def synthetic_dataset(
-    per_class: int,
-    n_none: int,
-    length: int,
-    rng: np.random.Generator,
-    length_range: tuple[int, int],
-) -> Dataset:
-    windows: list[np.ndarray] = []
-    labels: list[int] = []
-    for pattern in PATTERN_NAMES:
-        for _ in range(per_class):
-            w = synthetic.generate_window(pattern, rng, length_range=length_range)
-            windows.append(w.bars)
-            labels.append(CLASS_INDEX[pattern])
-    for _ in range(n_none):
-        w = synthetic.generate_window(None, rng, length_range=length_range)
-        windows.append(w.bars)
-        labels.append(CLASS_INDEX[NONE])
-    return Dataset(batch_features(windows, length), np.array(labels, dtype=np.int64))
 
 
 def _frame_bars(frame: pd.DataFrame) -> np.ndarray:
     return frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
 
 
-def rule_labelled(bars: np.ndarray, cfg: TrainConfig) -> list[rules.LabelledWindow]:
-    return rules.label_windows(
-        bars[:, 1],
-        bars[:, 2],
-        bars[:, 3],
-        sizes=cfg.window_sizes,
-        stride_frac=cfg.real_stride_frac,
-        zigzag_frac=cfg.zigzag_frac,
-    )
+def split_bars(bars: np.ndarray, cfg: TrainConfig) -> dict[str, np.ndarray]:
+    n = len(bars)
+    a = int(n * (1.0 - cfg.val_fraction - cfg.test_fraction))
+    b = int(n * (1.0 - cfg.test_fraction))
+    return {"train": bars[:a], "validation": bars[a:b], "test": bars[b:]}
 
 
-def real_datasets(
-    frames: dict[str, pd.DataFrame], cfg: TrainConfig, rng: np.random.Generator
-) -> tuple[Dataset, Dataset, dict[str, Any]]:
-    """Rule-labelled windows of each series: the first (1 - val_fraction) trains, the rest
-    validates; per-class caps applied to the training part."""
-    train_w: list[np.ndarray] = []
-    train_y: list[int] = []
-    val_w: list[np.ndarray] = []
-    val_y: list[int] = []
-    summary: dict[str, Any] = {}
-    for name, frame in frames.items():
-        bars = _frame_bars(frame)
-        split = int(len(bars) * (1.0 - cfg.val_fraction))
-        parts = {"train": bars[:split], "validation": bars[split:]}
-        summary[name] = {
-            "bars": len(bars),
-            "first": str(frame.index[0]) if len(frame) else None,
-            "last": str(frame.index[-1]) if len(frame) else None,
-            "split_time": str(frame.index[split]) if 0 < split < len(frame) else None,
-        }
-        for part, sub in parts.items():
-            if len(sub) < min(cfg.window_sizes):
-                continue
-            labelled = rule_labelled(sub, cfg)
-            ws, ys = (train_w, train_y) if part == "train" else (val_w, val_y)
-            for lw in labelled:
-                ws.append(sub[lw.start : lw.end])
-                ys.append(CLASS_INDEX[lw.label])
-    train = _cap(train_w, train_y, cfg.real_per_class_cap, cfg.real_none_cap, rng)
-    val = _cap(val_w, val_y, cfg.real_per_class_cap, cfg.real_none_cap, rng)
-    return (
-        Dataset(
-            batch_features([w for w, _ in train], cfg.window_length),
-            np.array([y for _, y in train], dtype=np.int64),
-        ),
-        Dataset(
-            batch_features([w for w, _ in val], cfg.window_length),
-            np.array([y for _, y in val], dtype=np.int64),
-        ),
-        summary,
-    )
+def labelled_windows(
+    bars: np.ndarray, thresholds: dict[str, float], length: int
+) -> tuple[Dataset, list[str]]:
+    lw = rules.label_windows(bars[:, 3], thresholds)
+    X = batch_features([bars[w.start : w.end] for w in lw], length)
+    labels = [w.label for w in lw]
+    return Dataset(X, np.array([CLASS_INDEX[s] for s in labels], dtype=np.int64)), labels
 
 
-def _cap(
-    windows: list[np.ndarray], labels: list[int], cap: int, none_cap: int, rng: np.random.Generator
-) -> list[tuple[np.ndarray, int]]:
-    by_class: dict[int, list[int]] = {}
-    for i, y in enumerate(labels):
-        by_class.setdefault(y, []).append(i)
-    keep: list[int] = []
-    for y, idx in by_class.items():
-        limit = none_cap if y == CLASS_INDEX[NONE] else cap
-        if len(idx) > limit:
-            idx = sorted(rng.choice(idx, size=limit, replace=False).tolist())
-        keep += idx
-    return [(windows[i], labels[i]) for i in sorted(keep)]
+def _close_bars(close: np.ndarray) -> np.ndarray:
+    """A window of closes as bar rows (open = high = low = close; the features read closes)."""
+    c = np.asarray(close, dtype=np.float64)
+    return np.column_stack([c, c, c, c, np.ones_like(c)])
+
+
+def synthetic_dataset(
+    per_class: int,
+    n_none: int,
+    thresholds: dict[str, float],
+    rng: np.random.Generator,
+    *,
+    pool: np.ndarray | None,
+    length: int,
+    max_tries: int,
+    strength_range: tuple[float, float] = (0.15, 0.4),
+    surrogates: SurrogateWindows | None = None,
+) -> tuple[Dataset, dict[str, Any]]:
+    """Windows labelled by the calibrated rules: first the surrogate windows of calibration
+    (each class up to `per_class`, none up to `n_none`, drawn at random), then planted windows
+    for the classes still short, until `max_tries` x the windows wanted were drawn."""
+    want = {p: per_class for p in PATTERN_NAMES}
+    want[NONE] = n_none
+    got: dict[str, list[np.ndarray]] = {c: [] for c in CLASSES}
+    from_surrogates = 0
+    if surrogates is not None and surrogates.scores:
+        labels = rules.labels_from_scores(np.stack(surrogates.scores), thresholds)
+        for i in rng.permutation(len(labels)):
+            label = labels[int(i)]
+            if len(got[label]) < want[label]:
+                got[label].append(_close_bars(surrogates.closes[int(i)]))
+                from_surrogates += 1
+    budget = max_tries * sum(max(0, want[c] - len(got[c])) for c in CLASSES)
+    drawn = 0
+    agree = 0
+    while drawn < budget:
+        short: list[str | None] = [p for p in PATTERN_NAMES if len(got[p]) < want[p]]
+        if not short and len(got[NONE]) >= want[NONE]:
+            break
+        for pattern in short or [None]:
+            w = synthetic.generate_window(pattern, rng, pool=pool, strength_range=strength_range)
+            drawn += 1
+            scores = rules.score_matrix(w.bars[:, 3], [0], len(w.bars))
+            label = rules.labels_from_scores(scores, thresholds)[0]
+            if len(got[label]) < want[label]:
+                got[label].append(w.bars)
+                agree += int(label == w.label)
+            if drawn >= budget:
+                break
+    windows = [w for c in CLASSES for w in got[c]]
+    y = np.array([CLASS_INDEX[c] for c in CLASSES for _ in got[c]], dtype=np.int64)
+    info = {
+        "from_surrogate_windows": from_surrogates,
+        "planted_drawn": drawn,
+        "kept": len(y),
+        "kept_label_equals_planted": agree,
+        "short_classes": {c: len(got[c]) for c in CLASSES if len(got[c]) < want[c]},
+    }
+    return Dataset(batch_features(windows, length), y), info
 
 
 @torch.no_grad()
-def predict_proba(
+def predict_logits(
     model: TCNClassifier, X: np.ndarray, device: torch.device, batch: int = 1024
 ) -> np.ndarray:
     model.eval()
     out = []
     for i in range(0, len(X), batch):
         xb = torch.from_numpy(X[i : i + batch]).to(device)
-        out.append(torch.softmax(model(xb), dim=1).cpu().numpy())
+        out.append(model(xb).float().cpu().numpy())
     if not out:
         return np.zeros((0, len(model.config.classes)), np.float32)
-    return np.concatenate(out)
+    return np.concatenate(out).astype(np.float64)
 
 
-def evaluate(model: TCNClassifier, data: Dataset, device: torch.device) -> dict[str, Any]:
-    """Accuracy and macro-F1 (over the classes present in the labels) of a labelled set."""
-    if not len(data):
+def calibrated_proba(
+    logits: np.ndarray, temperature: float = 1.0, bias: list[float] | np.ndarray | None = None
+) -> np.ndarray:
+    z = logits + (np.asarray(bias) if bias is not None else 0.0)
+    return evaluation.softmax(z, temperature)
+
+
+def predict_proba(
+    model: TCNClassifier,
+    X: np.ndarray,
+    device: torch.device,
+    temperature: float = 1.0,
+    bias: list[float] | None = None,
+) -> np.ndarray:
+    return calibrated_proba(predict_logits(model, X, device), temperature, bias)
+
+
+def fold_unserved(y: np.ndarray, served: list[str]) -> np.ndarray:
+    """Class indices with every pattern that is not served turned into "none"."""
+    keep = np.array([c in served or c == NONE for c in CLASSES])
+    return np.where(keep[y], y, NONE_INDEX)
+
+
+def evaluate(proba: np.ndarray, y: np.ndarray, served: list[str], seed: int = 0) -> dict[str, Any]:
+    """Macro-F1 (all classes; served only), intervals, no-skill baselines and ECE."""
+    if len(y) == 0:
         return {"n": 0}
-    pred = predict_proba(model, data.X, device).argmax(axis=1)
-    labels = sorted(set(int(v) for v in data.y))
-    per_class = f1_score(data.y, pred, labels=labels, average=None, zero_division=0)
+    pred = proba.argmax(axis=1)
+    lo, hi = evaluation.bootstrap_ci(y, pred, seed=seed)
+    ys, ps = fold_unserved(y, served), fold_unserved(pred, served)
+    f1s = evaluation.macro_f1(ys, ps)
+    slo, shi = evaluation.bootstrap_ci(ys, ps, seed=seed)
     return {
-        "n": len(data),
-        "accuracy": round(float(accuracy_score(data.y, pred)), 4),
-        "macro_f1": round(float(np.mean(per_class)), 4),
+        "n": len(y),
+        "label_counts": {CLASSES[k]: int(v) for k, v in sorted(Counter(y.tolist()).items())},
+        "accuracy": round(float(np.mean(pred == y)), 4),
+        "macro_f1": round(evaluation.macro_f1(y, pred), 4),
+        "macro_f1_ci95": [round(lo, 4), round(hi, 4)],
+        "no_skill_macro_f1": round(evaluation.no_skill_macro_f1(y), 4),
         "f1_per_class": {
-            CLASSES[k]: round(float(f), 4) for k, f in zip(labels, per_class, strict=True)
+            CLASSES[k]: round(v, 4) for k, v in evaluation.per_class_f1(y, pred).items()
         },
-        "classes_present": len(labels),
+        "served_macro_f1": round(f1s, 4),
+        "served_macro_f1_ci95": [round(slo, 4), round(shi, 4)],
+        "served_no_skill_macro_f1": round(evaluation.no_skill_macro_f1(ys), 4),
+        "served_classes_present": len(set(ys.tolist()) | set(ps.tolist())),
+        "ece": round(evaluation.ece(proba, y), 4),
     }
+
+
+def quality_from(test: dict[str, Any], served: list[str], where: str) -> ModelQuality:
+    """The served macro-F1 on the test windows as the answer's ModelQuality."""
+    if not served or not test.get("n"):
+        why = "no pattern beat chance on the real training data, so none is served"
+        if served:
+            why = "no held-out real windows to measure on"
+        return ModelQuality(
+            metric=QUALITY_METRIC,
+            value=None,
+            baseline=test.get("served_no_skill_macro_f1"),
+            higher_is_better=True,
+            has_edge=False,
+            evaluated_on=where,
+            summary=f"no demonstrated edge: {why}",
+        )
+    value = float(test["served_macro_f1"])
+    lo, hi = (float(v) for v in test["served_macro_f1_ci95"])
+    base = float(test["served_no_skill_macro_f1"])
+    edge = has_edge(lo, hi, base, higher_is_better=True)
+    summary = (
+        f"reproduces the calibrated rules of {len(served)} pattern(s) that beat chance: "
+        f"macro-F1 {value:.2f} (95 % CI {lo:.2f}-{hi:.2f}) vs {base:.2f} with no skill"
+        if edge
+        else f"no demonstrated edge: macro-F1 {value:.2f} (95 % CI {lo:.2f}-{hi:.2f}) vs "
+        f"{base:.2f} with no skill"
+    )
+    return ModelQuality(
+        metric=QUALITY_METRIC,
+        value=round(value, 4),
+        ci_low=round(lo, 4),
+        ci_high=round(hi, 4),
+        baseline=round(base, 4),
+        higher_is_better=True,
+        has_edge=edge,
+        evaluated_on=where,
+        summary=summary,
+    )
 
 
 @dataclass
@@ -280,28 +360,87 @@ class TrainResult:
     history: list[float]
 
 
+def _random_walk_series(rng: np.random.Generator, n: int = 4000) -> np.ndarray:
+    return 100.0 * np.exp(np.cumsum(0.01 * synthetic.noise(n, rng)))
+
+
 def train(
     cfg: TrainConfig,
     frames: dict[str, pd.DataFrame] | None = None,
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Build the data sets, train, evaluate; `frames` are the real series (name -> bars)."""
+    """Calibrate, label, train, calibrate the probabilities, evaluate (see the module doc);
+    `frames` are the real series (name -> bars)."""
     report: Progress = progress or (lambda **_: None)
     t0 = time.monotonic()
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     device = pick_device(cfg.device)
-    n_none = cfg.synthetic_none if cfg.synthetic_none is not None else 2 * cfg.synthetic_per_class
-    n_val = max(2, round(cfg.synthetic_per_class * cfg.val_fraction))
-    report(phase="generating synthetic windows")
-    syn_train = synthetic_dataset(
-        cfg.synthetic_per_class, n_none, cfg.window_length, rng, cfg.length_range
+    length = cfg.window_length
+
+    parts: dict[str, dict[str, np.ndarray]] = {}
+    summary: dict[str, Any] = {}
+    for name, frame in (frames or {}).items():
+        bars = _frame_bars(frame)
+        if len(bars) < 3 * rules.WINDOW:
+            summary[name] = {"bars": len(bars), "skipped": "too few bars"}
+            continue
+        parts[name] = split_bars(bars, cfg)
+        a = len(parts[name]["train"])
+        b = a + len(parts[name]["validation"])
+        summary[name] = {
+            "bars": len(bars),
+            "first": str(frame.index[0]),
+            "validation_from": str(frame.index[a]),
+            "test_from": str(frame.index[b]),
+            "last": str(frame.index[-1]),
+        }
+    train_closes = {n: p["train"][:, 3] for n, p in parts.items()}
+    if not train_closes:  # no real data: calibrate on a random walk (nothing will be served)
+        train_closes = {"random_walk": _random_walk_series(rng)}
+
+    kept = SurrogateWindows([], [])
+    calib = calibrate(
+        train_closes,
+        target=cfg.calibration_target,
+        fit_paths=cfg.surrogate_paths,
+        eval_paths=cfg.surrogate_paths,
+        seed=cfg.seed,
+        progress=report,
+        keep=kept,
     )
-    val_rng = np.random.default_rng([cfg.seed, 1])
-    syn_val = synthetic_dataset(n_val, 2 * n_val, cfg.window_length, val_rng, cfg.length_range)
-    report(phase="labelling real windows with the rules")
-    real_train, real_val, real_summary = real_datasets(frames or {}, cfg, rng)
+    thresholds, served = calib.thresholds, calib.served
+
+    report(phase="labelling real windows with the calibrated rules")
+    real: dict[str, list[Dataset]] = {"train": [], "validation": [], "test": []}
+    for p in parts.values():
+        for part, sub in p.items():
+            if len(sub) >= rules.WINDOW:
+                real[part].append(labelled_windows(sub, thresholds, length)[0])
+    real_train, real_val, real_test = (Dataset.concat(*real[k]) for k in real)
+
+    pool_parts = [
+        synthetic.standardise(log_returns(c)) for c in train_closes.values() if len(c) > 40
+    ]
+    pool = np.concatenate(pool_parts) if pool_parts else None
+    report(phase="generating synthetic windows labelled by the rules")
+    n_none = cfg.synthetic_none if cfg.synthetic_none is not None else 2 * cfg.synthetic_per_class
+    syn_train, syn_info = synthetic_dataset(
+        cfg.synthetic_per_class,
+        n_none,
+        thresholds,
+        rng,
+        pool=pool,
+        length=length,
+        max_tries=cfg.synthetic_max_tries,
+        strength_range=cfg.strength_range,
+        surrogates=kept,
+    )
+    del kept
     data = Dataset.concat(syn_train, real_train)
+    val = real_val if len(real_val) else syn_train
+    if not len(data):
+        raise ValueError("no training windows: give real sources or synthetic_per_class > 0")
     source_w = np.concatenate(
         [np.ones(len(syn_train)), np.full(len(real_train), cfg.real_weight)]
     ).astype(np.float32)
@@ -325,6 +464,8 @@ def train(
     gen = torch.Generator().manual_seed(cfg.seed)
     report(phase="training", step=0, total_steps=total, epochs=cfg.epochs)
     history: list[float] = []
+    val_history: list[float] = []
+    best_state, best_loss, best_epoch, stale = None, float("inf"), 0, 0
     step = 0
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -335,7 +476,7 @@ def train(
             xb, yb = X[idx].to(device), y[idx].to(device)
             optim.zero_grad(set_to_none=True)
             wb = sw[idx].to(device)
-            loss = (loss_fn(model(xb), yb) * wb).sum() / wb.sum()
+            loss = (loss_fn(model(xb), yb) * wb).sum() / wb.sum().clamp_min(1e-6)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
@@ -344,12 +485,64 @@ def train(
             epoch_loss += float(loss.item()) * len(idx)
             report(step=step, loss=float(loss.item()), epoch=epoch)
         history.append(round(epoch_loss / len(data), 6))
-    report(phase="evaluating")
+        vloss = evaluation.log_loss(predict_logits(model, val.X, device), val.y)
+        val_history.append(round(vloss, 6))
+        if vloss < best_loss - 1e-4:
+            best_state, best_loss, best_epoch, stale = (
+                copy.deepcopy(model.state_dict()),
+                vloss,
+                epoch,
+                0,
+            )
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
+
+    report(phase="calibrating the probabilities")
+    val_logits = predict_logits(model, val.X, device)
+    prior_train = (counts * weights + 1.0) / (counts * weights + 1.0).sum()
+    real_counts = np.bincount(real_train.y, minlength=len(CLASSES)).astype(np.float64)
+    prior_real = (real_counts + 1.0) / (real_counts + 1.0).sum()
+    shift = np.log(prior_real) - np.log(prior_train)
+    f1_plain = evaluation.macro_f1(val.y, val_logits.argmax(axis=1))
+    f1_shift = evaluation.macro_f1(val.y, (val_logits + shift).argmax(axis=1))
+    bias = shift if len(real_train) and f1_shift >= f1_plain else np.zeros(len(CLASSES))
+    temperature = evaluation.fit_temperature(val_logits + bias, val.y)
+
+    report(phase="evaluating")
+    test_logits = predict_logits(model, real_test.X, device)
+    test_eval = evaluate(calibrated_proba(test_logits, temperature, bias), real_test.y, served)
+    if len(real_test):
+        test_eval["ece_before_temperature"] = round(
+            evaluation.ece(calibrated_proba(test_logits, 1.0, bias), real_test.y), 4
+        )
+    where = (
+        f"{test_eval.get('n', 0)} windows of {rules.WINDOW} bars from the last "
+        f"{cfg.test_fraction:.0%} of {', '.join(parts) or 'no real series'} (never trained, "
+        "calibrated or tuned on), labelled by the calibrated rules"
+    )
+    quality = quality_from(test_eval, served, where)
+    syn_val_logits = predict_logits(model, syn_train.X[: min(len(syn_train), 2000)], device)
     metrics = {
-        "synthetic_validation": evaluate(model, syn_val, device),
-        "real_validation": evaluate(model, real_val, device),
+        "real_test": test_eval,
+        "real_validation": evaluate(calibrated_proba(val_logits, temperature, bias), val.y, served),
+        "synthetic_train_fit": {
+            "n": int(min(len(syn_train), 2000)),
+            "accuracy": round(
+                float(np.mean(syn_val_logits.argmax(axis=1) == syn_train.y[:2000])), 4
+            )
+            if len(syn_train)
+            else None,
+        },
         "train_loss_per_epoch": history,
+        "validation_loss_per_epoch": val_history,
+        "best_epoch": best_epoch,
+        "label_shift_correction": bool(np.any(bias != 0)),
+        "validation_macro_f1_plain_vs_shifted": [round(f1_plain, 4), round(f1_shift, 4)],
     }
     duration = time.monotonic() - t0
     meta = ModelMeta(
@@ -358,12 +551,17 @@ def train(
         weights_sha256="",
         device=str(device),
         duration_seconds=round(duration, 3),
+        temperature=round(temperature, 4),
+        logit_bias=[round(float(b), 5) for b in bias],
+        calibration=calib,
+        quality=quality,
         training={
             "config": cfg.model_dump(mode="json"),
             "samples": len(data),
             "synthetic_counts": syn_train.counts(),
+            "synthetic": syn_info,
             "real_counts": real_train.counts(),
-            "real_sources": real_summary,
+            "real_sources": summary,
         },
         metrics=metrics,
     )
