@@ -287,6 +287,29 @@ def test_evaluation_is_walk_forward_on_unseen_bars(
     assert body["rolling"] is None  # bundled data: no bar arrived after training
 
 
+def test_rolling_scores_cover_bars_newer_than_the_model(
+    client: httpx.Client, trained: dict[str, Any], nhits: tuple[str, Path]
+) -> None:
+    # pretend the model's data ended 126 bars ago: those bars are "new" to it
+    reg = Registry(nhits[1])
+    meta_path = reg.weights_path("BTCUSD", Timeframe.H1).with_name("meta.json")
+    original = meta_path.read_text()
+    meta = json.loads(original)
+    end = datetime.fromisoformat(meta["data"]["end"])
+    meta["data"]["end"] = (end - timedelta(hours=126)).isoformat()
+    meta_path.write_text(json.dumps(meta))
+    try:
+        body = client.get("/api/v1/forecast/BTCUSD/evaluation", params={"timeframe": "H1"}).json()
+    finally:
+        meta_path.write_text(original)
+    rolling = body["rolling"]
+    assert rolling["new_bars"] == 126 and rolling["origins"] >= 20  # enough for the policy
+    assert rolling["served"] == body["served"]
+    lo, hi = rolling["relative_mae_ci"]
+    assert lo <= rolling["relative_mae"] <= hi
+    assert set(rolling["coverage"]) == {"80", "95"} and rolling["windows"] >= 20
+
+
 def test_metrics_describe_training_forecasts_and_model_age(
     client: httpx.Client, trained: dict[str, Any]
 ) -> None:
