@@ -54,6 +54,17 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+-- The metadata's scalars, one row per (document, key, value; a list's items one row each):
+-- what metadata filters search, by index. `type` is JSON's: text, integer, real, true, false,
+-- null, or object/array for a value no filter matches (the key is still known).
+CREATE TABLE IF NOT EXISTS doc_meta (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    value
+);
+CREATE INDEX IF NOT EXISTS doc_meta_key_value ON doc_meta(key, value);
+CREATE INDEX IF NOT EXISTS doc_meta_doc ON doc_meta(doc_id);
 """
 
 
@@ -65,43 +76,62 @@ class DimensionMismatchError(Exception):
     pass
 
 
-def _match(alias: str, values: list[Any], *, upper: bool = False) -> tuple[str, list[Any]]:
-    """SQL that a json_each row `alias` equals one of `values`, type for type (the string
-    "1" is not the number 1, true is not 1)."""
+def _json_type(value: Any) -> tuple[str, Any]:
+    if value is True or value is False:
+        return ("true" if value else "false"), None
+    if value is None:
+        return "null", None
+    if isinstance(value, int):
+        return "integer", value
+    if isinstance(value, float):
+        return "real", value
+    if isinstance(value, str):
+        return "text", value
+    return ("array" if isinstance(value, list) else "object"), None
+
+
+def meta_rows(doc_id: str, metadata: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """The doc_meta rows of a document: each key's scalar, or each scalar item of its list."""
+    rows = []
+    for key, value in metadata.items():
+        items = value if isinstance(value, list) else [value]
+        kinds = [_json_type(v) for v in items]
+        scalars = [(t, v) for t, v in kinds if t not in ("array", "object")]
+        for t, v in scalars or [_json_type(value)]:
+            rows.append((doc_id, str(key), t, v))
+    return rows
+
+
+def _match(values: list[Any], *, upper: bool = False) -> tuple[str, list[Any]]:
+    """SQL that a doc_meta row `m` equals one of `values`, type for type (the string "1" is
+    not the number 1, true is not 1)."""
     strs = [v for v in values if isinstance(v, str)]
     nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     parts: list[str] = []
     args: list[Any] = []
     if strs:
-        col = f"UPPER({alias}.value)" if upper else f"{alias}.value"
-        parts.append(f"({alias}.type = 'text' AND {col} IN ({','.join('?' * len(strs))}))")
+        col = "UPPER(m.value)" if upper else "m.value"
+        parts.append(f"(m.type = 'text' AND {col} IN ({','.join('?' * len(strs))}))")
         args += [v.upper() for v in strs] if upper else strs
     if nums:
         parts.append(
-            f"({alias}.type IN ('integer', 'real') AND {alias}.value IN "
-            f"({','.join('?' * len(nums))}))"
+            f"(m.type IN ('integer', 'real') AND m.value IN ({','.join('?' * len(nums))}))"
         )
         args += nums
     for flag, kind in ((True, "true"), (False, "false")):
         if any(v is flag for v in values):
-            parts.append(f"{alias}.type = '{kind}'")
+            parts.append(f"m.type = '{kind}'")
     if any(v is None for v in values):
-        parts.append(f"{alias}.type = 'null'")
+        parts.append("m.type = 'null'")
     return "(" + (" OR ".join(parts) or "0") + ")", args
 
 
 def metadata_sql(key: str, values: list[Any], *, upper: bool = False) -> tuple[str, list[Any]]:
     """SQL that document `d`'s metadata has `key` with one of `values` (or, when its value is
-    a list, an item equal to one of them). `instr` skips documents whose JSON does not even
-    name the key before SQLite parses it (the store writes the metadata with json.dumps)."""
-    own, own_args = _match("j", values, upper=upper)
-    item, item_args = _match("e", values, upper=upper)
-    sql = (
-        "(instr(d.metadata, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(d.metadata) j "
-        f"WHERE j.key = ? AND ({own} OR (j.type = 'array' AND EXISTS "
-        f"(SELECT 1 FROM json_each(j.value) e WHERE {item})))))"
-    )
-    return sql, [json.dumps(key), key, *own_args, *item_args]
+    a list, an item equal to one of them), through the doc_meta index."""
+    match, args = _match(values, upper=upper)
+    sql = f"d.id IN (SELECT m.doc_id FROM doc_meta m WHERE m.key = ? AND {match})"
+    return sql, [key, *args]
 
 
 @dataclass
@@ -241,6 +271,7 @@ class RagStore:
                 )
             self._db = db
             self._meta_keys = None
+            self._index_metadata(db)
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             self.dimension = int(meta["dimension"]) if "dimension" in meta else None
             self.model = meta.get("model")
@@ -274,6 +305,24 @@ class RagStore:
                 self._rebuild_locked()
             self._trained_at = self.index.ntotal if self.index is not None else 0
             self.error = None
+
+    @staticmethod
+    def _index_metadata(db: sqlite3.Connection) -> None:
+        """Fill doc_meta once for a store written before it existed."""
+        if db.execute("SELECT 1 FROM meta WHERE key='doc_meta'").fetchone():
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM doc_meta")
+            for doc_id, metadata in db.execute("SELECT id, metadata FROM documents").fetchall():
+                db.executemany(
+                    "INSERT INTO doc_meta VALUES (?,?,?,?)", meta_rows(doc_id, json.loads(metadata))
+                )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('doc_meta', '1')")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _fail(self, message: str) -> None:
         self.error = message
@@ -422,6 +471,7 @@ class RagStore:
                             )
                         ]
                         db.execute("DELETE FROM chunks WHERE doc_id=?", (replace_id,))
+                        db.execute("DELETE FROM doc_meta WHERE doc_id=?", (replace_id,))
                         db.execute(
                             "UPDATE documents SET text=?, content_hash=?, symbol=?, source=?, "
                             "time=?, time_ts=?, metadata=?, updated_at=? WHERE id=?",
@@ -434,6 +484,9 @@ class RagStore:
                             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
                             (doc_id, fields[1], fields[0], *fields[2:], now, now),
                         )
+                    db.executemany(
+                        "INSERT INTO doc_meta VALUES (?,?,?,?)", meta_rows(doc_id, doc.metadata)
+                    )
                     for seq, ((start, text), vec) in enumerate(
                         zip(doc.chunks, doc_vecs, strict=True)
                     ):
@@ -507,6 +560,7 @@ class RagStore:
                         )
                     ]
                     db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", part)
+                    db.execute(f"DELETE FROM doc_meta WHERE doc_id IN ({marks})", part)
                     db.execute(f"DELETE FROM documents WHERE id IN ({marks})", part)
                 db.execute("COMMIT")
             except BaseException:
@@ -546,10 +600,7 @@ class RagStore:
         with self._lock:
             if self._meta_keys is None:
                 self._meta_keys = {
-                    str(r[0])
-                    for r in self.db.execute(
-                        "SELECT DISTINCT j.key FROM documents d, json_each(d.metadata) j"
-                    )
+                    str(r[0]) for r in self.db.execute("SELECT DISTINCT key FROM doc_meta")
                 }
             return set(self._meta_keys)
 
