@@ -388,7 +388,9 @@ def _train_nhits_through_the_ui(page: Any, base: str) -> None:
         ".job[data-status=running] [role=progressbar], .job[data-status=succeeded]"
     ).first.wait_for(timeout=60_000)
     shot(page, "training-progress-desktop")
-    jobs.locator(".job[data-status=succeeded]").first.wait_for(timeout=150_000)
+    # the service also fits the models its held-out skill is measured with (75 steps for 25
+    # asked, seen 272 s on the shared 2-core machine under load)
+    jobs.locator(".job[data-status=succeeded]").first.wait_for(timeout=420_000)
 
 
 def test_forecast_shows_after_training(browser: Any, stack: RunningStack) -> None:
@@ -447,12 +449,16 @@ def test_patterns_and_regime_are_drawn(browser: Any, stack: RunningStack) -> Non
             params={"timeframe": "H1", "min_confidence": 0.5, "bars": 500},
             timeout=60,
         ).json()["detections"]
-        assert len(found) >= 1, "the quick pattern model finds patterns in BTCUSD H1"
+        # the tcn service serves only the patterns whose calibrated rule beats chance: a quick
+        # model may serve none, and then the panel says so in words
         assert stats["patterns"] == len(found)
         rows = page.locator("[data-panel=patterns] tbody tr").count()
         assert rows == len(found)
-        bullish, bearish = colour_pixels(page, (255, 213, 79), (239, 154, 154))
-        assert bullish + bearish > 50, "pattern boxes, labels and markers are on the canvas"
+        if found:
+            bullish, bearish = colour_pixels(page, (255, 213, 79), (239, 154, 154))
+            assert bullish + bearish > 50, "pattern boxes, labels and markers are on the canvas"
+        else:
+            page.get_by_text("No pattern above the threshold in BTCUSD H1").wait_for()
     if stack.has("hmm"):
         assert stats["regimes"] >= 1, stats
         assert page.get_by_test_id("regime-current").inner_text() not in ("", "–")
