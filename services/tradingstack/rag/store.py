@@ -76,12 +76,17 @@ class DimensionMismatchError(Exception):
     pass
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _json_type(value: Any) -> tuple[str, Any]:
     if value is True or value is False:
         return ("true" if value else "false"), None
     if value is None:
         return "null", None
     if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:  # SQLite's integers are 64-bit
+            return "bigint", str(value)
         return "integer", value
     if isinstance(value, float):
         return "real", value
@@ -107,8 +112,13 @@ def _match(values: list[Any], *, upper: bool = False) -> tuple[str, list[Any]]:
     not the number 1, true is not 1)."""
     strs = [v for v in values if isinstance(v, str)]
     nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    big = [str(v) for v in nums if isinstance(v, int) and not INT64_MIN <= v <= INT64_MAX]
+    nums = [v for v in nums if not (isinstance(v, int) and str(v) in big)]
     parts: list[str] = []
     args: list[Any] = []
+    if big:
+        parts.append(f"(m.type = 'bigint' AND m.value IN ({','.join('?' * len(big))}))")
+        args += big
     if strs:
         col = "UPPER(m.value)" if upper else "m.value"
         parts.append(f"(m.type = 'text' AND {col} IN ({','.join('?' * len(strs))}))")

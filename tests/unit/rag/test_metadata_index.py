@@ -25,7 +25,7 @@ def test_the_metadata_index_follows_writes_and_is_filled_for_old_stores(tmp_path
     docs = [
         _doc("a", {"n": "a", "symbol": "eurusd", "tags": ["x", 1, True, None, {"deep": 1}]}),
         _doc("b", {"n": "b", "sector": "fx"}, symbol="GBPUSD"),
-        _doc("c", {"n": "c", "nested": {"k": 1}}),
+        _doc("c", {"n": "c", "nested": {"k": 1}, "big": 10**30}),
     ]
     store.add(docs, np.eye(3, 4, dtype=np.float32), "m")
     assert _ids(store, Filters(symbols=["EURUSD"])) == ["a"]  # metadata symbol, any case
@@ -33,7 +33,11 @@ def test_the_metadata_index_follows_writes_and_is_filled_for_old_stores(tmp_path
     for value in ("x", 1, True, None):
         assert _ids(store, Filters(metadata={"tags": [value]})) == ["a"], value
     assert _ids(store, Filters(metadata={"tags": [False, "1"]})) == []
-    assert {"n", "symbol", "tags", "sector", "nested"} == store.metadata_keys()
+    # integers past SQLite's 64 bits (they were an OverflowError: a 500 on add and on query)
+    assert _ids(store, Filters(metadata={"big": [10**30]})) == ["c"]
+    assert _ids(store, Filters(metadata={"big": [10**30 + 1, "1" + "0" * 30]})) == []
+    assert _ids(store, Filters(metadata={"tags": [2**70]})) == []
+    assert {"n", "symbol", "tags", "sector", "nested", "big"} == store.metadata_keys()
     # a replaced document's old metadata is gone, a deleted one's too
     b_id = store.list_documents(Filters(symbols=["GBPUSD"]), 1, 0)[0][0]["id"]
     store.add(
@@ -53,5 +57,5 @@ def test_the_metadata_index_follows_writes_and_is_filled_for_old_stores(tmp_path
     again = RagStore(tmp_path / "rag")
     again.open()
     assert _ids(again, Filters(symbols=["EURUSD"])) == ["a"]
-    assert again.metadata_keys() == {"n", "symbol", "tags", "nested"}
+    assert again.metadata_keys() == {"n", "symbol", "tags", "nested", "big"}
     again.close()
