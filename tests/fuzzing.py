@@ -28,11 +28,14 @@ CHECKS = (
 # The stateful phase needs OpenAPI links, which no service declares.
 PHASES = "examples,coverage,fuzzing"
 TOKEN = "fuzz-token-0123456789"
-# Small, fast settings: the fuzzer can start a training (tcn's POST /train with `{}` is valid)
-# or a chat; they must not take the machine for minutes.
+# Small, fast settings: the fuzzer can start a training (tcn's POST /train with `{}` is valid),
+# a chat or an analysis (each a generation); they must not take the machine for minutes.
 FUZZ_ENV = {
     "TS_API_TOKEN": TOKEN,
     "TS_LLM_MAX_TOKENS": "16",
+    "TS_LLM_CHAT_MAX_TOKENS": "16",
+    "TS_LLM_RATIONALE_MAX_TOKENS": "32",
+    "TS_LLM_RATIONALE_ATTEMPTS": "1",
     "TS_NHITS_TRAIN_BARS": "600",
     "TS_NHITS_MAX_STEPS": "5",
 }

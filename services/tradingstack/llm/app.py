@@ -19,7 +19,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import DATA_PROBLEMS, DataClient, data_problem
-from tradingstack.core.errors import ProblemError
+from tradingstack.core.errors import ProblemError, problems
 from tradingstack.core.http import service_client
 from tradingstack.core.settings import load_settings
 from tradingstack.llm.analyze import Gatherer, UnknownSymbol, assess
@@ -227,7 +227,18 @@ def _source(hit: QueryHit) -> ChatSource:
     )
 
 
-@chat_router.post("/chat", response_model=ChatResponse)
+@chat_router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={
+        200: {
+            "description": "the reply (JSON), or with `stream: true` server-sent events",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        # an unknown or expired session_id; the model or (rag: true) the knowledge base down
+        **problems(404, 502, 503),
+    },
+)
 async def chat(request: Request, body: ChatRequest) -> Any:
     """Chat in a session (bounded count, TTL). A reply that starts repeating itself is stopped
     there (`finish_reason: repetition`); one cut at the token cap says so (`truncated`,
