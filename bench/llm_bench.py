@@ -1,6 +1,7 @@
 """Analyze latency, split into gathering (the seven inputs, concurrently) and generation (the
-embedded llama.cpp model, the bundled SmolLM2-135M-Instruct Q4_1, JSON-schema grammar), and
-chat streaming latency (time to first token, total).
+embedded llama.cpp model, the bundled SmolLM2-135M-Instruct Q4_1, writing the rationale of the
+call that the rule computed), and chat streaming latency (time to first token, total). Whether
+each rationale was the model's or the one built from the evidence is recorded.
 
 Upstreams: the REAL data, embedder and rag services; nhits, tcn and hmm are the local servers
 in their API shapes from tests/unit/llm/upstreams.py (the real ones need trained models).
@@ -85,6 +86,9 @@ def main() -> None:
                     attempts=a["attempts"],
                     direction=a["direction"],
                     confidence=a["confidence"],
+                    counted=[x["input"] for x in a["signals"] if x["counted"]],
+                    rationale_source=a["rationale_source"],
+                    rationale_rejected=a["rationale_rejected"],
                     inputs_missing=a["inputs_missing"],
                     answer={
                         k: a[k]
@@ -128,7 +132,7 @@ def main() -> None:
                 "median_gather_s": med("gather_s"),
                 "median_generation_s": med("generation_s"),
                 "median_wall_s": med("wall_s"),
-                "valid_first_attempt": sum(r.get("attempts") == 1 for r in ok),
+                "rationale_from_model": sum(r.get("rationale_source") == "model" for r in ok),
                 "ok": len(ok),
                 "total": len(runs),
             },

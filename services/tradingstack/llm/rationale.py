@@ -66,6 +66,20 @@ _STANCE = re.compile(
 )
 _MOOD = re.compile(r"\b(?:looks|remains|is|seems|appears|turns?)\s+(bullish|bearish)\b")
 _ACTION = re.compile(r"\b(buy|sell|short|long)(?:ing)?\s+(?:now|here|immediately)\b")
+# trading actions: each argues for one side wherever it appears ("profit from shorting",
+# "the right time to buy", "a short position")
+_TRADE = re.compile(
+    r"\b(buy|buying|bought|sell|selling|sold|shorting|(?:long|short) (?:position|positions|"
+    r"trade|trades|side|entry))\b"
+)
+_TRADE_SIDE = {"buy": "long", "buying": "long", "bought": "long", "sell": "short",
+               "selling": "short", "sold": "short", "shorting": "short"}  # fmt: skip
+# a figure named for a role must be that role's figure in the evidence
+_ROLES = re.compile(
+    r"\b(confidence|risk ?/ ?reward|risk reward|entry|stop(?: loss)?|targets?|take profits?|"
+    r"score)\b(?: ratio)?\s*(?:[a-z]+\s+|[:=(]\s*){0,4}"
+    r"(\d[\d,]*(?:\.\d+)?)(?![\d.,]*\s*(?:%|atr\b|x\b|times\b|bars?\b|/100))"
+)
 _STANCE_OF = {"long": "long", "buy": "long", "bullish": "long", "short": "short",
               "sell": "short", "bearish": "short", "neutral": "neutral"}  # fmt: skip
 
@@ -144,6 +158,9 @@ def check(text: str, a: Assessment) -> Check:
     stances = {_STANCE_OF[m.group(1)] for m in _STANCE.finditer(norm)}
     stances |= {_STANCE_OF[m.group(1)] for m in _ACTION.finditer(norm)}
     stances |= {_STANCE_OF[m.group(1)] for m in _MOOD.finditer(norm)}
+    for m in _TRADE.finditer(norm):
+        word = m.group(1)
+        stances.add(_TRADE_SIDE.get(word) or word.split()[0])
     if direction == "neutral":
         stances.discard("neutral")
         if stances:
@@ -153,6 +170,18 @@ def check(text: str, a: Assessment) -> Check:
         other = stances - {direction}
         if other:
             out.problems.append(f"it argues {'/'.join(sorted(other))}; the call is {direction}")
+    # leaked instructions
+    if "explain this decision" in norm or "begin with" in norm:
+        out.problems.append("it repeats the instructions")
+    # figures named for a role
+    for m in _ROLES.finditer(text.lower()):
+        role, figure = m.group(1), numbers(m.group(2))
+        allowed = _role_figures(role, a)
+        if figure and allowed is not None and not _matches(figure[0], allowed):
+            out.problems.append(
+                f"it gives {m.group(2)} as the {role}; the evidence's is "
+                + (", ".join(f"{x:g}" for x in allowed) or "none")
+            )
     # regimes
     evidence_nums = [n.value for n in numbers(a.evidence + "\n" + facts(a))]
     for key, _, end in _find(norm, REGIME_NAMES):
@@ -199,6 +228,26 @@ def check(text: str, a: Assessment) -> Check:
         )
     out.problems = list(dict.fromkeys(out.problems))
     return out
+
+
+def _role_figures(role: str, a: Assessment) -> list[float] | None:
+    """The evidence's figures for a role (None: any number may follow the word)."""
+    lv = a.levels
+    if role == "confidence":
+        pats = [d.confidence for d in a.patterns.detections[:5]] if a.patterns else []
+        return [a.decision.confidence, *pats]
+    if role.startswith("risk"):
+        return [lv.risk_reward] if lv.risk_reward is not None else []
+    if role == "entry":
+        return [lv.entry] if lv.entry is not None else []
+    if role.startswith("stop"):
+        return [lv.stop_loss] if lv.stop_loss is not None else []
+    if role.startswith(("target", "take")):
+        return list(lv.take_profits)
+    if role == "score":
+        sc = next((s for s in a.signals if s.input == "score"), None)
+        return [float(x) for x in re.findall(r"(\d+)/100", sc.reading)] if sc else []
+    return None
 
 
 # --- the facts the model sees, and the rationale built from them --------------------------------

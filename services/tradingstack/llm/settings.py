@@ -77,7 +77,12 @@ class LlmSettings(BaseSettings):
         default=220, ge=32, description="tokens the model may write for an analysis's rationale"
     )
     rationale_attempts: int = Field(
-        default=2, ge=1, le=3, description="model rationales tried before the evidence's is used"
+        default=1,
+        ge=1,
+        le=3,
+        description="model rationales tried before the one built from the evidence is used "
+        "(1: the bundled small models rarely pass a retry, bench/results/llm_rationale.json; "
+        "2 or 3 for a larger Ollama model)",
     )
     bars: int = Field(default=200, ge=30, description="bars fetched for the analysis")
     rag_k: int = Field(default=3, ge=0, le=20)

@@ -149,6 +149,12 @@ def test_a_rationale_that_keeps_to_the_evidence_is_accepted() -> None:
         (GOOD + " Sell now.", "argues short"),
         ("Bullish.", "too thin"),
         ("bear-trend,", "too thin"),
+        # seen from the small models in bench/results/llm_rationale.json
+        (GOOD + " You can expect more profit from shorting.", "argues short"),
+        (GOOD + " The confidence of 0.93 is high.", "0.93 as the confidence"),
+        (GOOD + " The risk/reward is low at 1.559.", "1.559 as the risk/reward"),
+        (GOOD + " It has an average score of 14.43.", "14.43 as the score"),
+        (GOOD + " Explain this decision in three sentences.", "repeats the instructions"),
     ],
 )
 def test_a_rationale_naming_what_the_evidence_lacks_is_rejected(text: str, problem: str) -> None:
@@ -169,13 +175,25 @@ def test_no_regime_input_means_no_regime_may_be_named() -> None:
     assert any("no regime input" in p for p in rationale.check(text, a).problems)
 
 
-def test_a_no_trade_rationale_may_not_recommend_a_trade() -> None:
+@pytest.mark.parametrize(
+    "tail", ["Still, go long.", "It is an entry point for a short position.", "Buy the dip."]
+)
+def test_a_no_trade_rationale_may_not_recommend_a_trade(tail: str) -> None:
     a = _assess("no_edge")
     text = (
         "No input has a demonstrated edge, so the call is neutral at 111.9. "
-        "The long score is 31/100 and the short score 30/100. Still, go long."
+        f"The long score is 31/100 and the short score 30/100. {tail}"
     )
     assert any("no trade" in p for p in rationale.check(text, a).problems)
+
+
+def test_a_short_rationale_may_not_say_buy() -> None:
+    a = _assess("agree_short")
+    text = (
+        "The call is short at 111.9 because the forecast expects 110.222. The stop loss is "
+        "113.012 and the first target 110.222. It is the right time to buy."
+    )
+    assert rationale.check(text, a).problems == ["it argues long; the call is short"]
 
 
 # --- the model writes the rationale; it cannot change the call -----------------------------------

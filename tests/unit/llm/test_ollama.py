@@ -100,7 +100,7 @@ def test_a_model_answer_against_the_evidence_cannot_reach_the_user(env: Env) -> 
     own, twice: the answer is long with the computed levels, and the rationale is the one built
     from the evidence, saying so."""
     env.ollama_app.state.script.extend([CONTRARY, json.dumps({"direction": "short"})])
-    with llm(env) as c:
+    with llm(env, rationale_attempts=2) as c:
         a = _analyze(c)
     assert a["direction"] == "long" and a["confidence"] >= 0.25
     assert "forecast" in [s["input"] for s in a["signals"] if s["counted"]]
