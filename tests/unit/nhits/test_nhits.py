@@ -22,6 +22,7 @@ from tradingstack.nhits import skill
 from tradingstack.nhits.app import create_app
 from tradingstack.nhits.policy import RollingScore, retrain_reason
 from tradingstack.nhits.registry import Registry
+from tradingstack.nhits.service import mase_scale
 from tradingstack.nhits.settings import NhitsSettings
 
 from tests.unit.servers import serve_app
@@ -526,7 +527,7 @@ def test_evaluation_bootstrap_dm_and_mase_on_the_evaluated_period() -> None:
     at = skill.origins(4000, 130, h, h)
     naive = windows_of(close, at, h, h, np.zeros((len(at), h)))
     spec = skill.choose_intervals(naive, 0.0, [80, 95])
-    scale = float(np.mean(np.abs(np.diff(close[at[0] - 1 :]))))
+    scale = mase_scale(close[at[0] - 1 :])  # what assess() passes: the evaluated bars
     ev = skill.evaluate(
         naive, {"served": "naive", "alpha": 0.0}, spec, levels=[80, 95], mase_scale=scale
     )
