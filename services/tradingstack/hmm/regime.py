@@ -224,10 +224,40 @@ def gaussian_log_densities(X: np.ndarray, means: np.ndarray, covars: np.ndarray)
 def forward_filter(startprob: np.ndarray, transmat: np.ndarray, log_b: np.ndarray) -> np.ndarray:
     """Filtered P(s_t | x_0..x_t); row t uses observations 0..t only.
 
-    Each row of log densities is shifted by its maximum before exponentiating (the shift
-    cancels in the normalisation), so every step is a 4x4 product and a division on numbers in
-    (0, 1]. A step whose numbers all underflow (possible only with zeros in `transmat`) is
-    redone in log space."""
+    The recursion alpha_t = alpha_{t-1} @ A @ diag(b_t) is linear, so alpha_t is alpha_0 times
+    the product M_1 ... M_t of the per-bar matrices M_t = A diag(b_t): all T prefix products
+    come from a parallel prefix scan (log2 T rounds of batched 4x4 products, each product
+    rescaled by its sum, which cancels in the normalisation). Each row of log densities is
+    shifted by its maximum before exponentiating. Rows the scan cannot represent (everything
+    underflowed, possible only with zeros in `transmat` and extreme densities) are redone by
+    the sequential recursion."""
+    T, K = log_b.shape
+    b = np.exp(log_b - log_b.max(axis=1, keepdims=True))
+    A = np.asarray(transmat, dtype=np.float64)
+    v0 = startprob * b[0]
+    P = A[None, :, :] * b[1:, None, :]  # M_t for t = 1..T-1
+    d = 1
+    while d < len(P):
+        P[d:] = P[:-d] @ P[d:]  # the right side is evaluated before the assignment
+        P[d:] /= P[d:].sum(axis=(1, 2), keepdims=True)
+        d *= 2
+    alpha = np.empty((T, K))
+    alpha[0] = v0
+    alpha[1:] = np.einsum("k,tkj->tj", v0, P)
+    sums = alpha.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = alpha / sums
+    bad = ~(np.isfinite(out).all(axis=1) & (sums[:, 0] > 1e-300))
+    if bad.any():
+        return _forward_filter_loop(startprob, A, log_b)
+    return out
+
+
+def _forward_filter_loop(
+    startprob: np.ndarray, transmat: np.ndarray, log_b: np.ndarray
+) -> np.ndarray:
+    """The normalised forward recursion one bar at a time (a step whose numbers all underflow
+    is redone in log space)."""
     T, K = log_b.shape
     b = np.exp(log_b - log_b.max(axis=1, keepdims=True))
     out = np.empty((T, K))

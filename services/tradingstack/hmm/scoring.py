@@ -223,13 +223,14 @@ def score_quality(
             f"edge: out-of-fold AUC {auc.value:.3f} (95 % CI {auc.ci_low:.3f}-"
             f"{auc.ci_high:.3f}) lies above 0.5"
         )
+    elif auc.ci_high is not None and auc.ci_high < 0.5:
+        summary = (
+            f"no demonstrated edge: out-of-fold AUC {auc.value:.3f} (95 % CI {auc.ci_low:.3f}-"
+            f"{auc.ci_high:.3f}) lies below 0.5, worse than chance on held-out bars"
+        )
     else:
         ci = "" if auc.ci_low is None else f" (95 % CI {auc.ci_low:.3f}-{auc.ci_high:.3f})"
-        summary = (
-            f"no demonstrated edge: out-of-fold AUC {auc.value:.3f}{ci} "
-            f"{'includes' if auc.ci_low is not None and auc.ci_low <= 0.5 else 'is not above'}"
-            " 0.5 (chance)"
-        )
+        summary = f"no demonstrated edge: out-of-fold AUC {auc.value:.3f}{ci} includes 0.5 (chance)"
     return ModelQuality(
         metric=f"out-of-fold ROC AUC, {n_folds} purged walk-forward folds",
         value=auc.value,
