@@ -102,10 +102,10 @@ class TcnState:
     def _set(self, model: TCNClassifier, meta: ModelMeta) -> None:
         self._model, self._meta = model.to(self.device).eval(), meta
         test = meta.metrics.get("real_test", {})
-        for label, key in (("real_test", "macro_f1"), ("real_test_served", "served_macro_f1")):
-            f1 = test.get(key)
-            if f1 is not None:
-                self.model_f1.labels(label).set(f1)
+        if test.get("macro_f1") is not None:
+            self.model_f1.labels("real_test").set(test["macro_f1"])
+        if meta.quality is not None and meta.quality.value is not None:  # something is served
+            self.model_f1.labels("real_test_served").set(meta.quality.value)
 
     def install(self, model: TCNClassifier, meta: ModelMeta) -> None:
         with self._lock:

@@ -323,7 +323,7 @@ def quality_from(test: dict[str, Any], served: list[str], where: str) -> ModelQu
         return ModelQuality(
             metric=QUALITY_METRIC,
             value=None,
-            baseline=test.get("served_no_skill_macro_f1"),
+            baseline=None,
             higher_is_better=True,
             has_edge=False,
             evaluated_on=where,

@@ -53,7 +53,8 @@ def test_served_quality_has_no_edge_when_nothing_is_served() -> None:
     ev = training.evaluate(proba, y, served=[])
     assert ev["macro_f1"] == 1.0 and ev["served_classes_present"] == 1
     q = training.quality_from(ev, [], "test windows")
-    assert not q.has_edge and q.value is None and "none is served" in q.summary
+    assert not q.has_edge and q.value is None and q.baseline is None
+    assert "none is served" in q.summary
     ev = training.evaluate(proba, y, served=["double_top"])
     q = training.quality_from(ev, ["double_top"], "test windows")
     assert q.value == 1.0 and q.baseline == 0.5 and q.has_edge
