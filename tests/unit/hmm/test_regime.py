@@ -275,3 +275,19 @@ def test_held_out_quality_is_measured_against_one_gaussian(
     raw_iid = regime_features(iid)
     q_iid = regime_quality(raw_iid.to_numpy(), restarts=1, n_boot=300)
     assert not q_iid.has_edge and q_iid.summary.startswith("no demonstrated edge")
+
+
+def test_a_state_for_a_few_outlier_bars_is_flagged(
+    constructed: tuple[pd.Series, list[str]],
+) -> None:
+    close, _ = constructed
+    log_close = np.log(close.to_numpy())
+    jumps = np.zeros(len(close))
+    jumps[[300, 700, 1100, 1500]] = [0.4, -0.4, 0.5, -0.5]  # crash bars, 4 of 1760
+    raw = regime_features(pd.Series(np.exp(log_close + np.cumsum(jumps)), index=close.index))
+    model = fit_regimes(raw.to_numpy(), restarts=2)
+    # clipped features and the anchors keep every state a real share of the bars
+    assert not model.degenerate and min(model.state_shares) >= 0.03
+    assert sum(model.state_shares) == pytest.approx(1.0, abs=1e-3)
+    # a share no fit can reach: the best fit is still answered, flagged as degenerate
+    assert fit_regimes(raw.to_numpy(), restarts=1, min_state_share=0.3).degenerate is True
