@@ -34,6 +34,7 @@ import importlib.util
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -164,6 +165,16 @@ def _write_headers(include: Path, env: dict[str, str]) -> None:
         shutil.copyfile(_module_dir(module, env) / source, path)
 
 
+def _record_build(path: Path, record: dict[str, Any]) -> None:
+    """build.json: the last build, and the earlier ones of this directory (a forced rebuild
+    with a warm Go cache after the cold one) under `history`."""
+    history: list[dict[str, Any]] = []
+    with contextlib.suppress(OSError, ValueError):
+        previous = json.loads(path.read_text())
+        history = [*previous.pop("history", []), previous][-10:]
+    path.write_text(json.dumps({**record, "history": history}, indent=2) + "\n")
+
+
 def build(force: bool = False) -> Path:
     """Build the pinned `ollama` into the cache (when missing); return the binary's path."""
     target = bin_dir()
@@ -181,6 +192,8 @@ def build(force: bool = False) -> Path:
     # which keys on the flags, is reused by the next build and invalidated by a new pin
     include = target / "include"
     start = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = before.ru_utime + before.ru_stime
     _write_headers(include, env)
     flags = cpu_flags()
     env["CGO_CFLAGS"] = flags
@@ -201,16 +214,19 @@ def build(force: bool = False) -> Path:
             raise SystemExit(f"go build failed for ollama (exit {proc.returncode})")
         os.replace(Path(tmp) / "ollama", binary)
     seconds = time.monotonic() - start
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     record = {
         "version": version,
         "go": cp._go_version(),
         "cflags": flags,
         "goflags": env.get("GOFLAGS", ""),
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(used.ru_utime + used.ru_stime - cpu_before, 1),
         "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    (target / "build.json").write_text(json.dumps(record, indent=2) + "\n")
+    _record_build(target / "build.json", record)
     log(f"built ollama in {seconds:.0f} s")
     return binary
 
