@@ -2,7 +2,7 @@
 // used and which were missing) and a chat panel whose answer streams in as it is generated.
 import { ApiError, getJson, postEvents, sendJson } from "../api";
 import { cfg, selection, setSelection, symbols } from "../config";
-import { clear, field, fmtNumber, h, Panel, select } from "../dom";
+import { clear, field, fmtNumber, h, Panel, select, table } from "../dom";
 import type { Dispose } from "../main";
 import * as svc from "../services";
 
@@ -31,6 +31,11 @@ interface Analysis {
   attempts: number;
   gather_seconds: number;
   generation_seconds: number;
+  // the evidence behind the call (absent from older llm services)
+  signals?: { input: string; vote: string; has_edge: boolean; counted: boolean; reading?: string; quality?: { summary: string }[] }[];
+  rule?: string;
+  decision_reason?: string;
+  rationale_note?: string | null;
 }
 
 export function analysisView(root: HTMLElement): Dispose {
@@ -158,6 +163,32 @@ export function analysisView(root: HTMLElement): Dispose {
     );
   }
 
+  /** The evidence behind the call (the llm service's `signals`, read defensively): what each
+   * input says, whether it counted, and its measured quality. */
+  function signalsOf(a: Analysis): HTMLElement | null {
+    const signals = Array.isArray(a.signals) ? a.signals : [];
+    if (!signals.length) return null;
+    return h(
+      "div",
+      { class: "signals", "data-testid": "signals" },
+      h("h3", {}, "Evidence"),
+      typeof a.decision_reason === "string" ? h("p", {}, a.decision_reason) : null,
+      table(
+        ["Input", "Says", "Counted", "Measured quality"],
+        signals.map((sig) => {
+          const q = Array.isArray(sig.quality) ? sig.quality : [];
+          return [
+            sig.input,
+            typeof sig.reading === "string" ? sig.reading : sig.vote,
+            sig.counted ? "yes" : sig.has_edge ? "no" : "no: no demonstrated edge",
+            q.length ? q.map((x) => x.summary).join("; ") : "not measured",
+          ];
+        }),
+      ),
+      typeof a.rule === "string" ? h("p", { class: "muted" }, `Rule: ${a.rule}`) : null,
+    );
+  }
+
   function renderAnalysis(a: Analysis): void {
     clear(
       result,
@@ -179,8 +210,10 @@ export function analysisView(root: HTMLElement): Dispose {
         h("dt", {}, "Risk/reward"),
         h("dd", {}, fmtNumber(a.risk_reward)),
       ),
+      signalsOf(a),
       h("h3", {}, "Rationale"),
       h("p", { class: "rationale" }, a.rationale),
+      typeof a.rationale_note === "string" && a.rationale_note ? h("p", { class: "muted" }, a.rationale_note) : null,
       a.entry !== null
         ? h(
             "p",
