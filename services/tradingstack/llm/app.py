@@ -421,7 +421,8 @@ def create_app(
     )
     app.state.m_analyses = Counter(
         "tradingstack_llm_analyses_total",
-        "Analyses answered, by outcome.",
+        "Analyses answered, by outcome: rationale_model, rationale_evidence (the model's "
+        "rationale was rejected or missing), no_data.",
         ["outcome"],
         registry=reg,
     )
