@@ -2,7 +2,7 @@
 they fire on surrogates, and how well does the distilled TCN reproduce them on held-out real
 windows; written to bench/results/tcn.json.
 
-    nice -n 5 .venv/bin/python -m bench.tcn_bench [--per-class 250] [--epochs 15] [--paths 5]
+    nice -n 5 .venv/bin/python -m bench.tcn_bench [--per-class 400] [--epochs 20] [--paths 6]
 
 The real data service runs in a thread (bundled bars). `training.train` splits every series by
 time (70 % train, 10 % validation, 20 % test), calibrates the rules on surrogates of the
@@ -74,9 +74,9 @@ def _rates(closes: list[np.ndarray], thresholds: dict[str, float]) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--per-class", type=int, default=250)
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--paths", type=int, default=5)
+    parser.add_argument("--per-class", type=int, default=400)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--paths", type=int, default=6)
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv or [])

@@ -85,7 +85,7 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    synthetic_per_class: int = Field(default=200, ge=0, le=20000)
+    synthetic_per_class: int = Field(default=400, ge=0, le=20000)
     synthetic_none: int | None = Field(
         default=None, ge=0, le=50000, description="synthetic 'none' windows; default 2x per class"
     )
@@ -109,12 +109,12 @@ class TrainConfig(BaseModel):
         default=0.0075, gt=0, lt=0.5, description="hits per surrogate window allowed per pattern"
     )
     surrogate_paths: int = Field(
-        default=4, ge=1, le=100, description="surrogate paths per series and kind (fit and check)"
+        default=6, ge=1, le=100, description="surrogate paths per series and kind (fit and check)"
     )
     epochs: int = Field(default=20, ge=1, le=500)
     patience: int = Field(default=4, ge=1, le=100)
     batch_size: int = Field(default=64, ge=1, le=8192)
-    learning_rate: float = Field(default=2e-3, gt=0, lt=1)
+    learning_rate: float = Field(default=4e-3, gt=0, lt=1)
     weight_decay: float = Field(default=1e-4, ge=0)
     channels: int = Field(default=32, ge=2, le=512)
     levels: int = Field(default=5, ge=1, le=10)
