@@ -321,7 +321,7 @@ async def test_the_server_still_answers_after_a_client_went_away(server: Any) ->
         agen = backend.stream([{"role": "user", "content": "Tell a long tale."}], max_tokens=400)
         async for _ in agen:
             break
-        await agen.aclose()  # type: ignore[attr-defined]
+        await agen.aclose()
         reply = await asyncio.wait_for(
             backend.complete([{"role": "user", "content": "Say yes."}], max_tokens=4), 60
         )
