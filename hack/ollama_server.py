@@ -265,6 +265,7 @@ class OllamaServer:
     home: Path
     port: int
     proc: subprocess.Popen[bytes] | None = None
+    remove_home: bool = False  # stop() deletes `home` (a temporary directory start() made)
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -340,7 +341,7 @@ class OllamaServer:
             self.proc.wait()
 
     def stop(self, timeout: float = 10) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -350,6 +351,8 @@ class OllamaServer:
             self.kill()
         with contextlib.suppress(ProcessLookupError):  # runners left in the group
             os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.remove_home:
+            shutil.rmtree(self.home, ignore_errors=True)
 
     def create(self, name: str, gguf: Path, parameters: dict[str, Any] | None = None) -> None:
         """`ollama create <name>` from a Modelfile `FROM ./model.gguf` (the user's way to
@@ -383,8 +386,12 @@ def start(
 ) -> OllamaServer:
     """Start `ollama serve` on a free loopback port with its state in `home` (a fresh
     temporary directory when None)."""
-    home = Path(home) if home else Path(tempfile.mkdtemp(prefix="ts-ollama-"))
-    server = OllamaServer(binary(), home, port or cp.free_port())
+    server = OllamaServer(
+        binary(),
+        Path(home) if home else Path(tempfile.mkdtemp(prefix="ts-ollama-")),
+        port or cp.free_port(),
+        remove_home=home is None,
+    )
     return server.start(tie_to_parent=tie_to_parent, timeout=timeout)
 
 
@@ -427,8 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "version":
         print(pinned_version())
     elif args.command == "serve":
-        home = Path(tempfile.mkdtemp(prefix="ts-ollama-"))
-        server = start(home, port=args.port or None, tie_to_parent=True)
+        server = start(port=args.port or None, tie_to_parent=True)
         try:
             server.create(args.model, args.gguf or bundled_gguf())
             log(f"serving {args.model} at {server.url} (OLLAMA_HOST={HOST}:{server.port}); Ctrl-C")
@@ -439,7 +445,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server.proc.wait()
         finally:
             server.stop()
-            shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
