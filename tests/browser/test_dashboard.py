@@ -8,6 +8,7 @@ token from Settings is sent on changes. Screenshots of every view go to artifact
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -521,6 +522,8 @@ def test_analysis_and_streaming_chat(browser: Any, stack: RunningStack) -> None:
     assert "Inputs used" in text and "Inputs missing" in text
     used = " ".join(analysis.locator(".chip.good").all_inner_texts())
     missing = " ".join(analysis.locator(".chip.bad").all_inner_texts())
+    # a missing input says why for people: no "HTTP 404", no API path
+    assert not re.search(r"HTTP \d{3}|/api/v1/|Problem:", missing), missing
     assert "bars" in used and "indicators" in used
     answers = {  # an input is there when its service runs and (nhits, tcn) has a model
         "forecast": stack.has("nhits")

@@ -2,6 +2,7 @@
 // used and which were missing) and a chat panel whose answer streams in as it is generated.
 import { ApiError, getJson, postEvents, sendJson } from "../api";
 import { cfg, selection, setSelection, symbols } from "../config";
+import { peopleText } from "../explain";
 import { clear, field, fmtNumber, h, Panel, select, table } from "../dom";
 import type { Dispose } from "../main";
 import * as svc from "../services";
@@ -148,9 +149,21 @@ export function analysisView(root: HTMLElement): Dispose {
     return h(
       "ul",
       { class: "chips" },
-      names.map((n) =>
-        h("li", { class: `chip ${cls}`, title: inputs[n]?.error ?? "" }, n, inputs[n]?.error ? `: ${inputs[n].error}` : ""),
-      ),
+      names.map((n) => {
+        const raw = inputs[n]?.error ?? "";
+        const untrained = /no (trained )?[\w ]*model|not trained/i.test(raw);
+        // for people: no exception class, no "HTTP 404", no API paths (the raw text is the title)
+        const text = untrained
+          ? "no model trained yet"
+          : peopleText(raw.replace(/^\w*(Problem|Error|Exception):\s*/, ""));
+        return h(
+          "li",
+          { class: `chip ${cls}`, title: raw },
+          n,
+          text ? `: ${text}` : "",
+          untrained ? [" · ", h("a", { href: "#/training" }, "train one")] : null,
+        );
+      }),
     );
   }
 
