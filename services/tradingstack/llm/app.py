@@ -227,13 +227,31 @@ def _source(hit: QueryHit) -> ChatSource:
     )
 
 
+# One server-sent event of a streamed chat (OpenAPI describes a stream by its events).
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {
+            "type": "string",
+            "enum": ["session", "message", "done", "error"],
+            "description": "session: {session_id}; message (no event line): {delta}; "
+            "done: the reply and why it ended; error: {status, detail}",
+        },
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 @chat_router.post(
     "/chat",
     response_model=ChatResponse,
     responses={
         200: {
             "description": "the reply (JSON), or with `stream: true` server-sent events",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
         },
         # an unknown or expired session_id; the model or (rag: true) the knowledge base down
         **problems(404, 502, 503),
