@@ -238,10 +238,10 @@ def test_imported_symbol_opens_its_own_timeframe_at_the_top(
 
 
 def test_a_new_view_starts_at_its_top(browser: Any, small_stack: RunningStack) -> None:
-    page, watch = open_view(browser, small_stack.base, "training", "phone")
-    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-    assert page.evaluate("() => window.scrollY") > 300
-    page.evaluate("() => { location.hash = '#/manage'; }")
+    page, watch = open_view(browser, small_stack.base, "manage", "phone")
+    page.evaluate("() => window.scrollTo(0, 600)")
+    assert page.evaluate("() => window.scrollY") == 600
+    page.evaluate("() => { location.hash = '#/symbol/BTCUSD/H1'; }")
     wait_ready(page)
     assert page.evaluate("() => window.scrollY") == 0
     watch.assert_clean(small_stack)
