@@ -20,6 +20,7 @@ run before the bench: the untuned check).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -35,7 +36,7 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import summary, write_result
+from bench.common import RESULTS, summary, write_result
 from tests.unit.servers import free_port, wait_http
 
 LATENCY_N = int(os.environ.get("NHITS_BENCH_LATENCY_N", "20"))
@@ -201,6 +202,7 @@ def main() -> dict[str, Any]:
                 results[f"{symbol}_{tf}"] = {
                     "series": name,
                     "tuned_on": name not in UNTUNED,
+                    "seeds": SEEDS,
                     "served": body["served"],
                     "served_reason": body["served_reason"],
                     "quality": body["quality"],
@@ -260,6 +262,19 @@ def main() -> dict[str, Any]:
     return save(done=True)
 
 
+def _kept() -> dict[str, Any]:
+    """With NHITS_BENCH_KEEP=1, the series of the last result that this run does not redo."""
+    path = RESULTS / "nhits.json"
+    if os.environ.get("NHITS_BENCH_KEEP") != "1" or not path.exists():
+        return {}
+    old: dict[str, Any] = json.loads(path.read_text()).get("series", {})
+    seeds = json.loads(path.read_text()).get("settings", {}).get("seeds")
+    return {k: {"seeds": seeds, **v} for k, v in old.items()}
+
+
+KEPT = _kept()
+
+
 def _result(results: dict[str, Any], wall: float, done: bool) -> dict[str, Any]:
     result = {
         "settings": {
@@ -274,6 +289,8 @@ def _result(results: dict[str, Any], wall: float, done: bool) -> dict[str, Any]:
             "device": "cpu",
             "latency_samples": LATENCY_N,
             "seeds": SEEDS,
+            "seeds_note": "per series in series.*.seeds (NHITS_BENCH_KEEP=1 keeps the series "
+            "of the previous result that a run does not redo)",
             "wall_seconds": round(wall, 1),
             "complete": done,
         },
@@ -290,7 +307,7 @@ def _result(results: dict[str, Any], wall: float, done: bool) -> dict[str, Any]:
             "(last close +/- z * sigma * sqrt(k), sigma = trailing std of log returns).",
             "tuned_on: false for series never run while this was built (the untuned check).",
         ],
-        "series": results,
+        "series": {**{k: v for k, v in KEPT.items() if k not in results}, **results},
     }
     return result
 
