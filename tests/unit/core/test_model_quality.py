@@ -1,7 +1,6 @@
 """The shared measure of a model's worth: an edge only when the whole interval clears no-skill."""
 
 import pytest
-
 from tradingstack.core.schemas import has_edge
 
 
@@ -16,5 +15,7 @@ from tradingstack.core.schemas import has_edge
         (0.5, 0.5, 0.5, True, False),  # on the baseline is no edge
     ],
 )
-def test_has_edge_needs_the_whole_interval_on_the_better_side(low, high, baseline, higher, expected):
+def test_has_edge_needs_the_whole_interval_on_the_better_side(
+    low, high, baseline, higher, expected
+):
     assert has_edge(low, high, baseline, higher_is_better=higher) is expected
