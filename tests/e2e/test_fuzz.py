@@ -78,3 +78,18 @@ def test_the_chat_documents_its_stream_and_an_unknown_session(stack: RunningStac
             fields = dict(line.split(": ", 1) for line in block.splitlines())
             event = {"event": fields.get("event", "message"), "data": fields["data"]}
             assert not list(validator.iter_errors(event)), event
+
+
+def test_a_chat_message_longer_than_the_context_is_the_clients_422(stack: RunningStack) -> None:
+    """A message the model's context cannot hold was a 502 ("llama.cpp failed while
+    generating"): a server error for the client's input."""
+    if "llm" not in stack.services:
+        pytest.fail(f"llm did not start: {stack.dropped.get('llm', '')}")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    too_long = {"message": "0" * 7000}  # 7000 tokens; the context holds 4096
+    with httpx.Client(base_url=stack.base + "/llm", headers=auth, timeout=120) as c:
+        r = c.post("/api/v1/chat", json=too_long)
+        assert r.status_code == 422, r.text
+        assert "context window" in r.json()["detail"]
+        r = c.post("/api/v1/chat", json={**too_long, "stream": True})
+        assert r.status_code == 200 and 'event: error\ndata: {"status": 422' in r.text, r.text

@@ -166,6 +166,9 @@ class LlamaCppBackend:
                         if choice.get("finish_reason"):
                             reason = Finish(str(choice["finish_reason"]))
                             loop.call_soon_threadsafe(queue.put_nowait, ("data", reason))
+            except ValueError as exc:  # e.g. the prompt exceeds n_ctx: the client's, as above
+                refused = BackendError(422, f"llama.cpp refused the prompt: {exc}")
+                loop.call_soon_threadsafe(queue.put_nowait, ("error", refused))
             except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
             finally:
