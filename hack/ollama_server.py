@@ -250,11 +250,8 @@ def bundled_gguf() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-class OllamaError(RuntimeError):
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"HTTP {status}: {body[:500]}")
-        self.status = status
-        self.body = body
+class OllamaError(cp.APIError):
+    """An error answer of Ollama's API (status and body, as the control plane's API errors)."""
 
 
 @dataclass
