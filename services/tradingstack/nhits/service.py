@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -204,6 +204,17 @@ def future_times(index: pd.DatetimeIndex, timeframe: Timeframe, steps: int) -> l
     return out
 
 
+class Windows(TypedDict):
+    """The sizes of a train | validation | calibration | held-out split (skill.plan's keywords)."""
+
+    h: int
+    min_fit: int
+    val_windows: int
+    calib_windows: int
+    eval_origins: int
+    eval_stride: int | None
+
+
 class NhitsService:
     def __init__(
         self,
@@ -252,17 +263,20 @@ class NhitsService:
         """Fewest bars the networks are fitted on (before the validation block)."""
         return 2 * (hyper.input_size + hyper.h) + hyper.vol_window
 
-    def plan(self, hyper: nh.Hyper, bars: int) -> skill.Split | None:
+    def windows(self, hyper: nh.Hyper) -> Windows:
+        """The split's sizes from the settings: what plan() and bars_wanted() are given."""
         s = self.settings
-        return skill.plan(
-            bars,
-            h=hyper.h,
-            min_fit=self.min_fit(hyper),
-            val_windows=s.val_windows,
-            calib_windows=s.calib_windows,
-            eval_origins=s.eval_origins,
-            eval_stride=s.eval_stride,
-        )
+        return {
+            "h": hyper.h,
+            "min_fit": self.min_fit(hyper),
+            "val_windows": s.val_windows,
+            "calib_windows": s.calib_windows,
+            "eval_origins": s.eval_origins,
+            "eval_stride": s.eval_stride,
+        }
+
+    def plan(self, hyper: nh.Hyper, bars: int) -> skill.Split | None:
+        return skill.plan(bars, **self.windows(hyper))
 
     async def closes(self, symbol: str, timeframe: Timeframe, bars: int) -> tuple[pd.Series, str]:
         """The newest `bars` closes (oldest first), paging below the data service's limit."""
@@ -322,14 +336,7 @@ class NhitsService:
             hyper = self.hyper(timeframe)
             steps = max_steps or s.max_steps
             bars = s.train_bars
-        wanted = skill.bars_wanted(
-            h=hyper.h,
-            min_fit=self.min_fit(hyper),
-            val_windows=s.val_windows,
-            calib_windows=s.calib_windows,
-            eval_origins=s.eval_origins,
-            eval_stride=s.eval_stride,
-        )
+        wanted = skill.bars_wanted(**self.windows(hyper))
         series, provider = await self.closes(symbol, timeframe, max(bars, wanted))
         split = self.plan(hyper, len(series))
         if split is None:
