@@ -216,7 +216,21 @@ def prepare_host(node_dir: Path) -> dict[str, Any]:
     _run("ip", "link", "add", NODE_LINK, "type", "bridge")
     _run("ip", "addr", "add", f"{NODE_ADDR}/32", "dev", NODE_LINK)
     _run("ip", "link", "set", NODE_LINK, "up")
+    _run("iptables", *OFF_MACHINE_REJECT)
     return state
+
+
+# Pods reach nothing off this machine. Without it, a pod's connection to a Service that has no
+# endpoints yet (before kube-proxy's REJECT rule for it is synced) left through the default
+# route, masqueraded by the bridge plugin, and an address off the machine answered it: the
+# operator's health probe kept that keep-alive connection and read "HTTP 404" for rag for good.
+# Pod-to-pod traffic and DNATed Service traffic (to pods, or to the node's own processes, which
+# is INPUT, not FORWARD) are not touched. The teardown removes it with the node's other rules.
+OFF_MACHINE_REJECT = (
+    "-I", "FORWARD", "1", "-s", POD_SUBNET, "!", "-d", "10.42.0.0/16",
+    "-m", "comment", "--comment", "tradingstack test node: pods reach nothing off this machine",
+    "-j", "REJECT",
+)  # fmt: skip
 
 
 def _iptables_rules() -> list[str]:

@@ -429,6 +429,25 @@ def test_metrics_are_scraped_from_real_pods(node_cluster: Any, kube: Kube) -> No
     assert "tradingstack_http_requests_total" in service.text
 
 
+def test_pods_reach_nothing_off_the_machine(node_cluster: Any) -> None:
+    """The host's first FORWARD rule rejects what pods send off the pod network: a connection
+    to a Service without endpoints (before kube-proxy's own REJECT) once left the machine and
+    an answer from outside kept the operator's rag probe at 404. Checked on the rules, since a
+    connection attempt would leave the machine when the rule is missing."""
+    node = _load_hack("node")
+    out = subprocess.run(
+        ["iptables", "-S", "FORWARD"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    rules = [line for line in out if line.startswith("-A FORWARD")]
+    ours = [i for i, rule in enumerate(rules) if "pods reach nothing off this machine" in rule]
+    assert ours, rules
+    rule = rules[ours[0]]
+    assert f"-s {node.POD_SUBNET}" in rule and "! -d 10.42.0.0/16" in rule, rule
+    assert "-j REJECT" in rule, rule
+    # only kube-proxy's jumps (its REJECT for Services without endpoints among them) come first
+    assert all('"kubernetes ' in earlier for earlier in rules[: ours[0]]), rules
+
+
 def test_stop_leaves_nothing_behind(node_cluster: Any) -> None:
     """Last: the node's teardown removes every pod, mount, link, rule, cgroup and process."""
     node = _load_hack("node")
