@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml uv.lock | uv
 install: $(STAMP) ## create .venv and install everything (pinned by uv.lock)
 
 .PHONY: up
-up: $(STAMP) ## run the stack locally behind http://127.0.0.1:3000 (Ctrl-C stops it)
+up: $(STAMP) ## run the stack locally behind http://127.0.0.1:3000 (TS_GATEWAY_PORT moves it; Ctrl-C stops it)
 	$(VENV)/bin/tradingstack up
 
 .PHONY: test
