@@ -324,15 +324,7 @@ def build(force: bool = False) -> Path:
                 cmd.append(f"-tags={module.tags.replace(' ', ',')}")
             cmd += [module.binaries[b] for b in missing]
             module_env = {**env, "CGO_ENABLED": "1"} if module.cgo else env
-            proc = subprocess.Popen(cmd, cwd=MODULES_DIR / module.name, env=module_env)
-            while True:
-                try:
-                    proc.wait(timeout=60)
-                    break
-                except subprocess.TimeoutExpired:
-                    log(f"  ... still building {module.name}: {time.monotonic() - start:.0f} s")
-            if proc.returncode != 0:
-                raise SystemExit(f"go build failed for {module.name} (exit {proc.returncode})")
+            run_go_build(cmd, MODULES_DIR / module.name, module_env, module.name, start)
             for binary in missing:  # go names each binary after its package's last element
                 os.replace(Path(tmp) / binary, target / binary)
             key = module.name + ("-node" if module.node and module.name == "kubernetes" else "")
@@ -641,6 +633,20 @@ def _load_libc() -> None:
     if _LIBC is None and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def run_go_build(cmd: list[str], cwd: Path, env: dict[str, str], name: str, start: float) -> None:
+    """Run a `go build` command, saying every minute that it still runs (cold builds take
+    many minutes on two cores); SystemExit when it fails."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env)
+    while True:
+        try:
+            proc.wait(timeout=60)
+            break
+        except subprocess.TimeoutExpired:
+            log(f"  ... still building {name}: {time.monotonic() - start:.0f} s")
+    if proc.returncode != 0:
+        raise SystemExit(f"go build failed for {name} (exit {proc.returncode})")
 
 
 class APIError(RuntimeError):

@@ -203,15 +203,7 @@ def build(force: bool = False) -> Path:
     log(f"building ollama {version} into {target} with {cp._go_version()} (cgo, {flags!r})")
     with tempfile.TemporaryDirectory(dir=target, prefix=".build-") as tmp:
         cmd = [cp.go_executable(), "build", "-trimpath", f"-ldflags={ldflags}", "-o", tmp + "/"]
-        proc = subprocess.Popen([*cmd, OLLAMA], cwd=MODULE_DIR, env=env)
-        while True:
-            try:
-                proc.wait(timeout=60)
-                break
-            except subprocess.TimeoutExpired:
-                log(f"  ... still building ollama: {time.monotonic() - start:.0f} s")
-        if proc.returncode != 0:
-            raise SystemExit(f"go build failed for ollama (exit {proc.returncode})")
+        cp.run_go_build([*cmd, OLLAMA], MODULE_DIR, env, "ollama", start)
         os.replace(Path(tmp) / "ollama", binary)
     seconds = time.monotonic() - start
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
