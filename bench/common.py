@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def load_hack(name: str) -> ModuleType:
-    """A module of hack/ (a script folder, not a package), imported by its file."""
+    """A module of hack/ (a script folder, not a package), imported by its file once."""
+    if name in sys.modules:
+        return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, REPO / "hack" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

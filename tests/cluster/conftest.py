@@ -29,6 +29,8 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from bench.common import load_hack
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -184,15 +186,7 @@ def namespace(api_client: client.ApiClient) -> Iterator[str]:
             core.delete_namespace(name, propagation_policy="Background")
 
 
-def _load_hack(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "hack" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+_load_hack = load_hack  # the tests' name for it
 
 
 @pytest.fixture(scope="module")

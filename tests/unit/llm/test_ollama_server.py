@@ -8,15 +8,12 @@ JSON mode, the answer for a missing model and a server killed mid-answer are the
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -26,6 +23,7 @@ from tradingstack.llm.app import create_app
 from tradingstack.llm.backends import BackendError, OllamaBackend
 from tradingstack.llm.settings import LlmSettings, bundled_gguf
 
+from bench.common import load_hack
 from tests.unit.embedder.helpers import serve_data
 from tests.unit.llm.upstreams import create_hmm, create_nhits, create_tcn
 from tests.unit.servers import free_port, serve_app
@@ -34,18 +32,7 @@ REPO = Path(__file__).resolve().parents[3]
 MODEL = "smollm2"
 
 
-def _hack() -> ModuleType:
-    if "ollama_server" in sys.modules:
-        return sys.modules["ollama_server"]
-    spec = importlib.util.spec_from_file_location("ollama_server", REPO / "hack/ollama_server.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ollama_server"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-hack = _hack()
+hack = load_hack("ollama_server")
 BINARY = hack.present()
 pytestmark = [
     pytest.mark.slow,
