@@ -23,6 +23,9 @@ NO_DATA = PROBLEM_TYPE_PREFIX + "no-data"  # 404: the symbol exists, no provider
 MODEL_NOT_TRAINED = PROBLEM_TYPE_PREFIX + "model-not-trained"  # 404: a POST trains or fits it
 UPSTREAM_UNAVAILABLE = PROBLEM_TYPE_PREFIX + "upstream-unavailable"  # 503, with Retry-After
 UPSTREAM_FAILED = PROBLEM_TYPE_PREFIX + "upstream-failed"  # 502: it answered something wrong
+# 503 with Retry-After and a `job` extension (core.jobs.Job): the model is being trained or
+# fitted in the background; ask again later instead of waiting on the request
+MODEL_PREPARING = PROBLEM_TYPE_PREFIX + "model-being-prepared"
 # seconds a client should wait before asking again after an upstream outage
 RETRY_AFTER_SECONDS = 30
 
