@@ -155,6 +155,10 @@ class Reporter:
         self._count_done0 = 0.0
 
     @property
+    def job_id(self) -> str:
+        return self._entry.job.id
+
+    @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
 
@@ -554,3 +558,94 @@ def jobs_router(manager_of: Callable[[Request], JobManager]) -> APIRouter:
         return job
 
     return router
+
+
+# --- first start ------------------------------------------------------------------------------
+PREPARE_ENV = "TS_JOBS_PREPARE"
+
+
+def prepare_pairs(value: str | None = None) -> list[tuple[str, str]]:
+    """The models a service prepares when it starts without them: `TS_JOBS_PREPARE`, a comma
+    list of SYMBOL:TIMEFRAME (e.g. `BTCUSD:H1,NVDA:D1`); empty (the default) prepares nothing.
+    The local launcher sets it for a stack; in a cluster, set it on the services' pods."""
+    raw = os.environ.get(PREPARE_ENV, "") if value is None else value
+    pairs: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        symbol, _, timeframe = item.strip().partition(":")
+        if symbol:
+            pairs.append((symbol.strip().upper(), (timeframe.strip() or "H1").upper()))
+    return pairs
+
+
+async def prepare_on_start(
+    service: str,
+    pairs: list[tuple[str, str]],
+    prepare: Callable[[str, str], Coroutine[Any, Any, Job | None]],
+    *,
+    retry_seconds: float = 2.0,
+    give_up_after: float = 600.0,
+) -> list[Job]:
+    """Queue the job that prepares each missing model of `pairs` (first-start jobs, which run
+    after anything a request asks for, one at a time across the stack under its gate).
+
+    `prepare(symbol, timeframe)` answers the job, or None when the model is saved already (a
+    later start: nothing is retrained). The data service may still be starting: a 5xx or an
+    unreachable upstream is retried every `retry_seconds` for up to `give_up_after` seconds; a
+    4xx (an unknown symbol, too few bars) is logged and skipped."""
+    jobs: list[Job] = []
+    for symbol, timeframe in pairs:
+        deadline = time.monotonic() + give_up_after
+        while True:
+            try:
+                job = await prepare(symbol, timeframe)
+            except ProblemError as exc:
+                if exc.status < 500 or time.monotonic() > deadline:
+                    log.warning(
+                        "%s: cannot prepare %s %s on start: %s", service, symbol, timeframe, exc
+                    )
+                    break
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    log.warning(
+                        "%s: cannot prepare %s %s on start: %s: %s",
+                        service,
+                        symbol,
+                        timeframe,
+                        type(exc).__name__,
+                        exc,
+                    )
+                    break
+            else:
+                if job is None:
+                    log.info(
+                        "%s: the %s %s model is saved; nothing to prepare",
+                        service,
+                        symbol,
+                        timeframe,
+                    )
+                else:
+                    log.info("%s: preparing %s %s (job %s)", service, symbol, timeframe, job.id)
+                    jobs.append(job)
+                break
+            await asyncio.sleep(retry_seconds)
+    return jobs
+
+
+def start_preparing(
+    service: str, prepare: Callable[[str, str], Coroutine[Any, Any, Job | None]]
+) -> asyncio.Task[list[Job]] | None:
+    """In a service's lifespan: the background task of `prepare_on_start` for TS_JOBS_PREPARE
+    (None when it names nothing). Cancel it when the service stops."""
+    pairs = prepare_pairs()
+    if not pairs:
+        return None
+    return asyncio.get_running_loop().create_task(prepare_on_start(service, pairs, prepare))
+
+
+async def stop_preparing(task: asyncio.Task[list[Job]] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass

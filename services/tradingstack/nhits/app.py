@@ -14,20 +14,20 @@ from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import DATA_PROBLEMS, DataClient
-from tradingstack.core.errors import ProblemError, problems
+from tradingstack.core.errors import MODEL_PREPARING, ProblemError, problems
+from tradingstack.core.jobs import (
+    Job,
+    JobConflictError,
+    JobManager,
+    jobs_router,
+    start_preparing,
+    stop_preparing,
+)
 from tradingstack.core.schemas import HealthStatus, SymbolPath
 from tradingstack.core.settings import KitSettings, load_settings
 from tradingstack.core.timeframes import Timeframe
-from tradingstack.nhits.jobs import JobConflictError
 from tradingstack.nhits.registry import Registry
-from tradingstack.nhits.schemas import (
-    Evaluation,
-    Forecast,
-    ModelList,
-    RetrainCheck,
-    TrainingJob,
-    TrainingProgress,
-)
+from tradingstack.nhits.schemas import Evaluation, Forecast, ModelList, RetrainCheck
 from tradingstack.nhits.service import Metrics, NhitsService
 from tradingstack.nhits.settings import NhitsSettings
 
@@ -39,21 +39,30 @@ def _service(request: Request) -> NhitsService:
     return service
 
 
+def _jobs(request: Request) -> JobManager:
+    return _service(request).jobs
+
+
 def _conflict(exc: JobConflictError) -> ProblemError:
     job = exc.job
     return ProblemError(
         409,
-        f"A training job for {job.symbol} {job.timeframe} is already {job.status} (job "
-        f"{job.id}); follow it at GET /api/v1/training/progress?job_id={job.id}.",
+        f"A training job for {job.symbol} {job.timeframe} is already {job.state} (job "
+        f"{job.id}); follow it at GET /api/v1/jobs/{job.id}.",
         title="Training already running",
-        job_id=job.id,
+        job=job.model_dump(mode="json"),
     )
 
 
 router = APIRouter(tags=["nhits"])
 
 
-@router.post("/forecast/{symbol}/train", status_code=202, response_model=TrainingJob)
+@router.post(
+    "/forecast/{symbol}/train",
+    status_code=202,
+    response_model=Job,
+    responses={**DATA_PROBLEMS, **problems(409)},
+)
 async def train(
     request: Request,
     response: Response,
@@ -64,86 +73,39 @@ async def train(
         Query(description="full: from scratch; finetune: a few steps on the newest bars"),
     ] = "full",
     max_steps: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-) -> dict[str, Any]:
-    """Start a training job (202 with its id); 409 while one runs for this model."""
+) -> Job:
+    """Start a training job (202 with the job; follow it at GET /api/v1/jobs/{id}); 409 with
+    the `job` while one is queued or running for this model."""
     service = _service(request)
     try:
         job = await service.start_training(symbol, timeframe, mode, max_steps=max_steps)
     except JobConflictError as exc:
         raise _conflict(exc) from None
     root = request.scope.get("root_path", "")
-    response.headers["Location"] = f"{root}/api/v1/training/progress?job_id={job.id}"
-    return job.snapshot()
-
-
-@router.get("/training/progress", response_model=TrainingProgress, responses=problems(404))
-async def progress(
-    request: Request,
-    job_id: str | None = None,
-    symbol: str | None = None,
-    timeframe: Annotated[Timeframe | None, Query()] = None,
-) -> dict[str, Any]:
-    """Percent, step, loss and ETA of each training job (newest first)."""
-    service = _service(request)
-    if job_id is not None:
-        job = service.jobs.get(job_id)
-        if job is None:
-            raise ProblemError(404, f"No training job {job_id!r}; list jobs without job_id.")
-        jobs = [job]
-    else:
-        jobs = list(reversed(service.jobs.all()))
-        if symbol:
-            jobs = [j for j in jobs if j.symbol == symbol.upper()]
-        if timeframe:
-            jobs = [j for j in jobs if j.timeframe == timeframe]
-    return {
-        "training_in_progress": service.jobs.any_active(),
-        "jobs": [j.snapshot() for j in jobs],
-    }
-
-
-@router.delete("/training/jobs/{job_id}", status_code=202, response_model=TrainingJob)
-async def cancel(request: Request, job_id: str) -> dict[str, Any]:
-    """Cancel a training job: a running one stops after its current step, nothing is saved."""
-    job = _service(request).jobs.get(job_id)
-    if job is None:
-        raise ProblemError(
-            404, f"No training job {job_id!r}; list jobs at /api/v1/training/progress."
-        )
-    if job.active:
-        job.progress.cancel.set()
-    return job.snapshot()
+    response.headers["Location"] = f"{root}/api/v1/jobs/{job.id}"
+    return job
 
 
 Horizon = Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")]
 
 
-@router.get("/forecast/{symbol}", response_model=Forecast, responses=DATA_PROBLEMS)
+PREPARING: dict[int | str, dict[str, Any]] = {
+    503: {"description": f"no model yet: it is being trained ({MODEL_PREPARING})"}
+}
+
+
+@router.get("/forecast/{symbol}", response_model=Forecast, responses={**DATA_PROBLEMS, **PREPARING})
 async def forecast(
     request: Request,
     symbol: SymbolPath,
     timeframe: TF = Timeframe.H1,
     horizon: Horizon = None,
 ) -> dict[str, Any]:
-    """Median and 80 %/95 % intervals for the next bars, with the model's age. Reads only:
-    without a model, a 404 that says how to get one."""
-    return await _service(request).forecast(symbol, timeframe, horizon, train=False)
-
-
-@router.post(
-    "/forecast/{symbol}",
-    response_model=Forecast,
-    responses={**DATA_PROBLEMS, **problems(409, 503)},
-)
-async def forecast_training_if_needed(
-    request: Request,
-    symbol: SymbolPath,
-    timeframe: TF = Timeframe.H1,
-    horizon: Horizon = None,
-) -> dict[str, Any]:
-    """As GET, after training a small model when none exists (it writes one, so it is a POST
-    and needs the token; it was `GET ?train=true`)."""
-    return await _service(request).forecast(symbol, timeframe, horizon, train=True)
+    """Median and 80 %/95 % intervals for the next bars, with the model's age and measured
+    quality. Never waits for a training: without a model, the job that trains a small one is
+    started (or found) and the answer is a 503 `model-being-prepared` with that `job` and a
+    Retry-After."""
+    return await _service(request).forecast(symbol, timeframe, horizon)
 
 
 @router.get(
@@ -172,7 +134,7 @@ async def delete_model(
     """Remove a model from the registry."""
     service = _service(request)
     sym = service.symbol(symbol)
-    if service.jobs.active_for(sym, timeframe) is not None:
+    if service.jobs.active((sym, timeframe)) is not None:
         raise ProblemError(409, f"{sym} {timeframe} is training; delete it after the job ends.")
     if not await run_in_threadpool(service.registry.delete, sym, timeframe):
         raise ProblemError(404, f"No NHITS model for {sym} {timeframe}.")
@@ -199,12 +161,17 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service: NhitsService = app.state.nhits
+        service.jobs.bind_loop()
         loop_task = (
             asyncio.create_task(service.retrain_loop()) if nhits_settings.retrain_enabled else None
+        )
+        preparing = start_preparing(
+            "nhits", lambda s, tf: service.prepare_on_start(s, Timeframe(tf))
         )
         try:
             yield
         finally:
+            await stop_preparing(preparing)
             if loop_task is not None:
                 loop_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -219,7 +186,7 @@ def create_app(
         device = None if torch is None else ("cuda" if torch.cuda.is_available() else "cpu")
         return "healthy", {
             "models": len(service.registry.entries()),
-            "jobs_active": sum(1 for j in service.jobs.all() if j.active),
+            "jobs_active": sum(1 for j in service.jobs.all() if not j.state.finished),
             "device": device,
             "retrain_enabled": nhits_settings.retrain_enabled,
             "last_retrain_check": (service.last_retrain_check or {}).get("at"),
@@ -227,9 +194,9 @@ def create_app(
 
     app = create_service_app(
         "nhits",
-        routers=[router],
+        routers=[router, jobs_router(_jobs)],
         lifespan=lifespan,
-        training_in_progress=lambda: "service" in holder and holder["service"].jobs.any_active(),
+        training_in_progress=lambda: "service" in holder and holder["service"].jobs.in_progress(),
         health_check=health,
         settings=kit,
         configure_logs=configure_logs,

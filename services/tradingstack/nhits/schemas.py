@@ -9,36 +9,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tradingstack.core.jobs import JobState
 from tradingstack.core.schemas import ModelQuality
 from tradingstack.core.timeframes import Timeframe
 
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 Mode = Literal["full", "finetune"]
 Served = Literal["naive", "nhits", "blend"]
-
-
-class TrainingJob(BaseModel):
-    job_id: str
-    symbol: str
-    timeframe: Timeframe
-    mode: Mode
-    reason: str = Field(description="why it runs: user, on_demand, or the retrain policy's reason")
-    status: JobStatus
-    percent: float = Field(ge=0, le=100)
-    step: int
-    max_steps: int
-    loss: float | None
-    eta_seconds: float | None = Field(description="0 once finished; null before the first step")
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    error: str | None
-    model_version: str | None = Field(description="the model it saved (succeeded jobs)")
-
-
-class TrainingProgress(BaseModel):
-    training_in_progress: bool
-    jobs: list[TrainingJob] = Field(description="newest first")
 
 
 class LastBar(BaseModel):
@@ -67,7 +43,10 @@ class ForecastModelInfo(BaseModel):
         description="the 95 % interval of its held-out relative MAE vs the naive (last close) "
         "forecast lies below 1 (null: not measured)"
     )
-    trained_on_demand: bool
+    trained_on_demand: bool = Field(
+        description="a small model trained because a forecast found none (on demand or on the "
+        "stack's first start), not a full training"
+    )
     served: Served = Field(
         description="what the median is: naive (the last close, when NHITS did not beat it on "
         "validation), nhits (the network's median) or blend (last close + alpha x its move)"
@@ -149,7 +128,7 @@ class RetrainDecision(BaseModel):
     reason: str | None = None
     rolling_relative_mae: float | None = None
     job_id: str | None = None
-    status: JobStatus | None = None
+    status: JobState | None = Field(default=None, description="how the retraining job ended")
     error: str | None = None
 
 

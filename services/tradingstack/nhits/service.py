@@ -27,10 +27,17 @@ from tradingstack.core.data_client import (
     data_problem,
 )
 from tradingstack.core.errors import MODEL_NOT_TRAINED, NO_DATA, ProblemError
+from tradingstack.core.jobs import (
+    Job,
+    JobConflictError,
+    JobManager,
+    Reporter,
+    gate_from_env,
+    model_preparing,
+)
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.nhits import model as nh
 from tradingstack.nhits import skill
-from tradingstack.nhits.jobs import Job, JobConflictError, JobManager, Mode
 from tradingstack.nhits.policy import RollingScore, retrain_reason
 from tradingstack.nhits.registry import (
     CorruptModelError,
@@ -38,9 +45,40 @@ from tradingstack.nhits.registry import (
     Registry,
     safe_symbol,
 )
+from tradingstack.nhits.schemas import Mode
 from tradingstack.nhits.settings import NhitsSettings
 
 log = logging.getLogger("tradingstack.nhits")
+
+
+@dataclass
+class JobProgressBridge(nh.Progress):
+    """The training loop's tracker (nhits.model writes `step` and `loss` into it from the
+    Lightning callback, and stops when `cancel` is set) reporting each write to the job."""
+
+    report: Reporter | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        report = self.__dict__.get("report")
+        if report is not None and name in ("step", "loss"):
+            loss = self.__dict__.get("loss")
+            report.update(
+                done=self.__dict__.get("step", 0),
+                message=f"step {self.__dict__.get('step', 0)}/{self.max_steps}"
+                + (f", loss {loss:.4g}" if loss is not None else ""),
+            )
+
+
+@dataclass
+class TrainSpec:
+    """What a training job trains (its Job says who asked and how far it got)."""
+
+    symbol: str
+    timeframe: Timeframe
+    mode: Mode
+    reason: str
+    max_steps: int
 
 
 class Metrics:
@@ -227,7 +265,7 @@ class NhitsService:
         self.data = data
         self.registry = registry
         self.metrics = metrics
-        self.jobs = JobManager(workers=settings.max_concurrent_jobs)
+        self.jobs = JobManager("nhits", workers=settings.max_concurrent_jobs, gate=gate_from_env())
         self._cache: OrderedDict[tuple[str, Timeframe], Loaded] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.last_retrain_check: dict[str, Any] | None = None
@@ -319,10 +357,10 @@ class NhitsService:
         mode: Mode = "full",
         *,
         max_steps: int | None = None,
-        reason: str = "requested",
+        reason: str = "user",
     ) -> Job:
         symbol = self.symbol(symbol)
-        running = self.jobs.active_for(symbol, timeframe)
+        running = self.jobs.active((symbol, timeframe))
         if running is not None:
             raise JobConflictError(running)
         s = self.settings
@@ -351,15 +389,27 @@ class NhitsService:
             )
         init_states = nh.clone_states(base.ensemble) if base is not None else None
 
-        def work(job: Job) -> dict[str, Any]:
-            return self._train(job, series, provider, hyper, split, init_states, base)
-
         total = steps * hyper.seeds  # the job's steps: every seed's
-        return self.jobs.submit(symbol, timeframe, mode, total, work, reason=reason)
+        spec = TrainSpec(symbol, timeframe, mode, reason, total)
+
+        def work(report: Reporter) -> dict[str, Any]:
+            return self._train(report, spec, series, provider, hyper, split, init_states, base)
+
+        kind = "finetune" if mode == "finetune" else "train"
+        return self.jobs.submit(
+            kind,
+            work,
+            symbol=symbol,
+            timeframe=str(timeframe),
+            reason=reason,
+            key=(symbol, timeframe),
+            step=f"{bars} bars fetched; waiting for a worker",
+        )
 
     def _train(
         self,
-        job: Job,
+        report: Reporter,
+        job: TrainSpec,
         series: pd.Series,
         provider: str,
         hyper: nh.Hyper,
@@ -371,8 +421,13 @@ class NhitsService:
         close = series.to_numpy()
         train = close[: split.calib_start]
         lr = s.finetune_learning_rate if job.mode == "finetune" else hyper.learning_rate
-        per_seed = max(1, job.progress.max_steps // hyper.seeds)
+        per_seed = max(1, job.max_steps // hyper.seeds)
+        report("loading the forecasting library")
         nh.preload()
+        report(f"training {hyper.seeds} network(s)", done=0, total=job.max_steps)
+        progress = JobProgressBridge(
+            max_steps=job.max_steps, cancel=report.cancel_event, report=report
+        )
         started = time.monotonic()
         status = "failed"
         try:
@@ -385,10 +440,11 @@ class NhitsService:
                 accelerator=s.accelerator,
                 val_check_steps=s.val_check_steps,
                 patience=s.early_stop_patience,
-                progress=job.progress,
+                progress=progress,
                 init_states=init_states,
             )
             duration = time.monotonic() - started
+            report("evaluating on held-out bars", done=job.max_steps)
             weights = nh.state_bytes(trained.nets)
             ensemble = nh.rebuild(hyper, nh.states_from_bytes(weights, hyper.seeds), s.accelerator)
             result = assess(ensemble, close, split, season=s.season(job.timeframe))
@@ -400,12 +456,12 @@ class NhitsService:
                 "trained_at": datetime.now(UTC).isoformat(),
                 "mode": job.mode,
                 "reason": job.reason,
-                "job_id": job.id,
+                "job_id": report.job_id,
                 "base_version": base.version if base else None,
                 "hyper": hyper.to_json(),
                 "training": {
                     "steps": trained.steps,
-                    "max_steps": job.progress.max_steps,
+                    "max_steps": job.max_steps,
                     "max_steps_per_seed": per_seed,
                     "total_steps": base_steps + trained.steps,
                     "seeds": hyper.seed_list,
@@ -414,7 +470,7 @@ class NhitsService:
                     "early_stopping": f"patience {s.early_stop_patience} checks of "
                     f"{s.val_check_steps} steps on {split.val_windows} validation horizons",
                     "learning_rate": lr,
-                    "final_loss": job.progress.loss,
+                    "final_loss": progress.loss,
                     "duration_seconds": round(duration, 3),
                     "device": nh.device() if s.accelerator != "cpu" else "cpu",
                 },
@@ -439,6 +495,7 @@ class NhitsService:
                 "intervals": _finite(result["intervals"]),
                 "evaluation": _finite(result["evaluation"]),
             }
+            report("saving the model")
             meta = self.registry.save(job.symbol, job.timeframe, weights, meta)
             self.metrics.training_duration.labels(job.mode).observe(duration)
             status = "succeeded"
@@ -454,11 +511,13 @@ class NhitsService:
             )
             return meta
         finally:
+            if status != "succeeded" and report.cancelled:
+                status = "cancelled"
             self.metrics.jobs.labels(job.mode, status).inc()
 
     async def wait(self, job: Job) -> Job:
-        await run_in_threadpool(job.done.wait)
-        return job
+        done = await self.jobs.wait_async(job.id)
+        return done or job
 
     # --- models -------------------------------------------------------------------------
     def _load(self, symbol: str, timeframe: Timeframe) -> Loaded:
@@ -493,10 +552,10 @@ class NhitsService:
         except ModelNotFoundError:
             raise ProblemError(
                 404,
-                f"No NHITS model for {symbol} {timeframe} yet. Train one with "
-                f"POST /api/v1/forecast/{symbol}/train?timeframe={timeframe} and follow "
-                f"GET /api/v1/training/progress, or POST /api/v1/forecast/{symbol}"
-                f"?timeframe={timeframe} to train a small one on demand and forecast.",
+                f"No NHITS model for {symbol} {timeframe} yet. A forecast request "
+                f"(GET /api/v1/forecast/{symbol}?timeframe={timeframe}) starts training a small "
+                f"one; POST /api/v1/forecast/{symbol}/train?timeframe={timeframe} trains a full "
+                "one. Follow either at GET /api/v1/jobs.",
                 title="No trained model",
                 type_=MODEL_NOT_TRAINED,
                 symbol=symbol,
@@ -550,13 +609,15 @@ class NhitsService:
 
     # --- forecasts ----------------------------------------------------------------------
     async def forecast(
-        self, symbol: str, timeframe: Timeframe, horizon: int | None, train: bool
+        self, symbol: str, timeframe: Timeframe, horizon: int | None
     ) -> dict[str, Any]:
+        """The forecast of the saved model; without one, the job that trains a small one is
+        started (or found) and the answer is 503 `model-being-prepared` with that job."""
         started = time.perf_counter()
         symbol = self.symbol(symbol)
-        trained_now: str | None = None
-        if train and not self._exists(symbol, timeframe):
-            trained_now = await self._train_on_demand(symbol, timeframe)
+        if not self._exists(symbol, timeframe):
+            job = await self.prepare(symbol, timeframe, "on-demand")
+            raise model_preparing(job, f"The NHITS forecast model of {symbol} {timeframe}")
         loaded = await self.model(symbol, timeframe)
         h = loaded.hyper.h
         horizon = horizon or h
@@ -615,7 +676,7 @@ class NhitsService:
                 "mode": meta.get("mode"),
                 "data_end": (meta.get("data") or {}).get("end"),
                 "beats_naive": ev.get("beats_naive"),
-                "trained_on_demand": trained_now is not None,
+                "trained_on_demand": meta.get("reason") in ("on-demand", "first-start"),
                 "served": serving["served"],
                 "alpha": serving["alpha"],
                 "served_reason": serving["reason"],
@@ -634,26 +695,29 @@ class NhitsService:
             return True
         return True
 
-    async def _train_on_demand(self, symbol: str, timeframe: Timeframe) -> str:
+    async def prepare(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
+        """The job that trains `symbol` `timeframe`: the queued or running one, else a new one
+        of the small on-demand size (TS_NHITS_ON_DEMAND_STEPS per seed)."""
+        found = self.jobs.active((symbol, timeframe))
+        if found is not None:
+            return found
         try:
-            job = await self.start_training(
+            return await self.start_training(
                 symbol,
                 timeframe,
                 "full",
                 max_steps=self.settings.on_demand_steps,
-                reason="on_demand",
+                reason=reason,
             )
         except JobConflictError as exc:
-            job = exc.job  # someone is training this model already: wait for that job
-        await self.wait(job)
-        if job.status != "succeeded":
-            raise ProblemError(
-                503,
-                f"On-demand training of {symbol} {timeframe} {job.status}: {job.error}. Retry, or "
-                f"train with POST /api/v1/forecast/{symbol}/train?timeframe={timeframe}.",
-                job_id=job.id,
-            )
-        return job.id
+            return exc.job  # started by another request meanwhile
+
+    async def prepare_on_start(self, symbol: str, timeframe: Timeframe) -> Job | None:
+        """First start: the job that trains a missing model (None when one is saved)."""
+        symbol = self.symbol(symbol)
+        if self._exists(symbol, timeframe):
+            return None
+        return await self.prepare(symbol, timeframe, "first-start")
 
     # --- evaluation ---------------------------------------------------------------------
     async def evaluation(self, symbol: str, timeframe: Timeframe) -> dict[str, Any]:
@@ -727,7 +791,7 @@ class NhitsService:
         s = self.settings
         decisions: list[dict[str, Any]] = []
         for symbol, tf in self.registry.entries():
-            if self.jobs.active_for(symbol, tf) is not None:
+            if self.jobs.active((symbol, tf)) is not None:
                 decisions.append({"symbol": symbol, "timeframe": str(tf), "action": "busy"})
                 continue
             corrupt, trained_at, rolling = False, None, None
@@ -783,8 +847,7 @@ class NhitsService:
                     decision["error"] = str(getattr(exc, "detail", exc))
                 else:
                     decision["job_id"] = job.id
-                    await self.wait(job)
-                    decision["status"] = job.status
+                    decision["status"] = (await self.wait(job)).state
             decisions.append(decision)
         self.last_retrain_check = {"at": datetime.now(UTC).isoformat(), "decisions": decisions}
         return decisions

@@ -105,7 +105,7 @@ def test_route_specific_errors_are_listed(documents: dict[str, dict[str, Any]]) 
     assert "413" in data["/api/v1/ohlcv/{symbol}/import"]["post"]["responses"]
     # found by the fuzz test: an unknown job, and the analyst passing on data's no-data
     if "nhits" in documents:
-        assert "404" in documents["nhits"]["paths"]["/api/v1/training/progress"]["get"]["responses"]
+        assert "404" in documents["nhits"]["paths"]["/api/v1/jobs/{job_id}"]["get"]["responses"]
     if "llm" in documents:
         assert "404" in documents["llm"]["paths"]["/api/v1/analyze"]["post"]["responses"]
     # the symbol pattern is in the document, so clients (and fuzzers) know it

@@ -14,6 +14,8 @@ import httpx
 import numpy as np
 import pytest
 from tradingstack.core.data_client import DataClient
+from tradingstack.core.errors import MODEL_NOT_TRAINED, MODEL_PREPARING
+from tradingstack.core.jobs import Job, JobList
 from tradingstack.core.schemas import ModelQuality, has_edge
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data.app import create_app as create_data_app
@@ -54,16 +56,22 @@ def tiny_settings(root: Path) -> NhitsSettings:
 
 
 @pytest.fixture(scope="module")
-def nhits(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def data_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = Path(tmp_path_factory.mktemp("data"))
+    with serve_app(create_data_app(DataSettings(dir=root))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def nhits(tmp_path_factory: pytest.TempPathFactory, data_url: str) -> Iterator[tuple[str, Path]]:
     root = Path(tmp_path_factory.mktemp("nhits"))
-    with serve_app(create_data_app(DataSettings(dir=root / "data"))) as data_url:
-        app = create_app(
-            tiny_settings(root / "nhits"),
-            data_client=DataClient(data_url),
-            configure_logs=False,
-        )
-        with serve_app(app) as url:
-            yield url, root / "nhits"
+    app = create_app(
+        tiny_settings(root / "nhits"),
+        data_client=DataClient(data_url),
+        configure_logs=False,
+    )
+    with serve_app(app) as url:
+        yield url, root / "nhits"
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +83,19 @@ def client(nhits: tuple[str, Path]) -> Iterator[httpx.Client]:
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(
-            "/api/v1/training/progress", params={"job_id": job_id}
-        ).json()["jobs"][0]
-        if job["status"] not in ("queued", "running"):
+        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
+        Job.model_validate(job)  # the kit's contract
+        if job["state"] not in ("queued", "running"):
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish in {timeout}s")
+
+
+def model_version(client: httpx.Client, symbol: str, timeframe: str) -> str:
+    items = client.get("/api/v1/models").json()["items"]
+    entry = next(i for i in items if i["symbol"] == symbol and i["timeframe"] == timeframe)
+    version: str = entry["version"]
+    return version
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +103,10 @@ def trained(client: httpx.Client) -> dict[str, Any]:
     """One tiny BTCUSD H1 model, trained through the API (10 steps)."""
     r = client.post("/api/v1/forecast/BTCUSD/train", params={"timeframe": "H1"})
     assert r.status_code == 202, r.text
-    job = wait_job(client, r.json()["job_id"])
-    assert job["status"] == "succeeded", job
+    assert r.headers["location"] == f"/api/v1/jobs/{r.json()['id']}"
+    job = wait_job(client, r.json()["id"])
+    assert job["state"] == "succeeded", job
+    job["model_version"] = model_version(client, "BTCUSD", "H1")
     return job
 
 
@@ -111,21 +127,32 @@ def assert_quantiles_ordered(body: dict[str, Any]) -> None:
 
 
 # --- no model, bad input ----------------------------------------------------------------------
-def test_no_model_is_a_404_that_says_how_to_train(client: httpx.Client) -> None:
-    r = client.get("/api/v1/forecast/MSFT", params={"timeframe": "D1"})
-    assert r.status_code == 404
-    assert r.headers["content-type"] == "application/problem+json"
-    detail = r.json()["detail"]
-    assert "POST /api/v1/forecast/MSFT/train?timeframe=D1" in detail
-    assert "POST /api/v1/forecast/MSFT?timeframe=D1" in detail  # train on demand, then forecast
-    # a GET changes nothing: the old `?train=true` trained and saved a model without the token
-    r = client.get("/api/v1/forecast/MSFT", params={"timeframe": "D1", "train": "true"})
-    assert r.status_code == 404
+def test_no_model_answers_being_prepared_at_once_and_trains_it_in_the_background(
+    client: httpx.Client,
+) -> None:
     assert client.get("/api/v1/models").json()["count"] == 0
-    assert (
-        client.get("/api/v1/forecast/MSFT/evaluation", params={"timeframe": "D1"}).status_code
-        == 404
-    )
+    r = client.get("/api/v1/forecast/MSFT/evaluation", params={"timeframe": "D1"})
+    assert r.status_code == 404 and r.json()["type"] == MODEL_NOT_TRAINED  # reads only
+    t0 = time.monotonic()
+    r = client.get("/api/v1/forecast/MSFT", params={"timeframe": "D1"})
+    assert time.monotonic() - t0 < 30  # the bars are fetched, nothing is fitted
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["type"] == MODEL_PREPARING and 2 <= int(r.headers["retry-after"]) <= 60
+    job = Job.model_validate(body["job"])
+    assert (job.service, job.kind, job.symbol, job.timeframe) == ("nhits", "train", "MSFT", "D1")
+    assert job.reason == "on-demand" and f"/api/v1/jobs/{job.id}" in body["detail"]
+    # asked again while it trains: the same job, not a second one
+    again = client.get("/api/v1/forecast/MSFT", params={"timeframe": "D1"})
+    if again.status_code == 503:
+        assert again.json()["job"]["id"] == job.id
+    listing = JobList.model_validate(client.get("/api/v1/jobs").json())
+    assert [j.id for j in listing.jobs if j.symbol == "MSFT"] == [job.id]
+    done = wait_job(client, job.id)
+    assert done["state"] == "succeeded" and done["progress"]["percent"] == 100
+    r = client.get("/api/v1/forecast/MSFT", params={"timeframe": "D1"})
+    assert r.status_code == 200, r.text
+    assert r.json()["model"]["trained_on_demand"] is True
     health = client.get("/health").json()
     assert health["service"] == "nhits" and health["training_in_progress"] is False
 
@@ -143,13 +170,13 @@ def test_bad_input_is_a_4xx_that_says_what_to_fix(client: httpx.Client) -> None:
     assert r.status_code == 422 and "symbol" in r.json()["detail"]
     r = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1", "horizon": 0})
     assert r.status_code == 422
-    r = client.get("/api/v1/training/progress", params={"job_id": "nope"})
+    r = client.get("/api/v1/jobs/nope")
     assert r.status_code == 404
     # an unknown symbol is the data service's 404, passed through with its detail
     r = client.post("/api/v1/forecast/NOSUCHSYM/train", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOSUCHSYM" in r.json()["detail"]
     assert r.json()["upstream"] == "data"
-    r = client.post("/api/v1/forecast/NOSUCHSYM", params={"timeframe": "H1"})
+    r = client.get("/api/v1/forecast/NOSUCHSYM", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOSUCHSYM" in r.json()["detail"]
     # fine-tuning needs a model to start from
     r = client.post("/api/v1/forecast/TSLA/train", params={"timeframe": "D1", "mode": "finetune"})
@@ -159,31 +186,30 @@ def test_bad_input_is_a_4xx_that_says_what_to_fix(client: httpx.Client) -> None:
 def test_second_training_of_a_model_is_409_with_the_running_job(client: httpx.Client) -> None:
     r = client.post("/api/v1/forecast/AMZN/train", params={"timeframe": "D1", "max_steps": 20_000})
     assert r.status_code == 202, r.text
-    job_id = r.json()["job_id"]
+    job_id = r.json()["id"]
     try:
         again = client.post("/api/v1/forecast/AMZN/train", params={"timeframe": "D1"})
         assert again.status_code == 409
-        assert again.json()["job_id"] == job_id and job_id in again.json()["detail"]
+        assert again.json()["job"]["id"] == job_id and job_id in again.json()["detail"]
         assert client.get("/health").json()["training_in_progress"] is True
-        # progress moves: step, loss and an ETA while it runs
+        # progress moves: percent, the step in words, loss and an ETA while it runs
         deadline = time.monotonic() + 90
         job: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            job = client.get("/api/v1/training/progress", params={"job_id": job_id}).json()["jobs"][
-                0
-            ]
-            if job["step"] >= 2 and job["loss"] is not None:
+            job = client.get(f"/api/v1/jobs/{job_id}").json()
+            p = job["progress"]
+            if p["percent"] > 0 and p["eta_seconds"] and "loss" in p["message"]:
                 break
             time.sleep(0.1)
-        assert job["status"] == "running" and job["max_steps"] == 40_000  # 2 seeds
-        assert 0 < job["percent"] < 1 and job["eta_seconds"] > 0 and job["loss"] > 0
+        p = job["progress"]
+        assert job["state"] == "running" and "/40000" in p["message"]  # 2 seeds
+        assert 0 < p["percent"] < 1 and p["eta_seconds"] > 0 and "training" in p["step"]
     finally:
-        assert client.delete(f"/api/v1/training/jobs/{job_id}").status_code == 202
+        assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 202
     done = wait_job(client, job_id)
-    assert done["status"] == "cancelled"
+    assert done["state"] == "cancelled"
     assert client.get("/health").json()["training_in_progress"] is False
-    r = client.get("/api/v1/forecast/AMZN", params={"timeframe": "D1"})
-    assert r.status_code == 404  # a cancelled job saves nothing
+    assert client.get("/api/v1/models").json()["count"] == 1  # a cancelled job saves nothing
 
 
 # --- train -> progress -> forecast -> evaluation ------------------------------------------------
@@ -191,8 +217,9 @@ def test_training_reports_progress_and_saves_a_model(
     client: httpx.Client, trained: dict[str, Any]
 ) -> None:
     # two seeds of 10 steps each: the job counts both
-    assert trained["percent"] == 100.0 and trained["step"] == 20 and trained["max_steps"] == 20
-    assert trained["loss"] > 0 and trained["eta_seconds"] == 0.0 and trained["model_version"]
+    p = trained["progress"]
+    assert p["percent"] == 100.0 and "step 20/20, loss" in p["message"]
+    assert p["eta_seconds"] == 0.0 and trained["reason"] == "user"
     items = client.get("/api/v1/models").json()["items"]
     entry = next(i for i in items if i["symbol"] == "BTCUSD" and i["timeframe"] == "H1")
     assert entry["status"] == "ok" and entry["version"] == trained["model_version"]
@@ -326,18 +353,22 @@ def test_finetune_continues_from_the_saved_model(
 ) -> None:
     r = client.post("/api/v1/forecast/BTCUSD/train", params={"timeframe": "H1", "mode": "finetune"})
     assert r.status_code == 202, r.text
-    job = wait_job(client, r.json()["job_id"])
-    assert job["status"] == "succeeded" and job["mode"] == "finetune" and job["step"] == 6
+    job = wait_job(client, r.json()["id"])
+    assert job["state"] == "succeeded" and job["kind"] == "finetune"
+    assert "step 6/6" in job["progress"]["message"]
     meta = Registry(nhits[1]).meta("BTCUSD", Timeframe.H1)
     assert meta["mode"] == "finetune" and meta["base_version"] == trained["model_version"]
     assert meta["training"]["total_steps"] == 26 and meta["training"]["steps"] == 6
     body = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"}).json()
-    assert body["model"]["version"] == job["model_version"] != trained["model_version"]
+    assert body["model"]["version"] == meta["version"] != trained["model_version"]
     assert_quantiles_ordered(body)
 
 
 def test_on_demand_training_for_a_stock_skips_weekends(client: httpx.Client) -> None:
-    r = client.post("/api/v1/forecast/NVDA", params={"timeframe": "D1"})
+    r = client.get("/api/v1/forecast/NVDA", params={"timeframe": "D1"})
+    assert r.status_code == 503, r.text
+    assert wait_job(client, r.json()["job"]["id"])["state"] == "succeeded"
+    r = client.get("/api/v1/forecast/NVDA", params={"timeframe": "D1"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["model"]["trained_on_demand"] is True and len(body["timestamps"]) == D1_H
@@ -550,3 +581,35 @@ def test_evaluation_bootstrap_dm_and_mase_on_the_evaluated_period() -> None:
     assert skill.dm_test(a, a * rng.uniform(0.8, 1.25, 200), lag=0)["favours_model"] is False
     assert skill.dm_test(a, 0.7 * a, lag=3)["favours_model"] is True
     assert skill.dm_test(a, a, lag=3)["favours_model"] is False
+
+
+# --- first start --------------------------------------------------------------------------------
+def test_first_start_trains_the_missing_model_once_and_later_starts_reuse_it(
+    tmp_path: Path, data_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TS_JOBS_PREPARE", "BTCUSD:H1")
+    monkeypatch.setenv("TS_JOBS_LOCK", str(tmp_path / "jobs.lock"))
+
+    def start() -> Any:
+        app = create_app(
+            tiny_settings(tmp_path / "nhits"),
+            data_client=DataClient(data_url),
+            configure_logs=False,
+        )
+        return serve_app(app)
+
+    with start() as url, httpx.Client(base_url=url, timeout=60) as c:
+        deadline = time.monotonic() + 30
+        while not (jobs := c.get("/api/v1/jobs").json()["jobs"]):
+            assert time.monotonic() < deadline, "no first-start job"
+            time.sleep(0.1)
+        [job] = jobs
+        assert (job["reason"], job["symbol"], job["timeframe"]) == ("first-start", "BTCUSD", "H1")
+        assert wait_job(c, job["id"])["state"] == "succeeded"
+        version = model_version(c, "BTCUSD", "H1")
+        assert c.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"}).status_code == 200
+    # the next start finds the saved model: nothing is retrained
+    with start() as url, httpx.Client(base_url=url, timeout=60) as c:
+        time.sleep(1.0)
+        assert c.get("/api/v1/jobs").json()["jobs"] == []
+        assert model_version(c, "BTCUSD", "H1") == version
