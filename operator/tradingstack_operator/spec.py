@@ -257,9 +257,12 @@ class ImageSpec(_Model):
         "embedder) and run without a GPU: the service image with PyTorch. The image without "
         "it (data, hmm, rag, llm, ui) is several GB smaller.",
     )
-    ollama_image: str = Field(
-        default="docker.io/ollama/ollama:0.6.8",
-        description="Image of the Ollama server (workloads.ollama.image overrides it).",
+    ollama_image: str | None = Field(
+        default=None,
+        description="Image of the Ollama server; by default <registry>/tradingstack-ollama:<tag> "
+        "(`make images`: the pinned ollama binary and the bundled SmolLM2 GGUF). Any image with "
+        "`ollama` on its PATH and /bin/sh works (e.g. docker.io/ollama/ollama). "
+        "workloads.ollama.image overrides it.",
     )
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
         default="IfNotPresent", description="imagePullPolicy of every container."
@@ -307,11 +310,17 @@ class MarketSpec(_Model):
 class OllamaSpec(_Model):
     """The LLM served by Ollama."""
 
-    model: str = Field(default="llama3.1:8b", description="Ollama model name used by llm.")
+    model: str = Field(
+        default="llama3.1:8b",
+        description="Ollama model name used by llm. When the Ollama pod starts without it, it is "
+        "created from the image's bundled GGUF <model>.gguf if there is one (the default image "
+        "has smollm2, the CPU example's model, created offline), else pulled if `pull` allows.",
+    )
     pull: bool = Field(
         default=True,
-        description="Pull the model when the Ollama pod starts; this is the only reason "
-        "ollama may reach the internet (NetworkPolicy).",
+        description="Pull the model when the Ollama pod starts and the image bundles no GGUF of "
+        "it; this is the only reason ollama may reach the internet (NetworkPolicy). Off, the "
+        "pod stays offline (OLLAMA_NO_CLOUD too).",
     )
 
 

@@ -157,7 +157,9 @@ def test_images_stack_default_gpu_variant_and_per_workload_override() -> None:
         container(deps["demo-nhits"])["image"] == "ghcr.io/tradingstack/tradingstack:1.2.3-jetson"
     )
     assert container(deps["demo-hmm"])["image"] == "reg/hmm:hotfix"
-    assert container(deps["demo-ollama"])["image"].startswith("docker.io/ollama/ollama:")
+    assert (
+        container(deps["demo-ollama"])["image"] == "ghcr.io/tradingstack/tradingstack-ollama:1.2.3"
+    )
     data = container(deps["demo-data"])
     assert data["command"][:3] == ["uvicorn", "--factory", catalog.get("data").app]
     assert data["command"][data["command"].index("--root-path") + 1] == "/data"
