@@ -19,12 +19,16 @@ from tenacity import (
 )
 
 from tradingstack.core.errors import (
-    NO_DATA,
-    UNKNOWN_SYMBOL,
-    UPSTREAM_FAILED,
-    ProblemError,
+    DomainError,
+    InvalidRequest,
+    NoData,
+    NoDataInRange,
+    NotFound,
+    UnknownSymbol,
+    UpstreamFailed,
+    UpstreamUnavailable,
+    error_class,
     problems,
-    upstream_unavailable,
 )
 from tradingstack.core.http import read_problem, segment, service_client
 from tradingstack.core.schemas import OHLCV, Indicators
@@ -35,60 +39,95 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-class DataServiceError(Exception):
-    """The data service answered an error (its problem+json detail and type are kept) or was
-    unreachable (status None)."""
+class DataServiceError(DomainError):
+    """What the data client raises: the data service's problem passed on as this service's own
+    (the same `type` and status, `upstream="data"`), or the data service down or failing.
 
-    def __init__(self, status: int | None, detail: str, type_: str = "about:blank") -> None:
-        super().__init__(f"data service: {detail}" + (f" (HTTP {status})" if status else ""))
-        self.status = status
-        self.detail = detail
-        self.type = type_
+    Each is also a plain domain error: `except NoData` catches the data service's `no-data` and
+    `no-data-in-range`, and a route that lets it through answers the same problem. Branch on
+    the class (or `type`), never on `upstream_status` alone."""
 
-
-class UnknownSymbolError(DataServiceError):
-    """404 from the data service: it does not know the symbol, or (type `no-data`) it has no
-    bars for it in that timeframe or range."""
+    def __init__(self, detail: str, *, upstream_status: int | None = None, **ext: Any) -> None:
+        super().__init__(detail, **{"upstream": "data", **ext})
+        self.upstream_status = upstream_status
 
 
-def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str) -> ProblemError:
-    """The answer for a request whose market data the data service could not give, with the
-    data service's problem type kept, so a client sees the same problem at every hop.
+class DataNotFound(DataServiceError, NotFound):
+    """A 404 from the data service; its subclasses say which (a 404 with no type stays this)."""
 
-    Unknown symbol or no data: 404; any other refusal: 422 with the data service's reason; the
-    data service down, unreachable or out of providers: 503 with Retry-After; an answer that
-    is itself a failure (500): 502.
-    """
-    if isinstance(exc, UnknownSymbolError):
-        if exc.type == NO_DATA:
-            return ProblemError(404, exc.detail, title="No data", type_=NO_DATA, upstream="data")
-        return ProblemError(
-            404,
-            f"Unknown symbol {symbol!r}: {exc.detail}. The data service lists symbols at "
-            "/data/api/v1/symbols.",
-            title="Unknown symbol",
-            type_=UNKNOWN_SYMBOL,
-            upstream="data",
+
+# The name the callers used before the 404s were told apart; it is `DataNotFound`.
+UnknownSymbolError = DataNotFound
+
+
+class DataUnknownSymbol(DataNotFound, UnknownSymbol):
+    """The data service does not know the symbol."""
+
+
+class DataNoData(DataNotFound, NoData):
+    """The symbol exists; no provider or import has bars for it in this timeframe."""
+
+
+class DataNoDataInRange(DataNoData, NoDataInRange):
+    """The symbol has bars in this timeframe, none between the start and end asked for."""
+
+
+class DataInvalidRequest(DataServiceError, InvalidRequest):
+    """The data service refused the request's values (its detail says which)."""
+
+
+class DataUnavailable(DataServiceError, UpstreamUnavailable):
+    """The data service is unreachable, down, or out of providers: ask again later."""
+
+    def __init__(self, detail: str, *, upstream_status: int | None = None, **ext: Any) -> None:
+        DataServiceError.__init__(self, detail, upstream_status=upstream_status, **ext)
+        self.title = "Data unavailable"
+
+
+class DataFailed(DataServiceError, UpstreamFailed):
+    """The data service answered a failure (a 5xx other than 503) or broke its contract."""
+
+
+# the data service's problem types this client passes on as they are, by class
+_PASSED_ON: dict[type[DomainError], type[DataServiceError]] = {
+    UnknownSymbol: DataUnknownSymbol,
+    NoData: DataNoData,
+    NoDataInRange: DataNoDataInRange,
+    NotFound: DataNotFound,
+    InvalidRequest: DataInvalidRequest,
+}
+
+
+def data_error(status: int | None, detail: str, type_: str, what: str) -> DataServiceError:
+    """The domain error for the data service's answer about `what` (e.g. `BTCUSD H1`),
+    chosen by the problem's `type`: unknown symbol, no data and no data in range are three
+    problems that share the status 404.
+
+    A problem type it does not pass on: a 404 is `DataNotFound`, another 4xx the caller's
+    `invalid-request` (the data service refused the values); unreachable or 503 is
+    `upstream-unavailable` (Retry-After); any other failure `upstream-failed` (502)."""
+    passed = _PASSED_ON.get(error_class(type_) or DomainError)
+    if status is not None and passed is not None:
+        return passed(detail, upstream_status=status)
+    if status == 404:
+        return DataNotFound(detail, upstream_status=status)
+    if status is not None and 400 <= status < 500:
+        return DataInvalidRequest(f"The data service refused it: {detail}", upstream_status=status)
+    if status is None or status == 503:
+        return DataUnavailable(
+            f"Market data for {what} is unavailable: {detail}", upstream_status=status
         )
-    if exc.status is not None and 400 <= exc.status < 500:
-        return ProblemError(
-            422, f"The data service refused the request: {exc.detail}", upstream="data"
-        )
-    if exc.status is None or exc.status == 503:
-        return upstream_unavailable(
-            f"Market data for {symbol} {timeframe} is unavailable: {exc.detail}. Retry later.",
-            "data",
-        )
-    return ProblemError(
-        502,
-        f"The data service failed: {exc.detail}",
-        type_=UPSTREAM_FAILED,
-        upstream="data",
-    )
+    return DataFailed(f"The data service failed: {detail}", upstream_status=status)
 
 
-# What a route that fetches market data may answer because of it (see `data_problem`).
-DATA_PROBLEMS = problems(404, 502, 503)
+def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str) -> DomainError:
+    """Kept for callers not yet converted: what the client raises is already the answer, so
+    `except DataServiceError: raise data_problem(...)` can go (let the error through)."""
+    return exc
+
+
+# What a route that fetches market data may answer because of it.
+DATA_PROBLEMS = problems(UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
 
 
 class DataClient:
@@ -121,7 +160,7 @@ class DataClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def _get(self, path: str, params: dict[str, Any] | None = None, what: str = "") -> Any:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.attempts),
@@ -132,11 +171,11 @@ class DataClient:
                 with attempt:
                     resp = await self._client.get(path, params=params)
         except httpx.TransportError as exc:
-            raise DataServiceError(None, f"unreachable at {self.base_url}: {exc!r}") from exc
+            detail = f"the data service is unreachable ({type(exc).__name__}: {exc})"
+            raise data_error(None, detail, "about:blank", what or path) from exc
         if resp.status_code >= 400:
             detail, type_ = read_problem(resp)
-            cls = UnknownSymbolError if resp.status_code == 404 else DataServiceError
-            raise cls(resp.status_code, detail, type_)
+            raise data_error(resp.status_code, detail, type_, what or path)
         return resp.json()
 
     async def ohlcv(
@@ -155,7 +194,10 @@ class DataClient:
             params["start"] = start.isoformat()
         if end is not None:
             params["end"] = end.isoformat()
-        return OHLCV.model_validate(await self._get(f"/api/v1/ohlcv/{segment(symbol)}", params))
+        what = f"{symbol} {params['timeframe']}"
+        return OHLCV.model_validate(
+            await self._get(f"/api/v1/ohlcv/{segment(symbol)}", params, what)
+        )
 
     async def ohlcv_frame(
         self, symbol: str, timeframe: Timeframe | str = Timeframe.H1, **kw: Any
@@ -174,12 +216,13 @@ class DataClient:
         params: dict[str, Any] = {"timeframe": str(Timeframe(timeframe)), "names": ",".join(names)}
         if limit is not None:
             params["limit"] = limit
+        what = f"{symbol} {params['timeframe']}"
         return Indicators.model_validate(
-            await self._get(f"/api/v1/indicators/{segment(symbol)}", params)
+            await self._get(f"/api/v1/indicators/{segment(symbol)}", params, what)
         )
 
     async def symbols(self) -> list[dict[str, Any]]:
-        data = await self._get("/api/v1/symbols")
+        data = await self._get("/api/v1/symbols", what="the symbol list")
         return list(data["items"] if isinstance(data, dict) else data)
 
 

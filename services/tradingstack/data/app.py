@@ -15,14 +15,24 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app
-from tradingstack.core.errors import ProblemError, problems
+from tradingstack.core.errors import (
+    Conflict,
+    InvalidRequest,
+    NoData,
+    NoDataInRange,
+    NotFound,
+    TooLarge,
+    UnknownSymbol,
+    UpstreamUnavailable,
+    problems,
+)
 from tradingstack.core.schemas import OHLCV, Indicators, IndicatorSeries, Instant, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data import indicators as ind
 from tradingstack.data import seeds
 from tradingstack.data.db import make_engine
-from tradingstack.data.importer import CsvImportError, parse_csv
+from tradingstack.data.importer import parse_csv
 from tradingstack.data.market import MarketData
 from tradingstack.data.providers.chain import ProviderChain
 from tradingstack.data.providers.embedded import EMBEDDED_DATASETS, EmbeddedProvider
@@ -41,7 +51,7 @@ from tradingstack.data.schemas import (
     TimeframeAvailability,
 )
 from tradingstack.data.settings import DataSettings
-from tradingstack.data.store import Conflict, NotFound, Store
+from tradingstack.data.store import Store
 
 symbols_router = APIRouter(prefix="/symbols", tags=["symbols"])
 strategies_router = APIRouter(prefix="/strategies", tags=["strategies"])
@@ -58,10 +68,6 @@ def _market(request: Request) -> MarketData:
     return market
 
 
-def _not_found(kind: str, key: str) -> ProblemError:
-    return ProblemError(404, f"No {kind} {key!r}.", title=f"Unknown {kind}")
-
-
 # --- symbols --------------------------------------------------------------------------------
 @symbols_router.get("", response_model=SymbolList)
 def list_symbols(
@@ -76,27 +82,29 @@ def list_symbols(
     return SymbolList(items=items, total=len(items))
 
 
-@symbols_router.post("", response_model=SymbolOut, status_code=201, responses=problems(409))
+# Domain errors (core.errors) answer for themselves through the kit's handler: a route lets
+# the store's UnknownSymbol, NotFound and Conflict through instead of catching them.
+SYMBOL_PROBLEMS = problems(UnknownSymbol)
+BARS_PROBLEMS = problems(UnknownSymbol, NoData, NoDataInRange, UpstreamUnavailable)
+
+
+@symbols_router.post("", response_model=SymbolOut, status_code=201, responses=problems(Conflict))
 def create_symbol(request: Request, body: SymbolIn, response: Response) -> SymbolOut:
-    try:
-        out = _store(request).create_symbol(body)
-    except Conflict:
-        raise ProblemError(409, f"Symbol {body.symbol} exists; use PUT to change it.") from None
+    out = _store(request).create_symbol(body)
     response.headers["Location"] = (
         f"{request.scope.get('root_path', '')}/api/v1/symbols/{out.symbol}"
     )
     return out
 
 
-@symbols_router.get("/{symbol}", response_model=SymbolOut)
+@symbols_router.get("/{symbol}", response_model=SymbolOut, responses=SYMBOL_PROBLEMS)
 def get_symbol(request: Request, symbol: SymbolPath) -> SymbolOut:
-    try:
-        return _store(request).get_symbol(symbol)
-    except NotFound:
-        raise _not_found("symbol", symbol) from None
+    return _store(request).get_symbol(symbol)
 
 
-@symbols_router.get("/{symbol}/timeframes", response_model=SymbolTimeframes)
+@symbols_router.get(
+    "/{symbol}/timeframes", response_model=SymbolTimeframes, responses=SYMBOL_PROBLEMS
+)
 async def symbol_timeframes(request: Request, symbol: SymbolPath) -> SymbolTimeframes:
     """The timeframes a symbol has data for: stored bars (cached or imported), the embedded
     data (and what it resamples), and the configured online providers of its order."""
@@ -159,40 +167,26 @@ def _source_words(r: TimeframeAvailability) -> str:
     return "; ".join(words)
 
 
-@symbols_router.put("/{symbol}", response_model=SymbolOut)
+@symbols_router.put("/{symbol}", response_model=SymbolOut, responses=SYMBOL_PROBLEMS)
 def replace_symbol(request: Request, symbol: SymbolPath, body: SymbolIn) -> SymbolOut:
     if body.symbol != symbol:
-        raise ProblemError(
-            422, f"The body names {body.symbol}, the path {symbol}; they must agree."
-        )
-    try:
-        return _store(request).replace_symbol(symbol, body)
-    except NotFound:
-        raise _not_found("symbol", symbol) from None
+        raise InvalidRequest(f"The body names {body.symbol}, the path {symbol}; they must agree.")
+    return _store(request).replace_symbol(symbol, body)
 
 
-@symbols_router.put("/{symbol}/favourite", response_model=SymbolOut)
+@symbols_router.put("/{symbol}/favourite", response_model=SymbolOut, responses=SYMBOL_PROBLEMS)
 def add_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
-    try:
-        return _store(request).set_favourite(symbol, True)
-    except NotFound:
-        raise _not_found("symbol", symbol) from None
+    return _store(request).set_favourite(symbol, True)
 
 
-@symbols_router.delete("/{symbol}/favourite", response_model=SymbolOut)
+@symbols_router.delete("/{symbol}/favourite", response_model=SymbolOut, responses=SYMBOL_PROBLEMS)
 def remove_favourite(request: Request, symbol: SymbolPath) -> SymbolOut:
-    try:
-        return _store(request).set_favourite(symbol, False)
-    except NotFound:
-        raise _not_found("symbol", symbol) from None
+    return _store(request).set_favourite(symbol, False)
 
 
-@symbols_router.delete("/{symbol}", status_code=204)
+@symbols_router.delete("/{symbol}", status_code=204, responses=SYMBOL_PROBLEMS)
 def delete_symbol(request: Request, symbol: SymbolPath) -> Response:
-    try:
-        _store(request).delete_symbol(symbol)
-    except NotFound:
-        raise _not_found("symbol", symbol) from None
+    _store(request).delete_symbol(symbol)
     return Response(status_code=204)
 
 
@@ -202,38 +196,31 @@ def list_strategies(request: Request) -> list[StrategyOut]:
     return _store(request).list_strategies()
 
 
-@strategies_router.post("", response_model=StrategyOut, status_code=201, responses=problems(409))
+STRATEGY_PROBLEMS = problems(NotFound)
+
+
+@strategies_router.post(
+    "", response_model=StrategyOut, status_code=201, responses=problems(Conflict)
+)
 def create_strategy(request: Request, body: StrategyIn) -> StrategyOut:
-    try:
-        return _store(request).create_strategy(body)
-    except Conflict:
-        raise ProblemError(409, f"Strategy {body.id} exists; use PUT to change it.") from None
+    return _store(request).create_strategy(body)
 
 
-@strategies_router.get("/{sid}", response_model=StrategyOut)
+@strategies_router.get("/{sid}", response_model=StrategyOut, responses=STRATEGY_PROBLEMS)
 def get_strategy(request: Request, sid: str) -> StrategyOut:
-    try:
-        return _store(request).get_strategy(sid)
-    except NotFound:
-        raise _not_found("strategy", sid) from None
+    return _store(request).get_strategy(sid)
 
 
-@strategies_router.put("/{sid}", response_model=StrategyOut)
+@strategies_router.put("/{sid}", response_model=StrategyOut, responses=STRATEGY_PROBLEMS)
 def replace_strategy(request: Request, sid: str, body: StrategyIn) -> StrategyOut:
     if body.id != sid:
-        raise ProblemError(422, f"The body names {body.id}, the path {sid}; they must agree.")
-    try:
-        return _store(request).replace_strategy(sid, body)
-    except NotFound:
-        raise _not_found("strategy", sid) from None
+        raise InvalidRequest(f"The body names {body.id}, the path {sid}; they must agree.")
+    return _store(request).replace_strategy(sid, body)
 
 
-@strategies_router.delete("/{sid}", status_code=204)
+@strategies_router.delete("/{sid}", status_code=204, responses=STRATEGY_PROBLEMS)
 def delete_strategy(request: Request, sid: str) -> Response:
-    try:
-        _store(request).delete_strategy(sid)
-    except NotFound:
-        raise _not_found("strategy", sid) from None
+    _store(request).delete_strategy(sid)
     return Response(status_code=204)
 
 
@@ -241,7 +228,7 @@ def delete_strategy(request: Request, sid: str) -> Response:
 Limit = Annotated[int | None, Query(ge=1, description="newest N bars (default 500)")]
 
 
-@market_router.get("/ohlcv/{symbol}", response_model=OHLCV, responses=problems(503))
+@market_router.get("/ohlcv/{symbol}", response_model=OHLCV, responses=BARS_PROBLEMS)
 async def get_ohlcv(
     request: Request,
     symbol: SymbolPath,
@@ -256,7 +243,11 @@ async def get_ohlcv(
     return Response(ohlcv.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
 
 
-@market_router.post("/ohlcv/{symbol}/import", response_model=ImportResult, responses=problems(413))
+@market_router.post(
+    "/ohlcv/{symbol}/import",
+    response_model=ImportResult,
+    responses=problems(UnknownSymbol, TooLarge),
+)
 async def import_ohlcv(
     request: Request,
     symbol: SymbolPath,
@@ -272,8 +263,7 @@ async def import_ohlcv(
     elif request.headers.get("content-type", "").startswith("multipart/"):
         # the form was parsed (and the body consumed) looking for `file`; it was not there
         form = await request.form()
-        raise ProblemError(
-            422,
+        raise InvalidRequest(
             "A multipart import needs the CSV in the field `file`; got "
             + (", ".join(f"`{k}`" for k in form) or "no field")
             + ". Or send the CSV as the body with Content-Type: text/csv.",
@@ -285,17 +275,12 @@ async def import_ohlcv(
             if len(raw) > limit:
                 break
     if len(raw) > limit:
-        raise ProblemError(
-            413, f"The file is larger than {limit} bytes (TS_DATA_MAX_IMPORT_BYTES)."
-        )
+        raise TooLarge(f"The file is larger than {limit} bytes (TS_DATA_MAX_IMPORT_BYTES).")
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ProblemError(422, "The file is not UTF-8 text.") from None
-    try:
-        parsed = await run_in_threadpool(parse_csv, content, timeframe)
-    except CsvImportError as exc:
-        raise ProblemError(422, str(exc), title="Invalid CSV", errors=exc.errors) from None
+        raise InvalidRequest("The file is not UTF-8 text.", title="Invalid CSV") from None
+    parsed = await run_in_threadpool(parse_csv, content, timeframe)  # CsvImportError: a 422
     replaced = await run_in_threadpool(
         market.store.save_bars, sym.symbol, timeframe, parsed.bars, "import"
     )
@@ -323,7 +308,7 @@ def list_indicators() -> list[dict[str, Any]]:
     ]
 
 
-@market_router.get("/indicators/{symbol}", response_model=Indicators, responses=problems(503))
+@market_router.get("/indicators/{symbol}", response_model=Indicators, responses=BARS_PROBLEMS)
 async def get_indicators(
     request: Request,
     symbol: SymbolPath,
@@ -334,10 +319,7 @@ async def get_indicators(
     ] = ",".join(ind.DEFAULT_NAMES),
     limit: Limit = None,
 ) -> Indicators:
-    try:
-        requests = ind.parse(names)
-    except ind.IndicatorSpecError as exc:
-        raise ProblemError(422, str(exc), title="Invalid indicator request") from None
+    requests = ind.parse(names)  # an IndicatorSpecError is the client's 422
     market = _market(request)
     limit = limit or market.settings.default_limit
     warm = max(ind.warmup(requests), market.settings.indicator_warmup_bars)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tradingstack.core.errors import InvalidRequest
 from tradingstack.core.schemas import EARLIEST
 from tradingstack.core.timeframes import Timeframe
 
@@ -50,9 +51,11 @@ MAX_PRICE = 1e12
 MAX_VOLUME = 1e18
 
 
-class CsvImportError(ValueError):
+class CsvImportError(InvalidRequest, ValueError):
+    """The CSV cannot be imported; `errors` lists the bad rows (the problem's `errors`)."""
+
     def __init__(self, message: str, errors: list[dict[str, object]] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, title="Invalid CSV", errors=errors or [])
         self.errors = errors or []
 
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import talib
 
+from tradingstack.core.errors import InvalidRequest
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -177,8 +179,11 @@ INDICATORS: dict[str, Indicator] = {
 DEFAULT_NAMES = ("sma", "ema", "rsi", "macd", "bbands", "atr")
 
 
-class IndicatorSpecError(ValueError):
+class IndicatorSpecError(InvalidRequest, ValueError):
     """A requested indicator name or parameter is not valid; the message says what to fix."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, title="Invalid indicator request")
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.errors import (
-    NO_DATA,
-    UNKNOWN_SYMBOL,
-    ProblemError,
-    upstream_unavailable,
+    DomainError,
+    InvalidRequest,
+    NoData,
+    NoDataInRange,
+    UpstreamUnavailable,
 )
 from tradingstack.core.schemas import OHLCV, Bar, to_utc
 from tradingstack.core.timeframes import Timeframe
@@ -27,7 +28,7 @@ from tradingstack.data.providers.base import SymbolNotSupported, TimeframeNotSup
 from tradingstack.data.providers.chain import AllProvidersFailed, ProviderChain
 from tradingstack.data.schemas import SymbolOut
 from tradingstack.data.settings import DataSettings
-from tradingstack.data.store import NotFound, Store
+from tradingstack.data.store import Store
 
 log = logging.getLogger("tradingstack.data.market")
 
@@ -37,22 +38,18 @@ IMPORT_PROVIDER = "import"
 
 def _no_bars(
     symbol: str, timeframe: Timeframe, exc: AllProvidersFailed, reasons: list[str]
-) -> ProblemError:
+) -> DomainError:
     """No provider served the bars and none are cached. When every provider said it has no
-    such symbol or timeframe, the data does not exist (404, `no-data`: asking again will not
-    help); otherwise a provider is down (503, `upstream-unavailable`, with Retry-After)."""
+    such symbol or timeframe, the data does not exist (`NoData`: asking again will not help);
+    otherwise a provider is down (`UpstreamUnavailable`: ask again later)."""
     detail = "; ".join(reasons) or "no provider is configured for it"
     if all(isinstance(e, SymbolNotSupported | TimeframeNotSupported) for e in exc.errors):
-        return ProblemError(
-            404,
+        return NoData(
             f"No provider has {timeframe} bars for {symbol}, and none are cached: {detail}. "
-            "Import them with POST /api/v1/ohlcv/{symbol}/import, or set the symbol's "
-            "provider_symbols.",
-            title="No data",
-            type_=NO_DATA,
+            "Import them as CSV, or set the symbol's provider_symbols.",
             reasons=reasons,
         )
-    return upstream_unavailable(
+    return UpstreamUnavailable(
         f"Every market-data provider failed and no cached bars exist for {symbol} {timeframe}: "
         + detail,
         "providers",
@@ -71,26 +68,16 @@ class MarketData:
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def symbol(self, symbol: str) -> SymbolOut:
-        try:
-            return await run_in_threadpool(self.store.get_symbol, symbol.upper())
-        except NotFound:
-            raise ProblemError(
-                404,
-                f"Unknown symbol {symbol!r}. List symbols with GET /api/v1/symbols, "
-                "or add it with POST /api/v1/symbols.",
-                title="Unknown symbol",
-                type_=UNKNOWN_SYMBOL,
-            ) from None
+        """The symbol's settings; UnknownSymbol when the stack has no such symbol."""
+        return await run_in_threadpool(self.store.get_symbol, symbol.upper())
 
     def _check_range(self, start: datetime | None, end: datetime | None, limit: int) -> None:
         if start and end and start >= end:
-            raise ProblemError(
-                422, f"start ({start.isoformat()}) must be before end ({end.isoformat()})."
+            raise InvalidRequest(
+                f"start ({start.isoformat()}) must be before end ({end.isoformat()})."
             )
         if limit > self.settings.max_limit:
-            raise ProblemError(
-                422, f"limit must be at most {self.settings.max_limit}, got {limit}."
-            )
+            raise InvalidRequest(f"limit must be at most {self.settings.max_limit}, got {limit}.")
 
     async def bars(
         self,
@@ -114,6 +101,7 @@ class MarketData:
         cache_hit = False
         resampled_from: Timeframe | None = None
         provider = "cache"
+        served = False  # a provider answered for this symbol and timeframe
 
         async with self._locks[key]:
             last = await run_in_threadpool(self.store.last_fetch, sym.symbol, timeframe)
@@ -168,6 +156,7 @@ class MarketData:
                             "serving stale bars for %s %s: %s", sym.symbol, timeframe, reasons
                         )
                 else:
+                    served = True
                     provider = result.provider
                     resampled_from = result.resampled_from
                     await run_in_threadpool(
@@ -189,12 +178,7 @@ class MarketData:
                         limit=limit,
                     )
         if cached.empty and not stale:
-            raise ProblemError(
-                404,
-                f"No bars for {sym.symbol} {timeframe} in the requested range.",
-                title="No data",
-                type_=NO_DATA,
-            )
+            raise await self._no_bars_in(sym.symbol, timeframe, start, end, served)
         fetched_at = last["fetched_at"] if last else now
         newest_close = cached.index[-1].to_pydatetime() + timeframe.delta
         response = OHLCV(
@@ -210,6 +194,33 @@ class MarketData:
             bars=[],
         )
         return cached.drop(columns=["provider"]), response
+
+    async def _no_bars_in(
+        self,
+        symbol: str,
+        timeframe: Timeframe,
+        start: datetime | None,
+        end: datetime | None,
+        served: bool,
+    ) -> NoData:
+        """No bars to answer with. With a start or an end, `NoDataInRange` when a provider
+        served the symbol in this timeframe (`served`) or bars of it are stored: a wider range
+        finds bars. Otherwise `NoData`: there are none to find."""
+        stored = await run_in_threadpool(self.store.stored_timeframes, symbol)
+        held = next((r for r in stored if r["timeframe"] == str(timeframe) and r["bars"]), None)
+        if (start is None and end is None) or (held is None and not served):
+            return NoData(f"No {timeframe} bars for {symbol}.")
+        asked = f"from {start.isoformat() if start else 'the first bar'} to "
+        asked += end.isoformat() if end else "now"
+        if held is None:
+            return NoDataInRange(f"No {timeframe} bars for {symbol} {asked}.")
+        first, last = held["first"].isoformat(), held["last"].isoformat()
+        return NoDataInRange(
+            f"No {timeframe} bars for {symbol} {asked}; {held['bars']} stored bars span "
+            f"{first} to {last}.",
+            first=first,
+            last=last,
+        )
 
     async def ohlcv(self, symbol: str, timeframe: Timeframe, **kw: object) -> OHLCV:
         frame, response = await self.bars(symbol, timeframe, **kw)  # type: ignore[arg-type]

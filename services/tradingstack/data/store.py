@@ -11,18 +11,19 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, func, select, update
 
+from tradingstack.core.errors import Conflict, NotFound, UnknownSymbol
 from tradingstack.core.schemas import to_utc
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.data import db
 from tradingstack.data.schemas import StrategyIn, StrategyOut, SymbolIn, SymbolOut
 
 
-class Conflict(Exception):
-    """The object exists already."""
+def _unknown_symbol(symbol: str) -> UnknownSymbol:
+    return UnknownSymbol(f"Unknown symbol {symbol!r}; list the symbols there are, or add it.")
 
 
-class NotFound(Exception):
-    """No such object."""
+def _no_strategy(sid: str) -> NotFound:
+    return NotFound(f"No strategy {sid!r}.", title="Unknown strategy")
 
 
 class Store:
@@ -71,7 +72,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(select(db.symbols).where(db.symbols.c.symbol == symbol)).first()
         if row is None:
-            raise NotFound(symbol)
+            raise _unknown_symbol(symbol)
         return self._symbol_out(row)
 
     def create_symbol(self, body: SymbolIn) -> SymbolOut:
@@ -81,7 +82,7 @@ class Store:
                 select(db.symbols.c.symbol).where(db.symbols.c.symbol == body.symbol)
             ).first()
             if exists:
-                raise Conflict(body.symbol)
+                raise Conflict(f"Symbol {body.symbol} exists; replace it instead.")
             conn.execute(
                 db.symbols.insert().values(
                     **body.model_dump(mode="json"), created_at=now, updated_at=now
@@ -99,7 +100,7 @@ class Store:
                 .values(**values, updated_at=datetime.now(UTC))
             )
             if result.rowcount == 0:
-                raise NotFound(symbol)
+                raise _unknown_symbol(symbol)
         return self.get_symbol(symbol)
 
     def set_favourite(self, symbol: str, favourite: bool) -> SymbolOut:
@@ -110,14 +111,14 @@ class Store:
                 .values(favourite=favourite, updated_at=datetime.now(UTC))
             )
             if result.rowcount == 0:
-                raise NotFound(symbol)
+                raise _unknown_symbol(symbol)
         return self.get_symbol(symbol)
 
     def delete_symbol(self, symbol: str) -> None:
         with self.engine.begin() as conn:
             result = conn.execute(delete(db.symbols).where(db.symbols.c.symbol == symbol))
             if result.rowcount == 0:
-                raise NotFound(symbol)
+                raise _unknown_symbol(symbol)
             conn.execute(delete(db.bars).where(db.bars.c.symbol == symbol))
             conn.execute(delete(db.fetches).where(db.fetches.c.symbol == symbol))
 
@@ -137,7 +138,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(select(db.strategies).where(db.strategies.c.id == sid)).first()
         if row is None:
-            raise NotFound(sid)
+            raise _no_strategy(sid)
         return self._strategy_out(row)
 
     def create_strategy(self, body: StrategyIn) -> StrategyOut:
@@ -146,7 +147,7 @@ class Store:
             if conn.execute(
                 select(db.strategies.c.id).where(db.strategies.c.id == body.id)
             ).first():
-                raise Conflict(body.id)
+                raise Conflict(f"Strategy {body.id} exists; replace it instead.")
             conn.execute(
                 db.strategies.insert().values(
                     id=body.id, body=body.model_dump(mode="json"), created_at=now, updated_at=now
@@ -164,13 +165,13 @@ class Store:
                 .values(body=body.model_dump(mode="json"), updated_at=datetime.now(UTC))
             )
             if result.rowcount == 0:
-                raise NotFound(sid)
+                raise _no_strategy(sid)
         return self.get_strategy(sid)
 
     def delete_strategy(self, sid: str) -> None:
         with self.engine.begin() as conn:
             if conn.execute(delete(db.strategies).where(db.strategies.c.id == sid)).rowcount == 0:
-                raise NotFound(sid)
+                raise _no_strategy(sid)
 
     # --- bars ------------------------------------------------------------------------------
     def save_bars(

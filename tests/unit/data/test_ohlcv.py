@@ -62,7 +62,7 @@ def test_bad_input(client: TestClient) -> None:
     r = client.get("/api/v1/ohlcv/BTCUSD", params={"timeframe": "H2"})
     assert r.status_code == 422 and "timeframe" in r.json()["detail"]
     r = client.get("/api/v1/ohlcv/NOPE", params={"timeframe": "H1"})
-    assert r.status_code == 404 and "POST /api/v1/symbols" in r.json()["detail"]
+    assert r.status_code == 404 and r.json()["type"] == "urn:tradingstack:problem:unknown-symbol"
     r = client.get("/api/v1/ohlcv/BTCUSD", params={"start": "2021-11-02", "end": "2021-11-01"})
     assert r.status_code == 422 and "before" in r.json()["detail"]
     r = client.get("/api/v1/ohlcv/BTCUSD", params={"limit": 0})
