@@ -21,10 +21,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def load_hack(name: str) -> ModuleType:
-    """A module of hack/ (a script folder, not a package), imported by its file once."""
+    """A module of hack/ (a script folder, not a package), imported by its file once: hack/NAME.py
+    or the package hack/NAME/ (controlplane)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "hack" / f"{name}.py")
+    package = REPO / "hack" / name
+    if (package / "__init__.py").is_file():
+        spec = importlib.util.spec_from_file_location(
+            name, package / "__init__.py", submodule_search_locations=[str(package)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(name, REPO / "hack" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -1,4 +1,4 @@
-"""Benchmark of the test control plane (hack/controlplane.py): cold build time, start-up time
+"""Benchmark of the test control plane (hack/controlplane/): cold build time, start-up time
 with cached binaries, resident memory of the whole control plane; written to
 bench/results/control_plane.json.
 
@@ -65,7 +65,7 @@ def cold_build() -> dict[str, Any]:
         )
         start = time.monotonic()
         subprocess.run(
-            [sys.executable, str(REPO / "hack" / "controlplane.py"), "build"], env=env, check=True
+            [sys.executable, str(REPO / "hack" / "controlplane"), "build"], env=env, check=True
         )
         seconds = time.monotonic() - start
         record = json.loads((Path(scratch) / "bin" / "build.json").read_text())
@@ -74,7 +74,7 @@ def cold_build() -> dict[str, Any]:
         "seconds": round(seconds, 1),
         "seconds_per_module": record["seconds_per_module"],
         "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "how": "python3 hack/controlplane.py build with empty GOMODCACHE and GOCACHE "
+        "how": "python3 hack/controlplane build with empty GOMODCACHE and GOCACHE "
         "(downloads every module from the Go module proxy, compiles everything)",
     }
 
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": record["seconds"],
             "seconds_per_module": record["seconds_per_module"],
             "measured": record["finished"],
-            "how": "python3 hack/controlplane.py build with empty GOMODCACHE and GOCACHE "
+            "how": "python3 hack/controlplane build with empty GOMODCACHE and GOCACHE "
             "(downloads every module from the Go module proxy, compiles everything)",
         }
     RESULT.parent.mkdir(parents=True, exist_ok=True)

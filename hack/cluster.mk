@@ -1,7 +1,7 @@
 # The test control plane (issue 3): kube-apiserver, etcd, controller-manager, scheduler and
 # kwok with one simulated Jetson AGX Thor node, built from Go modules pinned in
 # hack/control-plane/*/go.mod and cached in ~/.cache/tradingstack/bin/<hash>/.
-CONTROLPLANE := python3 hack/controlplane.py
+CONTROLPLANE := python3 hack/controlplane
 
 .PHONY: control-plane
 control-plane: ## build the control-plane binaries (once; again only when a pinned version changes)

@@ -3,11 +3,12 @@
 containerd v2 with runc, a CNI bridge (Debian's containernetworking-plugins), kubelet and
 kube-proxy from the control plane's `k8s.io/kubernetes` pin, CoreDNS for Service names,
 Traefik as the Ingress controller (K3s' default) and K3s' local-path provisioner for the PVCs.
-Every binary is built from a Go module pinned under hack/control-plane/ (controlplane.py).
+Every binary is built from a Go module pinned under hack/control-plane/ (hack/controlplane/).
 
 `controlplane.start(node=True)` calls `prepare_host` before the apiserver starts (the node's
-address must exist for it to bind) and `start` once the apiserver is up; `ControlPlane.stop`
-calls `remove_pods` before containerd stops and `teardown` at the end. Teardown leaves nothing
+address must exist for it to bind) and starts the node's `components()` as rows of its table
+once the controller-manager works; `ControlPlane.stop` calls `remove_pods` before containerd
+stops and `teardown` at the end. Teardown leaves nothing
 behind: no pod sandbox, mount, network namespace, veth, bridge, iptables rule, cgroup, sysctl
 change or process. Only one node runs on a machine at a time (it owns the iptables rules and
 the bridge); a lock file says so.
@@ -33,12 +34,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from controlplane import ControlPlane
+    from controlplane import Component, ControlPlane, Start
 
 NODE_ADDR = "10.41.0.1"  # the node's InternalIP, on the port-less link NODE_LINK
 NODE_LINK = "ts-node0"
@@ -63,6 +64,7 @@ SYSCTLS = (
 # Debian's packages the node needs at run time (`make test-deps` installs them).
 DEBIAN_PACKAGES = ("containernetworking-plugins", "iptables", "conntrack")
 CGROUP_ROOT = "tradingstack-node"  # kubelet's cgroupRoot: every pod's cgroup is below it
+LOCAL_PATH_NAMESPACE = "local-path-storage"
 
 
 def log(message: str) -> None:
@@ -149,7 +151,7 @@ def _kill_cgroup_processes(timeout: float = 10.0) -> None:
     killed test run); a cgroup with a process in it cannot be removed."""
     deadline = time.monotonic() + timeout
     while True:
-        pids = set()
+        pids: set[int] = set()
         for mount in _cgroup_mounts():
             root = mount / CGROUP_ROOT
             if root.is_dir():
@@ -469,24 +471,81 @@ def import_images(cp: ControlPlane, archives: Sequence[Path]) -> float:
     return time.monotonic() - start
 
 
-LaunchFn = Callable[..., None]
+# ---- start: the node's components, added to the control plane's table --------------------
 
 
-def start(
-    cp: ControlPlane,
-    launch: LaunchFn,
-    wait_for: Callable[[str, Callable[[], bool], float], None],
-    *,
-    node_images: Sequence[dict[str, Any]],
-    timeout: float = 120.0,
-) -> None:
-    """Start containerd, kubelet, kube-proxy, CoreDNS, Traefik and local-path; wait until the
-    node is Ready, DNS answers and the Ingress controller is up. `node_images`: the index
-    entries of the pause image (the pod sandbox) and local-path's helper, in that order."""
-    sandbox_image, helper_image = (str(entry["ref"]) for entry in node_images)
-    t0 = time.monotonic()
-    node_dir = Path(cp.node_state["dir"])
-    bins = cp.bin_path
+def components() -> list[Component]:
+    """containerd, kubelet, kube-proxy, CoreDNS, Traefik and local-path as rows of the control
+    plane's table (controlplane.components): started after the controller-manager works; at
+    the end the node is Ready, DNS answers and the Ingress controller is up."""
+    from controlplane import Check, Component, node_ready  # the control plane calls this
+
+    return [
+        Component(
+            "containerd",
+            lambda s: ["--config", str(_node_dir(s) / "containerd.toml")],
+            ready=(Check("containerd", _containerd_up, 30),),
+            needs=("kube-controller-manager", "kwok"),
+            env=_bin_path,
+            setup=_prepare_containerd,
+        ),
+        Component(
+            "kubelet",
+            _kubelet_flags,
+            ready=(Check(f"node {NODE_NAME}", lambda s: node_ready(s.cp, NODE_NAME)),),
+            needs=("containerd",),
+            env=_bin_path,
+            setup=_prepare_kubelet,
+        ),
+        Component(
+            "kube-proxy",
+            lambda s: [f"--config={_node_dir(s) / 'kube-proxy.yaml'}", "--v=1"],
+            setup=_write_kube_proxy_config,
+        ),
+        Component(
+            "coredns",
+            lambda s: ["-conf", str(_node_dir(s) / "Corefile")],
+            ready=(Check("CoreDNS", lambda s: _http_ok(_local(s, "coredns-ready", "/ready")), 60),),
+            setup=_write_corefile,
+        ),
+        Component(
+            "traefik",
+            _traefik_flags,
+            ready=(Check("Traefik", lambda s: _http_ok(_local(s, "traefik-ping", "/ping")), 60),),
+            needs=("kubelet", "coredns"),
+            setup=_prepare_traefik,
+        ),
+        Component(
+            "local-path-provisioner",
+            _local_path_flags,
+            needs=("traefik",),
+            env=lambda s: {"POD_NAMESPACE": LOCAL_PATH_NAMESPACE},
+            setup=_prepare_local_path,
+        ),
+    ]
+
+
+def _node_dir(s: Start) -> Path:
+    return Path(s.cp.node_state["dir"])
+
+
+def _ports(s: Start) -> dict[str, int]:
+    ports: dict[str, int] = s.cp.node_state["ports"]
+    return ports
+
+
+def _local(s: Start, port: str, path: str) -> str:
+    return f"http://127.0.0.1:{_ports(s)[port]}{path}"
+
+
+def _bin_path(s: Start) -> dict[str, str]:
+    """PATH with the cached binaries first (containerd finds its shim and runc there)."""
+    return {"PATH": f"{s.cp.bin_path}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"}
+
+
+def _prepare_containerd(s: Start) -> None:
+    """The node's directories, its CNI and containerd configs, sysctls and cgroup roots."""
+    node_dir = _node_dir(s)
     cni_bin = cni_bin_dir()
     assert cni_bin is not None
     for sub in ("cni/net.d", "cni/ipam", "kubelet", "pod-logs", "local-path", "volume-plugins"):
@@ -494,8 +553,9 @@ def start(
     (node_dir / "cni" / "net.d" / "10-tradingstack.conflist").write_text(
         json.dumps(cni_config(node_dir), indent=2) + "\n"
     )
+    sandbox_image = str(s.node_images[0]["ref"])
     (node_dir / "containerd.toml").write_text(
-        containerd_config(node_dir, bins, cni_bin, sandbox_image)
+        containerd_config(node_dir, s.cp.bin_path, cni_bin, sandbox_image)
     )
     for name, value in (("net/ipv4/ip_forward", "1"), ("net/bridge/bridge-nf-call-iptables", "1")):
         _write_sysctl(name, value)
@@ -503,15 +563,17 @@ def start(
         with contextlib.suppress(OSError):
             (mount / CGROUP_ROOT).mkdir(exist_ok=True)
 
-    env_path = f"{bins}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"
-    launch("containerd", ["--config", str(node_dir / "containerd.toml")], env={"PATH": env_path})
-    sock = node_dir / "containerd.sock"
-    wait_for("containerd", lambda: sock.exists() and _ctr(cp, "version").returncode == 0, 30)
-    for entry in node_images:
-        _ctr(cp, "images", "import", "--local", str(entry["archive"]))
-    log(f"containerd up, node images imported ({time.monotonic() - t0:.1f} s)")
 
-    ports = {
+def _containerd_up(s: Start) -> bool:
+    return (_node_dir(s) / "containerd.sock").exists() and _ctr(s.cp, "version").returncode == 0
+
+
+def _prepare_kubelet(s: Start) -> None:
+    """The node images in containerd (the pod sandbox first), the node's ports, kubelet.yaml."""
+    for entry in s.node_images:
+        _ctr(s.cp, "images", "import", "--local", str(entry["archive"]))
+    log("node images imported")
+    s.cp.node_state["ports"] = ports = {
         "kubelet": _free_port(NODE_ADDR),
         "kubelet-healthz": _free_port(),
         "kube-proxy-healthz": _free_port(),
@@ -521,47 +583,32 @@ def start(
         "traefik-ping": _free_port(),
         "local-path": 0,
     }
-    cp.node_state["ports"] = ports
+    node_dir = _node_dir(s)
     (node_dir / "kubelet.yaml").write_text(json.dumps(kubelet_config(node_dir, ports), indent=2))
-    launch(
-        "kubelet",
-        [
-            f"--config={node_dir / 'kubelet.yaml'}",
-            f"--kubeconfig={cp.directory / 'kubelet.kubeconfig'}",
-            f"--root-dir={node_dir / 'kubelet'}",
-            f"--cert-dir={node_dir / 'kubelet' / 'pki'}",
-            f"--volume-plugin-dir={node_dir / 'volume-plugins'}",
-            f"--hostname-override={NODE_NAME}",
-            f"--node-ip={NODE_ADDR}",
-            "--node-labels=tradingstack.dev/test-node=true",
-            "--v=1",
-        ],
-        env={"PATH": env_path},
-    )
-    (node_dir / "kube-proxy.yaml").write_text(json.dumps(kube_proxy_config(node_dir, ports)))
-    launch("kube-proxy", [f"--config={node_dir / 'kube-proxy.yaml'}", "--v=1"])
-    (node_dir / "Corefile").write_text(corefile(node_dir, ports["coredns-ready"]))
-    launch("coredns", ["-conf", str(node_dir / "Corefile")])
 
-    def node_ready() -> bool:
-        try:
-            node: Any = cp.request("GET", f"/api/v1/nodes/{NODE_NAME}")
-        except Exception:
-            return False
-        conditions = node.get("status", {}).get("conditions", [])
-        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
-    wait_for(f"node {NODE_NAME}", node_ready, timeout)
-    log(f"node {NODE_NAME} Ready ({time.monotonic() - t0:.1f} s)")
-    wait_for("CoreDNS", lambda: _http_ok(f"http://127.0.0.1:{ports['coredns-ready']}/ready"), 60)
+def _write_kube_proxy_config(s: Start) -> None:
+    config = kube_proxy_config(_node_dir(s), _ports(s))
+    (_node_dir(s) / "kube-proxy.yaml").write_text(json.dumps(config))
 
-    _start_traefik(cp, launch, ports)
-    wait_for("Traefik", lambda: _http_ok(f"http://127.0.0.1:{ports['traefik-ping']}/ping"), 60)
-    _start_local_path(cp, launch, helper_image)
-    cp.node_state["ingress_url"] = f"http://127.0.0.1:{ports['ingress']}"
-    log(
-        f"node services up in {time.monotonic() - t0:.1f} s; Ingress {cp.node_state['ingress_url']}"
-    )
+
+def _write_corefile(s: Start) -> None:
+    (_node_dir(s) / "Corefile").write_text(corefile(_node_dir(s), _ports(s)["coredns-ready"]))
+
+
+def _kubelet_flags(s: Start) -> list[str]:
+    node_dir = _node_dir(s)
+    return [
+        f"--config={node_dir / 'kubelet.yaml'}",
+        f"--kubeconfig={s.cp.directory / 'kubelet.kubeconfig'}",
+        f"--root-dir={node_dir / 'kubelet'}",
+        f"--cert-dir={node_dir / 'kubelet' / 'pki'}",
+        f"--volume-plugin-dir={node_dir / 'volume-plugins'}",
+        f"--hostname-override={NODE_NAME}",
+        f"--node-ip={NODE_ADDR}",
+        "--node-labels=tradingstack.dev/test-node=true",
+        "--v=1",
+    ]
 
 
 def _apply(cp: ControlPlane, manifests: Sequence[dict[str, Any]]) -> None:
@@ -591,8 +638,10 @@ TRAEFIK_RULES = [
 ]  # fmt: skip
 
 
-def _start_traefik(cp: ControlPlane, launch: LaunchFn, ports: dict[str, int]) -> None:
-    node_dir = Path(cp.node_state["dir"])
+def _prepare_traefik(s: Start) -> None:
+    """Its CRDs, ServiceAccount, ClusterRole and IngressClass; a token for its providers."""
+    cp = s.cp
+    node_dir = _node_dir(s)
     kubectl = str(cp.bin("kubectl"))
     subprocess.run(
         [kubectl, f"--kubeconfig={cp.kubeconfig}", "apply", "--server-side", "-f",
@@ -628,8 +677,13 @@ def _start_traefik(cp: ControlPlane, launch: LaunchFn, ports: dict[str, int]) ->
     token_file = node_dir / "traefik.token"
     token_file.write_text(token["status"]["token"])
     token_file.chmod(0o600)
-    endpoint = cp.server
-    ca = str(cp.directory / "pki" / "ca.crt")
+    cp.node_state["ingress_url"] = _local(s, "ingress", "")
+
+
+def _traefik_flags(s: Start) -> list[str]:
+    ports, token = _ports(s), (_node_dir(s) / "traefik.token").read_text()
+    endpoint = s.cp.server
+    ca = str(s.cp.directory / "pki" / "ca.crt")
     args = [
         f"--entryPoints.web.address=127.0.0.1:{ports['ingress']}",
         f"--entryPoints.traefik.address=127.0.0.1:{ports['traefik-ping']}",
@@ -642,15 +696,16 @@ def _start_traefik(cp: ControlPlane, launch: LaunchFn, ports: dict[str, int]) ->
     for provider in ("kubernetesIngress", "kubernetesCRD"):
         args += [
             f"--providers.{provider}.endpoint={endpoint}",
-            f"--providers.{provider}.token={token['status']['token']}",
+            f"--providers.{provider}.token={token}",
             f"--providers.{provider}.certAuthFilePath={ca}",
             f"--providers.{provider}.throttleDuration=1s",
         ]
-    launch("traefik", args)
+    return args
 
 
-def _start_local_path(cp: ControlPlane, launch: LaunchFn, helper_image: str) -> None:
-    node_dir = Path(cp.node_state["dir"])
+def _prepare_local_path(s: Start) -> None:
+    """Its namespace, ServiceAccount, ConfigMap and the default StorageClass; its config files."""
+    node_dir, helper_image = _node_dir(s), _helper_image(s)
     storage = node_dir / "local-path"
     config = {
         "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [str(storage)]}]
@@ -665,9 +720,9 @@ def _start_local_path(cp: ControlPlane, launch: LaunchFn, helper_image: str) -> 
                             "imagePullPolicy": "Never"}],
         },
     }  # fmt: skip
-    namespace = "local-path-storage"
+    namespace = LOCAL_PATH_NAMESPACE
     _apply(
-        cp,
+        s.cp,
         [
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
             {"apiVersion": "v1", "kind": "ServiceAccount",
@@ -689,19 +744,23 @@ def _start_local_path(cp: ControlPlane, launch: LaunchFn, helper_image: str) -> 
     )  # fmt: skip
     (node_dir / "local-path.json").write_text(json.dumps(config))
     (node_dir / "helperPod.yaml").write_text(json.dumps(helper_pod))
-    launch(
-        "local-path-provisioner",
-        [
-            "start",
-            f"--kubeconfig={cp.kubeconfig}",
-            f"--config={node_dir / 'local-path.json'}",
-            f"--helper-pod-file={node_dir / 'helperPod.yaml'}",
-            f"--namespace={namespace}",
-            f"--helper-image={helper_image}",
-            "--service-account-name=local-path-provisioner",
-        ],
-        env={"POD_NAMESPACE": namespace},
-    )
+
+
+def _helper_image(s: Start) -> str:
+    return str(s.node_images[1]["ref"])
+
+
+def _local_path_flags(s: Start) -> list[str]:
+    node_dir = _node_dir(s)
+    return [
+        "start",
+        f"--kubeconfig={s.cp.kubeconfig}",
+        f"--config={node_dir / 'local-path.json'}",
+        f"--helper-pod-file={node_dir / 'helperPod.yaml'}",
+        f"--namespace={LOCAL_PATH_NAMESPACE}",
+        f"--helper-image={_helper_image(s)}",
+        "--service-account-name=local-path-provisioner",
+    ]
 
 
 # ---- stop ---------------------------------------------------------------------------------
@@ -748,10 +807,10 @@ def teardown(cp: ControlPlane) -> None:
         _remove_cgroup_tree(mount / CGROUP_ROOT)
     for name, value in state.get("sysctls", {}).items():
         _write_sysctl(name, value)
-    for link in Path("/var/log/containers").glob("*.log"):  # the kubelet's symlinks
+    for log_link in Path("/var/log/containers").glob("*.log"):  # the kubelet's symlinks
         with contextlib.suppress(OSError):
-            if os.readlink(link).startswith(str(node_dir)):
-                link.unlink()
+            if os.readlink(log_link).startswith(str(node_dir)):
+                log_link.unlink()
     if not state.get("had_var_log_containers", True):
         with contextlib.suppress(OSError):
             Path("/var/log/containers").rmdir()  # only when empty

@@ -7,7 +7,7 @@ module, start it on loopback, create a model from a GGUF file.
     python3 hack/ollama_server.py serve [--gguf F]  # serve on loopback with model `smollm2`
                                                     # (the bundled SmolLM2 GGUF) until Ctrl-C
 
-Standard library only, like hack/controlplane.py, whose Go lookup, cache root, free port and
+Standard library only, like hack/controlplane/, whose Go lookup, cache root, free port and
 process helpers it uses. Every version is pinned once, in hack/ollama/go.mod:
 
 - `tool github.com/ollama/ollama`: the server. Its CPU backend (ggml) and its llama.cpp runner
@@ -47,7 +47,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 HERE = Path(__file__).resolve().parent
 MODULE_DIR = HERE / "ollama"
@@ -66,10 +66,13 @@ CPU_FLAGS = {"amd64": "-O3 -mavx -mavx2 -mfma -mf16c", "arm64": "-O3"}
 
 
 def _load_controlplane() -> ModuleType:
-    """hack/controlplane.py, imported by its file (hack/ is no package)."""
+    """hack/controlplane/, imported by its directory (hack/ is no package)."""
     if "controlplane" in sys.modules:
         return sys.modules["controlplane"]
-    spec = importlib.util.spec_from_file_location("controlplane", HERE / "controlplane.py")
+    package = HERE / "controlplane"
+    spec = importlib.util.spec_from_file_location(
+        "controlplane", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["controlplane"] = module
@@ -77,7 +80,10 @@ def _load_controlplane() -> ModuleType:
     return module
 
 
-cp = _load_controlplane()
+if TYPE_CHECKING:
+    import controlplane as cp
+else:
+    cp = _load_controlplane()
 
 
 def log(message: str) -> None:

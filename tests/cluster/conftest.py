@@ -1,7 +1,7 @@
 """Fixtures for tests against a real control plane (kube-apiserver, etcd, controller-manager,
 scheduler) with kwok simulating one Jetson AGX Thor node.
 
-The control plane is hack/controlplane.py, the same code `make cluster-up` runs. A session
+The control plane is hack/controlplane/, the same code `make cluster-up` runs. A session
 starts its own, in a private directory under .cluster/, and stops it at the end: on success,
 on failure, on Ctrl-C (fixture teardown), on SIGTERM/SIGHUP (signal handlers), at interpreter
 exit (atexit), and even when pytest is killed (the components get SIGKILL with their parent).
@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib.util
 import os
 import shutil
 import signal
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -34,16 +32,7 @@ from bench.common import load_hack
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_controlplane() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("controlplane", REPO / "hack" / "controlplane.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["controlplane"] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-controlplane = _load_controlplane()
+controlplane = load_hack("controlplane")
 
 NAMESPACE_LABEL = "tradingstack.io/test-namespace"
 

@@ -296,7 +296,7 @@ def test_namespace_fixture_gives_a_fresh_namespace(api_client: Any, namespace: s
 def test_cluster_up_and_down_leave_no_process_behind(tmp_path: Any) -> None:
     """What `make cluster-up` / `make cluster-down` run: a second control plane, with its own
     ports and directory, configured for 2 GPUs x 2 replicas; `down` leaves nothing running."""
-    script = [sys.executable, str(REPO / "hack" / "controlplane.py")]
+    script = [sys.executable, str(REPO / "hack" / "controlplane")]
     env = {
         **os.environ,
         "TS_CLUSTER_DIR": str(tmp_path),
