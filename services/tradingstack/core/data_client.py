@@ -1,7 +1,7 @@
 """The one client every service uses to get market data from the data service.
 
-No service other than `data` talks to a market-data provider (DESIGN.md, rule 1); they all
-call the data service's HTTP API through `DataClient`.
+No service other than `data` talks to a market-data provider (docs/architecture.md, data-flow
+rule 1); they all call the data service's HTTP API through `DataClient`.
 """
 
 from __future__ import annotations

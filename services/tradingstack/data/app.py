@@ -1,6 +1,6 @@
 """The data service: symbols, strategies, OHLCV, indicators and CSV import.
 
-The only service that talks to market-data providers (DESIGN.md, rule 1).
+The only service that talks to market-data providers (docs/architecture.md, data-flow rule 1).
 """
 
 from __future__ import annotations

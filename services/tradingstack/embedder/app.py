@@ -1,6 +1,6 @@
 """The embedder service: text embeddings, sentiment, OHLCV-window embeddings, similar windows.
 
-Embeddings for the whole stack come from here (DESIGN.md rule 3): `rag` calls
+Embeddings for the whole stack come from here (docs/architecture.md, data-flow rule 3): `rag` calls
 `POST /api/v1/embed/text` and never loads an encoder of its own.
 """
 

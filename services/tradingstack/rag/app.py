@@ -1,6 +1,6 @@
 """The RAG service: documents in, cosine-ranked chunks out, over FAISS.
 
-Embeddings come from the embedder service over HTTP (DESIGN.md rule 3).
+Embeddings come from the embedder service over HTTP (docs/architecture.md, data-flow rule 3).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The RAG service's client of the embedder (DESIGN.md rule 3: rag never loads an encoder)."""
+"""The RAG service's client of the embedder: rag never loads an encoder (docs/architecture.md,
+data-flow rule 3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The provider interface: every source of market data implements `Provider`.
 
-Only the data service imports this package (DESIGN.md, data-flow rule 1).
+Only the data service imports this package (docs/architecture.md, data-flow rule 1).
 """
 
 from __future__ import annotations
