@@ -2,7 +2,7 @@
 // kube-scheduler, kubectl). k8s.io/kubernetes points its staging modules at ./staging
 // with `replace`, which `go install` cannot follow, so this module pins them itself.
 // The version is pinned by the k8s.io/kubernetes line below (the replace lines follow it);
-// change it with `python3 hack/controlplane.py pin kubernetes v1.X.Y`.
+// change it with `python3 hack/controlplane pin kubernetes v1.X.Y`.
 module tradingstack.local/hack/control-plane/kubernetes
 
 go 1.25.0
