@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from tradingstack.core.errors import MODEL_PREPARING, ProblemError
+from tradingstack.core.errors import DomainError, ModelPreparing, NotFound
 
 T = TypeVar("T")
 
@@ -513,20 +513,16 @@ def retry_after(job: Job) -> int:
     return int(min(60, max(2, round(eta if eta is not None else 10))))
 
 
-def model_preparing(job: Job, what: str) -> ProblemError:
+def model_preparing(job: Job, what: str) -> ModelPreparing:
     """The 503 `model-being-prepared` answer: `what` is being prepared by `job` (its progress
     in the `job` extension); Retry-After says when to ask again."""
     eta = job.progress.eta_seconds
-    when = f" (about {eta:.0f} s left)" if eta else ""
-    return ProblemError(
-        503,
-        f"{what} is being prepared: job {job.id} is {job.state}{when}, "
-        f"{job.progress.percent:.0f} % done. Ask again in a moment; follow it at "
-        f"GET /api/v1/jobs/{job.id}.",
-        title="Model being prepared",
-        type_=MODEL_PREPARING,
-        headers={"Retry-After": str(retry_after(job))},
-        job=job.model_dump(mode="json"),
+    when = f", about {eta:.0f} s left" if eta else ""
+    return ModelPreparing(
+        f"{what} is being prepared by job {job.id} ({job.state}, "
+        f"{job.progress.percent:.0f} % done{when}); ask again in a moment.",
+        job=job,
+        retry_after=retry_after(job),
     )
 
 
@@ -545,7 +541,7 @@ def jobs_router(manager_of: Callable[[Request], JobManager]) -> APIRouter:
         """One job: state, progress (percent, step, ETA, message), error."""
         job = manager_of(request).get(job_id)
         if job is None:
-            raise ProblemError(404, f"No job {job_id!r}; list the jobs at GET /api/v1/jobs.")
+            raise NotFound(f"No job {job_id!r}: it never ran here, or it was forgotten.")
         return job
 
     @router.delete("/jobs/{job_id}", response_model=Job, status_code=202)
@@ -554,7 +550,7 @@ def jobs_router(manager_of: Callable[[Request], JobManager]) -> APIRouter:
         report and saves nothing."""
         job = manager_of(request).cancel(job_id)
         if job is None:
-            raise ProblemError(404, f"No job {job_id!r}; list the jobs at GET /api/v1/jobs.")
+            raise NotFound(f"No job {job_id!r}: it never ran here, or it was forgotten.")
         return job
 
     return router
@@ -598,7 +594,7 @@ async def prepare_on_start(
         while True:
             try:
                 job = await prepare(symbol, timeframe)
-            except ProblemError as exc:
+            except DomainError as exc:
                 if exc.status < 500 or time.monotonic() > deadline:
                     log.warning(
                         "%s: cannot prepare %s %s on start: %s", service, symbol, timeframe, exc

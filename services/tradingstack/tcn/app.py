@@ -1,14 +1,14 @@
 """The TCN service: chart-pattern detection over the data service's bars.
 
 Routes (under /api/v1): GET /patterns, GET /detect/{symbol}, POST /scan, POST /train,
-GET /training/progress, GET /train/{job_id}, GET /model.
+GET /jobs, GET /jobs/{id}, DELETE /jobs/{id}, GET /model.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -25,20 +25,37 @@ from tradingstack.core.data_client import (
     DataServiceError,
     data_problem,
 )
-from tradingstack.core.errors import MODEL_NOT_TRAINED, ProblemError, problems
+from tradingstack.core.errors import (
+    Conflict,
+    DomainError,
+    ModelCorrupt,
+    ModelNotTrained,
+    ModelPreparing,
+    ProblemError,
+    problems,
+)
+from tradingstack.core.jobs import (
+    Job,
+    JobConflictError,
+    JobManager,
+    Reporter,
+    gate_from_env,
+    jobs_router,
+    model_preparing,
+    start_preparing,
+    stop_preparing,
+)
 from tradingstack.core.schemas import ModelQuality, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.tcn import detector, training
 from tradingstack.tcn.calibration import Calibration
-from tradingstack.tcn.jobs import JobConflictError, JobManager, JobProgress, Reporter
 from tradingstack.tcn.model import TCNClassifier, pick_device
 from tradingstack.tcn.patterns import PATTERNS
 from tradingstack.tcn.rules import WINDOW
 from tradingstack.tcn.schemas import (
     DetectionOut,
     DetectResult,
-    JobList,
     ModelInfo,
     PatternInfo,
     PatternLift,
@@ -53,10 +70,10 @@ from tradingstack.tcn.store import ModelCorruptError, ModelMeta, ModelStore
 router = APIRouter(tags=["patterns"])
 
 HOW_TO_TRAIN = (
-    "No trained pattern model yet: train one with POST /api/v1/train (progress at GET "
-    "/api/v1/training/progress), or POST /api/v1/detect/{symbol} (the same query) to train a "
-    "tiny model on demand first (seconds, lower accuracy)."
+    "No pattern model is trained yet: a detection starts training a small one in the "
+    "background, a training request a full one; the jobs list shows their progress."
 )
+MODEL_KEY = ("pattern-model",)  # one model for every symbol: one training at a time
 
 
 # --- state ----------------------------------------------------------------------------------
@@ -65,7 +82,7 @@ class TcnState:
         self.settings = settings
         self.data = data
         self.store = ModelStore(settings.dir)
-        self.jobs = JobManager()
+        self.jobs = JobManager("tcn", gate=gate_from_env())
         self.device = pick_device(settings.device)
         self._lock = threading.Lock()
         self._model: TCNClassifier | None = None
@@ -111,37 +128,45 @@ class TcnState:
         with self._lock:
             self._set(model, meta)
 
-    def start_training(self, cfg: training.TrainConfig) -> JobProgress:
-        async def work(report: Reporter) -> dict[str, Any]:
-            report(phase="fetching real bars from the data service")
+    def start_training(self, cfg: training.TrainConfig, reason: str = "user") -> Job:
+        """Queue a training job (JobConflictError while one is queued or running)."""
+        return self.jobs.submit("train", self._work(cfg), reason=reason, key=MODEL_KEY)
+
+    def prepare(self, reason: str) -> Job:
+        """The job that trains the model: the queued or running one, else a new small one."""
+        job, _ = self.jobs.ensure(
+            "train", self._work(training.PREPARE), reason=reason, key=MODEL_KEY
+        )
+        return job
+
+    async def prepare_on_start(self) -> Job | None:
+        """First start: the job that trains the model when none is saved (None when one is)."""
+        if await asyncio.to_thread(self.store.exists):
+            return None
+        return self.prepare("first-start")
+
+    def _work(self, cfg: training.TrainConfig) -> Callable[[Reporter], dict[str, Any]]:
+        def work(report: Reporter) -> dict[str, Any]:
+            report("fetching real bars from the data service")
             frames: dict[str, pd.DataFrame] = {}
             skipped: dict[str, str] = {}
             if cfg.real_bars > 0:
                 for src in cfg.real_sources:
                     name = f"{src.symbol}:{src.timeframe}"
                     try:
-                        frames[name] = await self.data.ohlcv_frame(
-                            src.symbol, src.timeframe, limit=cfg.real_bars
+                        frames[name] = report.run(
+                            self.data.ohlcv_frame(src.symbol, src.timeframe, limit=cfg.real_bars)
                         )
                     except DataServiceError as exc:
                         skipped[name] = exc.detail
-            result = await asyncio.to_thread(training.train, cfg, frames, report)
-            report(phase="saving")
-            meta = await asyncio.to_thread(self.store.save, result.model, result.meta)
+            result = training.train(cfg, frames, report)
+            report("saving")
+            meta = self.store.save(result.model, result.meta)
             self.install(result.model, meta)
             self.training_seconds.set(meta.duration_seconds)
-            return {
-                "trained_at": meta.trained_at.isoformat(),
-                "duration_seconds": meta.duration_seconds,
-                "device": meta.device,
-                "samples": meta.training.get("samples"),
-                "real_macro_f1": meta.metrics["real_test"].get("macro_f1"),
-                "served_patterns": meta.calibration.served if meta.calibration else [],
-                "quality": meta.quality.model_dump(mode="json") if meta.quality else None,
-                "skipped_sources": skipped,
-            }
+            return {"trained_at": meta.trained_at.isoformat(), "skipped_sources": skipped}
 
-        return self.jobs.start("train", work)
+        return work
 
 
 def _state(request: Request) -> TcnState:
@@ -193,33 +218,19 @@ def _quality(meta: ModelMeta) -> ModelQuality:
     )
 
 
-def _corrupt(exc: ModelCorruptError) -> ProblemError:
-    return ProblemError(503, f"The saved pattern model is unusable: {exc}", title="Model corrupt")
+def _corrupt(exc: ModelCorruptError) -> ModelCorrupt:
+    return ModelCorrupt(f"The saved pattern model is unusable ({exc}); train a new one.")
 
 
-async def _model(state: TcnState, train: bool) -> tuple[TCNClassifier, ModelMeta]:
-    try:
-        found = await asyncio.to_thread(state.loaded)
-    except ModelCorruptError as exc:
-        if not train:
-            raise _corrupt(exc) from None
-        found = None
-    if found is not None:
-        return found
-    if not train:
-        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model", type_=MODEL_NOT_TRAINED)
-    running = state.jobs.running()
-    job = running or state.start_training(training.TINY)
-    done = await state.jobs.wait(job.id)
-    if done is None or done.status != "completed":
-        error = done.error if done else "the job disappeared"
-        raise ProblemError(503, f"On-demand training failed: {error}", title="Training failed")
+async def _model(state: TcnState) -> tuple[TCNClassifier, ModelMeta]:
+    """The saved model; without one, the job that trains a small one is started (or found)
+    and the answer is 503 `model-being-prepared` with it: a request never waits for a fit."""
     try:
         found = await asyncio.to_thread(state.loaded)
     except ModelCorruptError as exc:
         raise _corrupt(exc) from None
     if found is None:
-        raise ProblemError(503, "On-demand training finished but saved no model.")
+        raise model_preparing(state.prepare("on-demand"), "The pattern model")
     return found
 
 
@@ -229,10 +240,9 @@ async def _detect(
     timeframe: Timeframe,
     min_confidence: float,
     bars: int | None,
-    train: bool,
     include_unvalidated: bool = False,
 ) -> DetectResult:
-    model, meta = await _model(state, train)
+    model, meta = await _model(state)
     limit = bars or state.settings.default_bars
     try:
         ohlcv = await state.data.ohlcv(symbol, timeframe, limit=limit)
@@ -316,7 +326,12 @@ Unvalidated = Annotated[
 ScanBars = Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")]
 
 
-@router.get("/detect/{symbol}", response_model=DetectResult, responses=DATA_PROBLEMS)
+PREPARING = problems(ModelPreparing, ModelCorrupt)
+
+
+@router.get(
+    "/detect/{symbol}", response_model=DetectResult, responses={**DATA_PROBLEMS, **PREPARING}
+)
 async def detect_patterns(
     request: Request,
     symbol: SymbolPath,
@@ -327,31 +342,14 @@ async def detect_patterns(
 ) -> DetectResult:
     """Patterns in the newest bars: type, calibrated confidence, first and last bar (after
     NMS), only patterns that beat chance (see `model.patterns` for each one's lift), and the
-    model's measured `quality`. Reads only: without a model, a 404 that says how to get one."""
+    model's measured `quality`. Without a model, the job that trains a small one is started
+    (or found) and the answer is a 503 `model-being-prepared` with that `job`."""
     return await _detect(
-        _state(request), symbol, timeframe, min_confidence, bars, False, include_unvalidated
+        _state(request), symbol, timeframe, min_confidence, bars, include_unvalidated
     )
 
 
-@router.post(
-    "/detect/{symbol}", response_model=DetectResult, responses={**DATA_PROBLEMS, **problems(503)}
-)
-async def detect_patterns_training_if_needed(
-    request: Request,
-    symbol: SymbolPath,
-    timeframe: Timeframe = Timeframe.H1,
-    min_confidence: MinConfidence = 0.6,
-    bars: ScanBars = None,
-    include_unvalidated: Unvalidated = False,
-) -> DetectResult:
-    """As GET, after training a tiny model when none exists (it writes one, so it is a POST
-    and needs the token; it was `GET ?train=true`)."""
-    return await _detect(
-        _state(request), symbol, timeframe, min_confidence, bars, True, include_unvalidated
-    )
-
-
-@router.post("/scan", response_model=ScanResult, responses=DATA_PROBLEMS)
+@router.post("/scan", response_model=ScanResult, responses={**DATA_PROBLEMS, **PREPARING})
 async def scan(request: Request, body: ScanRequest) -> ScanResult:
     """Detect patterns for every symbol x timeframe; failures are reported per item."""
     state = _state(request)
@@ -362,12 +360,12 @@ async def scan(request: Request, body: ScanRequest) -> ScanResult:
             f"{len(pairs)} symbol x timeframe pairs; at most {state.settings.max_scan_items} per "
             "scan (TS_TCN_MAX_SCAN_ITEMS).",
         )
-    await _model(state, train=False)  # no model: one clear 404 instead of one per item
+    await _model(state)  # no model: one clear 503 instead of one per item
     items: list[ScanItem] = []
     for symbol, tf in pairs:
         try:
-            result = await _detect(state, symbol, tf, body.min_confidence, body.bars, False)
-        except ProblemError as exc:
+            result = await _detect(state, symbol, tf, body.min_confidence, body.bars)
+        except DomainError as exc:
             items.append(
                 ScanItem(symbol=symbol, timeframe=tf, ok=False, error=exc.detail, status=exc.status)
             )
@@ -380,47 +378,38 @@ async def scan(request: Request, body: ScanRequest) -> ScanResult:
 
 @router.post(
     "/train",
-    response_model=JobProgress,
+    response_model=Job,
     status_code=202,
     tags=["training"],
-    responses=problems(409),
+    responses=problems(Conflict),
 )
 async def start_training(
     request: Request,
     response: Response,
     body: Annotated[training.TrainConfig | None, Body()] = None,
-) -> JobProgress:
-    """Train a new model in the background (one job at a time; 409 names the running one)."""
+) -> Job:
+    """Train a new model in the background (202 with the job; follow it at GET
+    /api/v1/jobs/{id}); one training at a time: 409 with the queued or running `job`."""
     state = _state(request)
     try:
         job = state.start_training(body or training.TrainConfig())
     except JobConflictError as exc:
-        raise ProblemError(
-            409,
-            f"Training job {exc.running.id} is already running ({exc.running.percent:.0f} %); "
-            "follow it at GET /api/v1/training/progress.",
-            job_id=exc.running.id,
+        raise Conflict(
+            f"Training job {exc.job.id} is already {exc.job.state} "
+            f"({exc.job.progress.percent:.0f} % done); one training at a time.",
+            title="Training already running",
+            job=exc.job.model_dump(mode="json"),
         ) from None
-    response.headers["Location"] = f"{request.scope.get('root_path', '')}/api/v1/train/{job.id}"
+    response.headers["Location"] = f"{request.scope.get('root_path', '')}/api/v1/jobs/{job.id}"
     return job
 
 
-@router.get("/training/progress", response_model=JobList, tags=["training"])
-def training_progress(request: Request) -> JobList:
-    """Every recent training job: status, phase, percent, step, loss and ETA."""
-    jobs = _state(request).jobs
-    return JobList(in_progress=jobs.in_progress(), jobs=jobs.all())
-
-
-@router.get("/train/{job_id}", response_model=JobProgress, tags=["training"])
-def training_job(request: Request, job_id: str) -> JobProgress:
-    job = _state(request).jobs.get(job_id)
-    if job is None:
-        raise ProblemError(404, f"No training job {job_id!r}; see GET /api/v1/training/progress.")
-    return job
-
-
-@router.get("/model", response_model=ModelMeta, tags=["training"], responses=problems(404))
+@router.get(
+    "/model",
+    response_model=ModelMeta,
+    tags=["training"],
+    responses=problems(ModelNotTrained, ModelCorrupt),
+)
 async def model_info(request: Request) -> ModelMeta:
     """The loaded model's metadata: architecture, training data and validation metrics."""
     state = _state(request)
@@ -429,7 +418,7 @@ async def model_info(request: Request) -> ModelMeta:
     except ModelCorruptError as exc:
         raise _corrupt(exc) from None
     if found is None:
-        raise ProblemError(404, HOW_TO_TRAIN, title="No trained model", type_=MODEL_NOT_TRAINED)
+        raise ModelNotTrained(HOW_TO_TRAIN)
     return found[1]
 
 
@@ -450,12 +439,16 @@ def create_app(
         settings.dir.mkdir(parents=True, exist_ok=True)
         client = data_client or DataClient(data_url)
         state = TcnState(settings, client, registry_of(app))
+        state.jobs.bind_loop()
         holder["state"] = state
         app.state.tcn = state
+        # one model serves every symbol: prepared once, whatever TS_JOBS_PREPARE names
+        preparing = start_preparing("tcn", lambda symbol, timeframe: state.prepare_on_start())
         try:
             yield
         finally:
-            await state.jobs.aclose()
+            await stop_preparing(preparing)
+            await asyncio.to_thread(state.jobs.shutdown, True)
             if data_client is None:
                 await client.aclose()
 
@@ -478,9 +471,12 @@ def create_app(
         state = holder.get("state")
         return bool(state and state.jobs.in_progress())
 
+    def manager(request: Request) -> JobManager:
+        return _state(request).jobs
+
     return create_service_app(
         "tcn",
-        routers=[router],
+        routers=[router, jobs_router(manager)],
         lifespan=lifespan,
         health_check=health_check,
         training_in_progress=training_in_progress,

@@ -270,15 +270,15 @@ def calibrate(
 ) -> Calibration:
     """Thresholds from surrogates of `series` (name -> closes, the training part of each real
     series), false-hit rates on fresh surrogates, and the test of each pattern on `series`."""
-    report: Progress = progress or (lambda **_: None)
+    report: Progress = progress or (lambda *_, **__: None)
     rng = np.random.default_rng([seed, 7])
     garch = {name: fit_garch(log_returns(c)) for name, c in series.items() if len(c) > 2}
-    report(phase="calibrating the rules on surrogates")
+    report("calibrating the rules on surrogates")
     fit = surrogate_scores(series, fit_paths, rng, garch=garch, keep=keep)
     thresholds: dict[str, float] = {}
     for j, pattern in enumerate(PATTERN_NAMES):
         thresholds[pattern] = max(threshold_for(_stack(fit[k])[:, j], target) for k in KINDS)
-    report(phase="measuring false hits on fresh surrogates")
+    report("measuring false hits on fresh surrogates")
     fresh = surrogate_scores(series, eval_paths, rng, garch=garch, keep=keep)
     false_by_kind = {k: hits(_stack(fresh[k]), thresholds).mean(axis=0) for k in KINDS}
     event_by_kind = {
@@ -286,7 +286,7 @@ def calibrate(
     }
     n_fresh = min(len(_stack(fresh[k])) for k in KINDS)
 
-    report(phase="testing the patterns on the real series")
+    report("testing the patterns on the real series")
     real = [
         events(hits(rules.score_matrix(c, rules.window_starts(len(c))), thresholds))
         for c in series.values()

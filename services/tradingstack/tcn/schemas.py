@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from tradingstack.core.schemas import ModelQuality, Symbol
 from tradingstack.core.timeframes import Timeframe
-from tradingstack.tcn.jobs import JobProgress
 
 
 class PatternInfo(BaseModel):
@@ -111,8 +110,3 @@ class ScanItem(BaseModel):
 class ScanResult(BaseModel):
     items: list[ScanItem]
     detections: int
-
-
-class JobList(BaseModel):
-    in_progress: bool
-    jobs: list[JobProgress]

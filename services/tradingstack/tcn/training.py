@@ -146,7 +146,25 @@ TINY = TrainConfig(
     channels=12,
     levels=3,
 )
-"""The on-demand model (POST /detect): seconds on a CPU, for trying the service out."""
+"""A model in seconds on a CPU, for tests and trying the service out."""
+
+PREPARE = TrainConfig(
+    synthetic_per_class=60,
+    synthetic_max_tries=2,
+    real_sources=[
+        RealSource(symbol="BTCUSD", timeframe=Timeframe.H1),
+        RealSource(symbol="BTCUSD", timeframe=Timeframe.M15),
+        RealSource(symbol="NVDA", timeframe=Timeframe.D1),
+    ],
+    real_bars=3000,
+    surrogate_paths=2,
+    epochs=6,
+    batch_size=64,
+    channels=16,
+    levels=4,
+)
+"""The model a detection prepares when none is saved (and the stack's first start): CPU-sized
+(about a minute on one core), on three bundled series; `POST /train` trains the full one."""
 
 
 @dataclass
@@ -371,7 +389,7 @@ def train(
 ) -> TrainResult:
     """Calibrate, label, train, calibrate the probabilities, evaluate (see the module doc);
     `frames` are the real series (name -> bars)."""
-    report: Progress = progress or (lambda **_: None)
+    report: Progress = progress or (lambda *_, **__: None)
     t0 = time.monotonic()
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -411,7 +429,7 @@ def train(
     )
     thresholds, served = calib.thresholds, calib.served
 
-    report(phase="labelling real windows with the calibrated rules")
+    report("labelling real windows with the calibrated rules")
     real: dict[str, list[Dataset]] = {"train": [], "validation": [], "test": []}
     for p in parts.values():
         for part, sub in p.items():
@@ -423,7 +441,7 @@ def train(
         synthetic.standardise(log_returns(c)) for c in train_closes.values() if len(c) > 40
     ]
     pool = np.concatenate(pool_parts) if pool_parts else None
-    report(phase="generating synthetic windows labelled by the rules")
+    report("generating synthetic windows labelled by the rules")
     n_none = cfg.synthetic_none if cfg.synthetic_none is not None else 2 * cfg.synthetic_per_class
     syn_train, syn_info = synthetic_dataset(
         cfg.synthetic_per_class,
@@ -462,7 +480,7 @@ def train(
     total = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=cfg.learning_rate, total_steps=total)
     gen = torch.Generator().manual_seed(cfg.seed)
-    report(phase="training", step=0, total_steps=total, epochs=cfg.epochs)
+    report("training", done=0, total=total)
     history: list[float] = []
     val_history: list[float] = []
     best_state, best_loss, best_epoch, stale = None, float("inf"), 0, 0
@@ -483,7 +501,7 @@ def train(
             sched.step()
             step += 1
             epoch_loss += float(loss.item()) * len(idx)
-            report(step=step, loss=float(loss.item()), epoch=epoch)
+            report(done=step, message=f"epoch {epoch}/{cfg.epochs}, loss {float(loss.item()):.4g}")
         history.append(round(epoch_loss / len(data), 6))
         vloss = evaluation.log_loss(predict_logits(model, val.X, device), val.y)
         val_history.append(round(vloss, 6))
@@ -502,7 +520,7 @@ def train(
         model.load_state_dict(best_state)
     model.eval()
 
-    report(phase="calibrating the probabilities")
+    report("calibrating the probabilities")
     val_logits = predict_logits(model, val.X, device)
     prior_train = (counts * weights + 1.0) / (counts * weights + 1.0).sum()
     real_counts = np.bincount(real_train.y, minlength=len(CLASSES)).astype(np.float64)
@@ -513,7 +531,7 @@ def train(
     bias = shift if len(real_train) and f1_shift >= f1_plain else np.zeros(len(CLASSES))
     temperature = evaluation.fit_temperature(val_logits + bias, val.y)
 
-    report(phase="evaluating")
+    report("evaluating")
     test_logits = predict_logits(model, real_test.X, device)
     test_eval = evaluate(calibrated_proba(test_logits, temperature, bias), real_test.y, served)
     if len(real_test):

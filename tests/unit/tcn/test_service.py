@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
+from tradingstack.core.errors import MODEL_CORRUPT, MODEL_NOT_TRAINED, MODEL_PREPARING
+from tradingstack.core.jobs import Job, JobList
 from tradingstack.tcn import training
 from tradingstack.tcn.app import create_app
 from tradingstack.tcn.detector import detect
@@ -29,9 +31,13 @@ TINY_BODY = {
 }
 
 
+def tiny_settings(root: Path) -> TcnSettings:
+    return TcnSettings(dir=root, prepare=training.TrainConfig(**TINY_BODY))
+
+
 @pytest.fixture(scope="module")
 def client(data_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = TcnSettings(dir=Path(tmp_path_factory.mktemp("tcn")) / "models")
+    settings = tiny_settings(Path(tmp_path_factory.mktemp("tcn")) / "models")
     with TestClient(create_app(settings, data_url=data_url), raise_server_exceptions=False) as c:
         yield c
 
@@ -39,8 +45,9 @@ def client(data_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def _wait(client: TestClient, job_id: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/train/{job_id}").json()
-        if job["status"] != "running":
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        Job.model_validate(job)
+        if job["state"] not in ("queued", "running"):
             return job
         time.sleep(0.1)
     raise AssertionError(f"training job {job_id} did not finish")
@@ -53,17 +60,27 @@ def test_patterns_endpoint(client: TestClient) -> None:
     assert {"head_and_shoulders", "cup_and_handle", "channel_down"} <= names
 
 
-def test_without_a_model_detect_says_how_to_train(client: TestClient) -> None:
+def test_without_a_model_detect_answers_being_prepared_and_trains_one(
+    client: TestClient,
+) -> None:
+    r = client.get("/api/v1/model")
+    assert r.status_code == 404 and r.json()["type"] == MODEL_NOT_TRAINED
     r = client.get("/api/v1/detect/BTCUSD", params={"timeframe": "H1"})
-    assert r.status_code == 404
+    assert r.status_code == 503, r.text
     assert r.headers["content-type"] == "application/problem+json"
-    assert "POST /api/v1/train" in r.json()["detail"]
-    assert "POST /api/v1/detect/{symbol}" in r.json()["detail"]
-    # a GET changes nothing: the old `?train=true` trained and saved a model without the token
-    r = client.get("/api/v1/detect/BTCUSD", params={"timeframe": "H1", "train": "true"})
-    assert r.status_code == 404 and client.get("/api/v1/model").status_code == 404
-    assert client.get("/api/v1/model").status_code == 404
-    assert client.post("/api/v1/scan", json={"symbols": ["BTCUSD"]}).status_code == 404
+    assert r.json()["type"] == MODEL_PREPARING and int(r.headers["retry-after"]) >= 2
+    job = Job.model_validate(r.json()["job"])
+    assert (job.service, job.kind, job.reason) == ("tcn", "train", "on-demand")
+    # a scan, or another detection, finds the same job
+    scan = client.post("/api/v1/scan", json={"symbols": ["BTCUSD"]})
+    if scan.status_code == 503:
+        assert scan.json()["job"]["id"] == job.id
+    listing = JobList.model_validate(client.get("/api/v1/jobs").json())
+    assert [j.id for j in listing.jobs] == [job.id]
+    done = _wait(client, job.id)
+    assert done["state"] == "succeeded", done
+    r = client.get("/api/v1/detect/BTCUSD", params={"timeframe": "H1"})
+    assert r.status_code == 200, r.text
 
 
 def test_bad_input(client: TestClient) -> None:
@@ -81,26 +98,25 @@ def test_bad_input(client: TestClient) -> None:
         "/api/v1/train", json={"real_sources": [{"symbol": "X", "timeframe": "H1", "tf": 1}]}
     )
     assert r.status_code == 422 and "tf" in r.json()["detail"]
-    assert client.get("/api/v1/training/progress").json().get("status") != "running"
-    assert client.get("/api/v1/train/nope").status_code == 404
+    assert client.get("/api/v1/jobs").json()["in_progress"] is False
+    assert client.get("/api/v1/jobs/nope").status_code == 404
 
 
 def test_train_progress_conflict_and_detect(client: TestClient) -> None:
     r = client.post("/api/v1/train", json=TINY_BODY)
     assert r.status_code == 202, r.text
     job = r.json()
-    assert job["status"] == "running"
+    assert job["state"] in ("queued", "running") and job["reason"] == "user"
+    assert r.headers["location"] == f"/api/v1/jobs/{job['id']}"
     health = client.get("/health").json()
     second = client.post("/api/v1/train", json=TINY_BODY)
-    if client.get(f"/api/v1/train/{job['id']}").json()["status"] == "running":
+    if client.get(f"/api/v1/jobs/{job['id']}").json()["state"] in ("queued", "running"):
         assert health["training_in_progress"] is True
-        assert second.status_code == 409 and second.json()["job_id"] == job["id"]
+        assert second.status_code == 409 and second.json()["job"]["id"] == job["id"]
     done = _wait(client, job["id"])
-    assert done["status"] == "completed", done
-    assert done["percent"] == 100.0 and done["step"] == done["total_steps"] > 0
-    assert done["loss"] is not None and done["result"]["samples"] > 0
-    assert "BTCUSD:H1" not in done["result"]["skipped_sources"]
-    progress = client.get("/api/v1/training/progress").json()
+    assert done["state"] == "succeeded", done
+    assert done["progress"]["percent"] == 100.0 and "loss" in done["progress"]["message"]
+    progress = client.get("/api/v1/jobs").json()
     assert progress["in_progress"] is False and progress["jobs"][0]["id"] == job["id"]
     assert client.get("/health").json()["training_in_progress"] is False
 
@@ -166,9 +182,12 @@ def test_train_progress_conflict_and_detect(client: TestClient) -> None:
 
 
 def test_train_on_demand_and_corrupt_model(data_url: str, tmp_path: Path) -> None:
-    settings = TcnSettings(dir=tmp_path / "models")
+    settings = tiny_settings(tmp_path / "models")
     with TestClient(create_app(settings, data_url=data_url), raise_server_exceptions=False) as c:
-        r = c.post("/api/v1/detect/NVDA", params={"timeframe": "D1"})
+        r = c.get("/api/v1/detect/NVDA", params={"timeframe": "D1"})
+        assert r.status_code == 503, r.text
+        assert _wait(c, r.json()["job"]["id"])["state"] == "succeeded"
+        r = c.get("/api/v1/detect/NVDA", params={"timeframe": "D1"})
         assert r.status_code == 200, r.text
         assert r.json()["model"]["trained_at"]
     store = ModelStore(settings.dir)
@@ -181,7 +200,8 @@ def test_train_on_demand_and_corrupt_model(data_url: str, tmp_path: Path) -> Non
         store.load()
     with TestClient(create_app(settings, data_url=data_url), raise_server_exceptions=False) as c:
         r = c.get("/api/v1/detect/NVDA", params={"timeframe": "D1"})
-        assert r.status_code == 503 and "POST /api/v1/train" in r.json()["detail"]
+        assert r.status_code == 409 and r.json()["type"] == MODEL_CORRUPT  # as in nhits
+        assert "train a new one" in r.json()["detail"]
         assert c.get("/health").json()["status"] == "degraded"
     store.meta_path.write_text("{not json")
     with pytest.raises(ModelCorruptError, match="cannot be read"):
@@ -227,3 +247,24 @@ def test_tiny_tcn_without_real_data_serves_nothing(tmp_path: Path) -> None:
     s = synthetic.generate_series("bull_flag", rng, length_range=(60, 60))
     run = detect(model, s.to_frame(), torch.device("cpu"), min_confidence=0.0, iou_threshold=1.0)
     assert run.windows > 0 and len(run.detections) == run.candidates
+
+
+def test_first_start_trains_the_model_once(
+    data_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TS_JOBS_PREPARE", "BTCUSD:H1,NVDA:D1")  # one model serves both
+    monkeypatch.setenv("TS_JOBS_LOCK", str(tmp_path / "jobs.lock"))
+    settings = tiny_settings(tmp_path / "models")
+    with TestClient(create_app(settings, data_url=data_url)) as c:
+        deadline = time.monotonic() + 30
+        while not (jobs := c.get("/api/v1/jobs").json()["jobs"]):
+            assert time.monotonic() < deadline, "no first-start job"
+            time.sleep(0.05)
+        [job] = jobs
+        assert job["reason"] == "first-start"
+        assert _wait(c, job["id"])["state"] == "succeeded"
+        trained_at = c.get("/api/v1/model").json()["trained_at"]
+    with TestClient(create_app(settings, data_url=data_url)) as c:
+        time.sleep(0.5)
+        assert c.get("/api/v1/jobs").json()["jobs"] == []  # saved: nothing retrained
+        assert c.get("/api/v1/model").json()["trained_at"] == trained_at
