@@ -1,11 +1,13 @@
 # The web dashboard's front-end (services/tradingstack/ui/frontend: Vite + TypeScript +
 # lightweight-charts from npm, pinned by package-lock.json), built into the ui service's package
 # (services/tradingstack/ui/static, git-ignored). Rebuilt only when its sources or lock change.
+# Its TypeScript types of the services' answers (src/generated/) come from their OpenAPI documents
+# (`make ui-types`; tests/unit/ui checks they are current and that the views compile against them).
 # The browser tests drive Debian's chromium (installed here) with Python Playwright.
 UI_FRONTEND := services/tradingstack/ui/frontend
 UI_STAMP := services/tradingstack/ui/static/.built
 UI_SOURCES := $(shell find $(UI_FRONTEND)/src -type f 2>/dev/null) \
-	$(addprefix $(UI_FRONTEND)/,index.html build.mjs package.json package-lock.json tsconfig.json)
+	$(addprefix $(UI_FRONTEND)/,index.html build.mjs openapi-types.mjs package.json package-lock.json tsconfig.json)
 
 $(UI_STAMP): $(UI_SOURCES)
 	@command -v npm >/dev/null 2>&1 || { \
@@ -15,6 +17,17 @@ $(UI_STAMP): $(UI_SOURCES)
 
 .PHONY: ui-assets
 ui-assets: $(UI_STAMP) ## build the dashboard's front-end (npm ci + vite build) when it changed
+
+# The services' OpenAPI documents (each app built in-process, no server) through openapi-typescript.
+.PHONY: ui-types
+ui-types: $(STAMP) ## regenerate the dashboard's TypeScript types from the services' OpenAPI
+	@test -d $(UI_FRONTEND)/node_modules/openapi-typescript || \
+	  (cd $(UI_FRONTEND) && npm ci --no-audit --no-fund --loglevel=error)
+	$(PY) hack/ui_types.py
+
+.PHONY: ui-types-check
+ui-types-check: $(STAMP) ## fail when the dashboard's generated types are stale
+	$(PY) hack/ui_types.py --check
 
 # Headless Chromium for tests/browser: Debian's package (Playwright never downloads a browser).
 .PHONY: browser

@@ -30,12 +30,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly problem: Problem;
   readonly url: string;
+  /** Seconds to wait before asking again (the answer's Retry-After), when it said. */
+  readonly retryAfter: number | null;
 
-  constructor(status: number, problem: Problem, url: string) {
+  constructor(status: number, problem: Problem, url: string, retryAfter: number | null = null) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.status = status;
     this.problem = problem;
     this.url = url;
+    this.retryAfter = retryAfter;
   }
 
   /** One line a person can act on: "Service unavailable (503): The tcn service is ...". */
@@ -87,7 +90,10 @@ export async function request(path: string, opts: RequestOptions = {}): Promise<
     if (exc instanceof DOMException && exc.name === "AbortError") throw exc;
     throw new ApiError(0, { title: "Network error", detail: `${url} did not answer (${exc})` }, url);
   }
-  if (!resp.ok) throw new ApiError(resp.status, await readProblem(resp), url);
+  if (!resp.ok) {
+    const wait = Number(resp.headers.get("Retry-After") ?? "");
+    throw new ApiError(resp.status, await readProblem(resp), url, Number.isFinite(wait) && wait > 0 ? wait : null);
+  }
   return resp;
 }
 

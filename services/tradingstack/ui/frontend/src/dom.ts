@@ -245,3 +245,27 @@ export function table(headers: string[], rows: (Child | Child[])[][], caption?: 
     ),
   );
 }
+
+/** A delete button that asks once more (no modal dialog): first press arms, second deletes. */
+export function confirmButton(label: string, onConfirm: () => void): HTMLButtonElement {
+  const btn = h("button", { type: "button", class: "danger" }, label);
+  let armed = false;
+  let timer: number | undefined;
+  btn.addEventListener("click", () => {
+    if (!armed) {
+      armed = true;
+      btn.textContent = "Confirm?";
+      btn.setAttribute("aria-label", `Confirm: ${label}`);
+      timer = window.setTimeout(() => {
+        armed = false;
+        btn.textContent = label;
+        btn.removeAttribute("aria-label");
+      }, 5000);
+      return;
+    }
+    window.clearTimeout(timer);
+    btn.disabled = true;
+    onConfirm();
+  });
+  return btn;
+}

@@ -1,43 +1,15 @@
 // Analysis: the LLM's trade plan for a symbol (direction, levels, rationale, which inputs it
 // used and which were missing) and a chat panel whose answer streams in as it is generated.
-import { ApiError, getJson, postEvents, sendJson } from "../api";
+import { ApiError, postEvents } from "../api";
 import { cfg, selection, setSelection, symbols } from "../config";
 import { peopleText } from "../explain";
 import { clear, field, fmtNumber, h, Panel, select, table } from "../dom";
-import type { Dispose } from "../main";
+import { llmClient, type llmApi } from "../contracts";
+import type { Dispose } from "../router";
 import * as svc from "../services";
 
-interface InputStatus {
-  ok: boolean;
-  seconds: number;
-  error: string | null;
-}
-
-interface Analysis {
-  symbol: string;
-  timeframe: string;
-  direction: "long" | "short" | "neutral";
-  confidence: number;
-  entry: number | null;
-  stop_loss: number | null;
-  take_profits: number[];
-  risk_reward: number | null;
-  rationale: string;
-  last_close: number;
-  inputs_used: string[];
-  inputs_missing: string[];
-  inputs: Record<string, InputStatus>;
-  backend: string;
-  model: string;
-  attempts: number;
-  gather_seconds: number;
-  generation_seconds: number;
-  // the evidence behind the call (absent from older llm services)
-  signals?: { input: string; vote: string; has_edge: boolean; counted: boolean; reading?: string; quality?: { summary: string }[] }[];
-  rule?: string;
-  decision_reason?: string;
-  rationale_note?: string | null;
-}
+type Analysis = llmApi.Analysis;
+type InputStatus = llmApi.InputStatus;
 
 export function analysisView(root: HTMLElement): Dispose {
   const sel = selection();
@@ -107,14 +79,12 @@ export function analysisView(root: HTMLElement): Dispose {
     void analysis
       .run(async () => {
         try {
-          const a = await sendJson<Analysis>(
-            "POST",
-            svc.llm("/analyze"),
-            { symbol: symbolSelect.value, timeframe: tfSelect.value },
+          const a = await llmClient.post(
+            "/api/v1/analyze",
+            { symbol: symbolSelect.value, timeframe: tfSelect.value as llmApi.Timeframe, include_prompt: false },
             { signal: controller.signal },
           );
           window.clearInterval(timer);
-          if (!a) return;
           analysis.ok(
             `Answered by ${a.backend} (${a.model}) in ${fmtNumber(a.gather_seconds + a.generation_seconds, 1)} s: ` +
               `inputs gathered in ${fmtNumber(a.gather_seconds, 1)} s, plan written in ${fmtNumber(a.generation_seconds, 1)} s, ${a.attempts} attempt(s).`,
@@ -176,29 +146,29 @@ export function analysisView(root: HTMLElement): Dispose {
     );
   }
 
-  /** The evidence behind the call (the llm service's `signals`, read defensively): what each
-   * input says, whether it counted, and its measured quality. */
+  /** The evidence behind the call (the llm service's `signals`): what each input says, whether
+   * it counted, and its measured quality. */
   function signalsOf(a: Analysis): HTMLElement | null {
-    const signals = Array.isArray(a.signals) ? a.signals : [];
+    const signals = a.signals;
     if (!signals.length) return null;
     return h(
       "div",
       { class: "signals", "data-testid": "signals" },
       h("h3", {}, "Evidence"),
-      typeof a.decision_reason === "string" ? h("p", {}, a.decision_reason) : null,
+      a.decision_reason ? h("p", {}, a.decision_reason) : null,
       table(
         ["Input", "Says", "Counted", "Measured quality"],
         signals.map((sig) => {
-          const q = Array.isArray(sig.quality) ? sig.quality : [];
+          const q = sig.quality;
           return [
             sig.input,
-            typeof sig.reading === "string" ? sig.reading : sig.vote,
+            sig.reading || sig.vote,
             sig.counted ? "yes" : sig.has_edge ? "no" : "no: no demonstrated edge",
             q.length ? q.map((x) => x.summary).join("; ") : "not measured",
           ];
         }),
       ),
-      typeof a.rule === "string" ? h("p", { class: "muted" }, `Rule: ${a.rule}`) : null,
+      a.rule ? h("p", { class: "muted" }, `Rule: ${a.rule}`) : null,
     );
   }
 
@@ -226,7 +196,7 @@ export function analysisView(root: HTMLElement): Dispose {
       signalsOf(a),
       h("h3", {}, "Rationale"),
       h("p", { class: "rationale" }, a.rationale),
-      typeof a.rationale_note === "string" && a.rationale_note ? h("p", { class: "muted" }, a.rationale_note) : null,
+      a.rationale_note ? h("p", { class: "muted" }, a.rationale_note) : null,
       a.entry !== null
         ? h(
             "p",
@@ -327,10 +297,7 @@ export function analysisView(root: HTMLElement): Dispose {
   root.append(h("div", { class: "grid two" }, analysis.el, chat.el, modelPanel.el));
   void modelPanel
     .run(async () => {
-      const m = await getJson<{ backend: string; model: string; status: string; max_tokens: number; n_ctx: number | null }>(
-        svc.llm("/model"),
-        { signal: controller.signal },
-      );
+      const m = await llmClient.get("/api/v1/model", { signal: controller.signal });
       clear(
         modelPanel.body,
         h(

@@ -1,51 +1,9 @@
 // Knowledge: the RAG service's documents (list, add, delete) and a similarity search.
-import { getJson, sendJson } from "../api";
-import { clear, field, fmtNumber, fmtTime, h, Panel, table } from "../dom";
-import type { Dispose } from "../main";
+import { sendJson } from "../api";
+import { clear, confirmButton, field, fmtNumber, fmtTime, h, Panel, table } from "../dom";
+import { ragClient, type ragApi } from "../contracts";
+import type { Dispose } from "../router";
 import * as svc from "../services";
-
-interface Doc {
-  id: string;
-  symbol: string | null;
-  source: string | null;
-  time: string | null;
-  created_at: string;
-  chunks: number;
-  chars: number;
-}
-
-interface Hit {
-  document_id: string;
-  chunk: number;
-  score: number;
-  text: string;
-  symbol: string | null;
-  source: string | null;
-}
-
-/** A delete button that asks once more (no modal dialog): first press arms, second deletes. */
-export function confirmButton(label: string, onConfirm: () => void): HTMLButtonElement {
-  const btn = h("button", { type: "button", class: "danger" }, label);
-  let armed = false;
-  let timer: number | undefined;
-  btn.addEventListener("click", () => {
-    if (!armed) {
-      armed = true;
-      btn.textContent = "Confirm?";
-      btn.setAttribute("aria-label", `Confirm: ${label}`);
-      timer = window.setTimeout(() => {
-        armed = false;
-        btn.textContent = label;
-        btn.removeAttribute("aria-label");
-      }, 5000);
-      return;
-    }
-    window.clearTimeout(timer);
-    btn.disabled = true;
-    onConfirm();
-  });
-  return btn;
-}
 
 export function knowledgeView(root: HTMLElement): Dispose {
   const controller = new AbortController();
@@ -75,14 +33,11 @@ export function knowledgeView(root: HTMLElement): Dispose {
   async function loadDocs(): Promise<void> {
     await docs.run(async () => {
       const [list, stats] = await Promise.all([
-        getJson<{ items: Doc[]; total: number }>(svc.rag("/documents"), {
+        ragClient.get("/api/v1/documents", {
           query: { symbol: filter.value.trim().toUpperCase() || undefined, limit: 200 },
           signal: controller.signal,
         }),
-        getJson<{ documents: number; chunks: number; index: string; model: string | null; gpu: boolean }>(
-          svc.rag("/index"),
-          { signal: controller.signal },
-        ),
+        ragClient.get("/api/v1/index", { signal: controller.signal }),
       ]);
       docs.clearStatus();
       clear(
@@ -134,7 +89,7 @@ export function knowledgeView(root: HTMLElement): Dispose {
   addForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     void add.run(async () => {
-      const out = await sendJson<{ id: string; duplicate: boolean; chunks: number }>("POST", svc.rag("/documents"), {
+      const out = await ragClient.post("/api/v1/documents", {
         text: text.value,
         symbol: symbol.value.trim() || null,
         source: source.value.trim() || null,
@@ -164,11 +119,11 @@ export function knowledgeView(root: HTMLElement): Dispose {
     void search.run(async () => {
       const filters: Record<string, unknown> = {};
       if (qSymbol.value.trim()) filters.symbol = qSymbol.value.trim();
-      const r = await sendJson<{ results: Hit[]; matched: number; index: string; exact: boolean }>(
-        "POST",
-        svc.rag("/query"),
-        { text: q.value, k: Number(k.value) || 5, filters },
-      );
+      const r = await sendJson<ragApi.QueryResponse>("POST", svc.rag("/query"), {
+        text: q.value,
+        k: Number(k.value) || 5,
+        filters,
+      });
       if (!r) return;
       search.ok(`${r.results.length} results of ${r.matched} matching chunks (${r.exact ? "exact" : "approximate"} ${r.index}).`);
       clear(

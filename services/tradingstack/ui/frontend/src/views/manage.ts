@@ -1,22 +1,12 @@
 // Symbols and strategies: list, add, favourite, delete; import OHLCV bars from CSV; providers.
-import { getJson, request, sendJson } from "../api";
+import { request, sendJson } from "../api";
 import { cfg, symbols } from "../config";
-import { clear, field, h, Panel, select, table } from "../dom";
-import type { Dispose } from "../main";
+import { clear, confirmButton, field, h, Panel, select, table } from "../dom";
+import { dataClient, type dataApi } from "../contracts";
+import type { Dispose } from "../router";
 import * as svc from "../services";
-import { confirmButton } from "./knowledge";
 
-interface Strategy {
-  id: string;
-  name: string;
-  type: string;
-  risk_level: string;
-  preferred_timeframe: string;
-  description: string;
-  indicator_weights: Record<string, number>;
-  sl_atr_multiplier: number;
-  tp_atr_multipliers: number[];
-}
+type Strategy = dataApi.StrategyOut;
 
 const CATEGORIES = ["forex", "crypto", "stock", "index", "commodity", "etf"];
 
@@ -157,7 +147,7 @@ export function manageView(root: HTMLElement): Dispose {
         query: { timeframe: tfSelect.value },
         body,
       });
-      const r = (await resp.json()) as { symbol: string; timeframe: string; rows: number; first: string; last: string; replaced: number };
+      const r = (await resp.json()) as dataApi.ImportResult;
       importPanel.ok(`Imported ${r.rows} ${r.timeframe} bars of ${r.symbol} (${r.first.slice(0, 10)} – ${r.last.slice(0, 10)}; ${r.replaced} replaced).`);
     }, "Import");
   });
@@ -165,7 +155,7 @@ export function manageView(root: HTMLElement): Dispose {
   // strategies
   async function loadStrategies(): Promise<void> {
     await stratPanel.run(async () => {
-      const list = await getJson<Strategy[]>(svc.data("/strategies"), { signal: controller.signal });
+      const list = await dataClient.get("/api/v1/strategies", { signal: controller.signal });
       stratPanel.clearStatus();
       clear(
         stratPanel.body,
@@ -220,16 +210,16 @@ export function manageView(root: HTMLElement): Dispose {
 
   async function loadProviders(): Promise<void> {
     await provPanel.run(async () => {
-      const list = await getJson<Record<string, unknown>[]>(svc.data("/providers"), { signal: controller.signal });
+      const list = await dataClient.get("/api/v1/providers", { signal: controller.signal });
       clear(
         provPanel.body,
         table(
           ["Provider", "State", "Order", "Last error"],
           list.map((p) => [
-            h("strong", {}, String(p.name ?? "?")),
-            String(p.state ?? "no breaker"),
-            p.default_order_position !== undefined ? String(Number(p.default_order_position) + 1) : "–",
-            p.last_error ? h("span", { class: "error-text" }, String(p.last_error)) : "",
+            h("strong", {}, p.name),
+            p.state ?? "no breaker",
+            p.default_order_position !== undefined && p.default_order_position !== null ? String(p.default_order_position + 1) : "–",
+            p.last_error ? h("span", { class: "error-text" }, p.last_error) : "",
           ]),
         ),
       );

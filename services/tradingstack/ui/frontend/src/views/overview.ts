@@ -14,7 +14,9 @@ import {
   progressBar,
   table,
 } from "../dom";
-import type { Dispose } from "../main";
+import { PreparingPanel } from "../panels/preparing";
+import type { Dispose } from "../router";
+import type { nhitsApi } from "../contracts";
 
 export interface ServiceStatus {
   name: string;
@@ -83,28 +85,6 @@ export function normaliseStatus(raw: unknown): StatusDoc {
   };
 }
 
-interface SystemMetrics {
-  cpu: {
-    percent: number;
-    cores_logical: number;
-    load_average: [number, number, number] | null;
-    temperature_celsius: number | null;
-  };
-  memory: { total_bytes: number; used_bytes: number; percent: number };
-  gpu: {
-    available: boolean;
-    source: string | null;
-    error: string | null;
-    devices: {
-      name: string;
-      utilization_percent: number | null;
-      memory_used_bytes: number | null;
-      memory_total_bytes: number | null;
-      temperature_celsius: number | null;
-    }[];
-  };
-}
-
 function badge(status: string, healthy: boolean): HTMLElement {
   const quiet = ["not running", "not built", "cluster only"].includes(status);
   const cls = healthy ? (status === "degraded" ? "warn" : "good") : quiet ? "muted" : "bad";
@@ -119,7 +99,9 @@ export function overviewView(root: HTMLElement): Dispose {
   });
   const training = new Panel("Training in progress", { id: "training-now" });
   const metrics = new Panel("CPU, memory and GPU", { id: "system", wide: true });
-  root.append(h("div", { class: "grid" }, health.el, training.el, metrics.el));
+  const preparing = new PreparingPanel({ alwaysShown: true });
+  root.append(h("div", { class: "grid" }, preparing.el, health.el, training.el, metrics.el));
+  void preparing.start();
 
   const controller = new AbortController();
   let timer: number | undefined;
@@ -133,7 +115,8 @@ export function overviewView(root: HTMLElement): Dispose {
       health.clearStatus();
     }, `Status from ${url}`);
     renderHealth(status);
-    await Promise.all([renderTraining(status), renderMetrics(status)]);
+    renderTraining(status);
+    await renderMetrics(status);
     if (window.__tradingstack) window.__tradingstack.ready = true;
     if (!controller.signal.aborted) timer = window.setTimeout(() => void refresh(), 10_000);
   }
@@ -165,34 +148,13 @@ export function overviewView(root: HTMLElement): Dispose {
     );
   }
 
-  async function renderTraining(status: StatusDoc | null): Promise<void> {
+  function renderTraining(status: StatusDoc | null): void {
     const busy = Object.values(status?.services ?? {}).filter((s) => s.training_in_progress);
-    const items: HTMLElement[] = [];
-    if (status?.services.nhits) {
-      try {
-        const prog = await getJson<{ jobs: Job[] }>(`${prefixOf("nhits")}/api/v1/training/progress`, {
-          signal: controller.signal,
-        });
-        for (const job of prog.jobs.filter((j) => j.status === "running" || j.status === "queued")) {
-          items.push(
-            h(
-              "div",
-              { class: "job" },
-              h("p", {}, `nhits ${job.symbol} ${job.timeframe}: ${job.status}, step ${job.step}/${job.max_steps}, ETA ${fmtDuration(job.eta_seconds)}`),
-              progressBar(job.percent, `nhits ${job.symbol} ${job.timeframe} training`),
-            ),
-          );
-        }
-      } catch (exc) {
-        if (!(exc instanceof DOMException)) items.push(h("p", { class: "error", role: "alert" }, `nhits: ${errorText(exc)}`));
-      }
-    }
     clear(
       training.body,
       busy.length
         ? h("p", {}, `Training now: ${busy.map((s) => s.name).join(", ")}`)
         : h("p", { class: "muted" }, "No service reports training in progress."),
-      items,
       h("p", {}, h("a", { href: "#/training" }, "Open the Training view")),
     );
   }
@@ -205,7 +167,7 @@ export function overviewView(root: HTMLElement): Dispose {
           return [h("strong", {}, w.name), h("span", { class: "muted" }, "not running"), "", ""];
         }
         try {
-          const m = await getJson<SystemMetrics>(`${prefixOf(w.name)}/api/v1/system/metrics`, {
+          const m = await getJson<nhitsApi.SystemMetrics>(`${prefixOf(w.name)}/api/v1/system/metrics`, {
             signal: controller.signal,
           });
           const gpu = m.gpu.available
@@ -250,17 +212,8 @@ export function overviewView(root: HTMLElement): Dispose {
   void refresh();
   return () => {
     controller.abort();
+    preparing.stop();
     window.clearTimeout(timer);
   };
 }
 
-interface Job {
-  job_id: string;
-  symbol: string;
-  timeframe: string;
-  status: string;
-  percent: number;
-  step: number;
-  max_steps: number;
-  eta_seconds: number | null;
-}

@@ -3,7 +3,7 @@
 import { getToken, setToken } from "../api";
 import { cfg } from "../config";
 import { field, h, Panel } from "../dom";
-import type { Dispose } from "../main";
+import type { Dispose } from "../router";
 
 export function settingsView(root: HTMLElement): Dispose {
   const tokenPanel = new Panel("API token", { id: "token" });
