@@ -1,6 +1,11 @@
 """The HMM service: market regimes and LightGBM signal scores over the data service's bars.
 
-Routes (under /api/v1): GET /regime/{symbol}, POST /score, GET /scoring/models.
+Routes (under /api/v1): GET /regime/{symbol}, POST /regime/{symbol}/fit, POST /score,
+GET /scoring/models, GET /jobs, GET /jobs/{id}, DELETE /jobs/{id}.
+
+Every fit is a job of the kit's JobManager (one at a time, under the stack's gate): a request
+that finds no model starts (or finds) the job that fits it and answers 503
+`model-being-prepared` with the job; an old model is answered (`stale`) while its refit runs.
 """
 
 from __future__ import annotations
@@ -10,11 +15,11 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel
 
@@ -26,7 +31,24 @@ from tradingstack.core.data_client import (
     data_problem,
     to_frame,
 )
-from tradingstack.core.errors import MODEL_NOT_TRAINED, ProblemError
+from tradingstack.core.errors import (
+    Conflict,
+    InvalidRequest,
+    ModelPreparing,
+    ProblemError,
+    problems,
+)
+from tradingstack.core.jobs import (
+    Job,
+    JobConflictError,
+    JobManager,
+    Reporter,
+    gate_from_env,
+    jobs_router,
+    model_preparing,
+    start_preparing,
+    stop_preparing,
+)
 from tradingstack.core.schemas import Indicators, SymbolPath
 from tradingstack.core.settings import load_settings
 from tradingstack.core.timeframes import Timeframe
@@ -74,7 +96,7 @@ class HmmState:
         self.scorers = ScorerStore(settings.dir)
         self._regime_cache: dict[tuple[str, str], RegimeModel] = {}
         self._scorer_cache: dict[tuple[str, str, str], TrainedScorer] = {}
-        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+        self.jobs = JobManager("hmm", gate=gate_from_env())
         self.fit_seconds = Histogram(
             "tradingstack_hmm_fit_duration_seconds",
             "Time to fit a regime HMM (all restarts).",
@@ -96,10 +118,153 @@ class HmmState:
             ["symbol", "timeframe", "direction"],
             registry=registry,
         )
-        self.fitting = 0
 
-    def lock(self, *key: str) -> asyncio.Lock:
-        return self._locks.setdefault(key, asyncio.Lock())
+    # --- regime models --------------------------------------------------------------------
+    def saved_regime(self, symbol: str, timeframe: Timeframe) -> RegimeModel | None:
+        """The saved regime model with the settings' feature windows (None: none usable)."""
+        key = (symbol, str(timeframe))
+        model = self._regime_cache.get(key) or self.regimes.load(*key)
+        s = self.settings
+        if model is None or (model.vol_window, model.ma_window) != (s.vol_window, s.ma_window):
+            return None
+        self._regime_cache[key] = model
+        return model
+
+    def fit_regime_job(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
+        """Queue the fit of `symbol` `timeframe` (JobConflictError while one is queued or
+        running)."""
+
+        def work(report: Reporter) -> dict[str, Any]:
+            s = self.settings
+            report("fetching bars")
+            name, frame = report.run(_bars(self, symbol, timeframe))
+            raw = regime_features(frame["close"], s.vol_window, s.ma_window)
+            if len(raw) < 40:
+                raise InvalidRequest(
+                    f"{name} {timeframe} has {len(frame)} bars; regimes need at least "
+                    f"{s.ma_window + 40}."
+                )
+            key = (name, str(timeframe))
+            previous = self._regime_cache.get(key) or self.regimes.load(*key)
+            if previous is not None and (previous.vol_window, previous.ma_window) != (
+                s.vol_window,
+                s.ma_window,
+            ):
+                previous = None
+            report(f"fitting the regime HMM on {len(raw)} bars", done=0, total=2)
+            model = _fit_with_quality(s, raw, previous, report)
+            self.fit_seconds.observe(model.fit_seconds)
+            report("saving", done=2)
+            self.regimes.save(*key, model)
+            self._regime_cache[key] = model
+            return {"fitted_at": model.fitted_at.isoformat()}
+
+        return self.jobs.submit(
+            "fit-regime",
+            work,
+            symbol=symbol,
+            timeframe=str(timeframe),
+            reason=reason,
+            key=("regime", symbol, str(timeframe)),
+        )
+
+    def ensure_regime_job(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
+        try:
+            return self.fit_regime_job(symbol, timeframe, reason)
+        except JobConflictError as exc:
+            return exc.job
+
+    # --- scoring models -------------------------------------------------------------------
+    def saved_scorer(
+        self, symbol: str, timeframe: Timeframe, direction: str
+    ) -> TrainedScorer | None:
+        key = (symbol, str(timeframe), direction)
+        scorer = self._scorer_cache.get(key)
+        if scorer is None:
+            try:
+                scorer = self.scorers.load(*key)
+            except ScoringModelError:
+                scorer = None  # unusable file: the job replaces it
+        if scorer is not None:
+            self._scorer_cache[key] = scorer
+        return scorer
+
+    def fit_scorers_job(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
+        """Queue the training of the long and short scoring models of `symbol` `timeframe`."""
+
+        def work(report: Reporter) -> dict[str, Any]:
+            s = self.settings
+            report("fetching bars and indicators")
+            name, frame = report.run(_bars(self, symbol, timeframe))
+            indicators = report.run(_indicators(self, name, timeframe))
+            directions: tuple[Literal["long", "short"], ...] = ("long", "short")
+            for i, direction in enumerate(directions):
+                report(f"training the {direction} scoring model", done=i, total=2)
+                try:
+                    scorer = train_scorer(
+                        name,
+                        str(timeframe),
+                        direction,
+                        frame,
+                        indicators,
+                        horizon=s.horizon_bars,
+                        threshold_sigma=s.threshold_sigma,
+                        n_folds=s.n_folds,
+                        embargo=s.embargo_bars,
+                        initial_train_fraction=s.initial_train_fraction,
+                        max_boost_rounds=s.boost_rounds,
+                        early_stopping_rounds=s.early_stopping_rounds,
+                        learning_rate=s.learning_rate,
+                        num_leaves=s.num_leaves,
+                        min_data_in_leaf=s.min_data_in_leaf,
+                        threads=s.lgbm_threads,
+                        hmm_restarts=min(s.restarts, 3),
+                        hmm_iter=s.n_iter,
+                        vol_window=s.vol_window,
+                        ma_window=s.ma_window,
+                        n_boot=s.bootstrap_resamples,
+                    )
+                except ValueError as exc:
+                    raise InvalidRequest(
+                        f"Cannot train a scoring model for {name} {timeframe}: {exc}"
+                    ) from None
+                report.check()
+                self.scorers.save(scorer)
+                self._scorer_cache[(name, str(timeframe), direction)] = scorer
+                if scorer.meta.auc_valid is not None:
+                    self.auc.labels(name, str(timeframe), direction).set(scorer.meta.auc_valid)
+            report("done", done=2)
+            return {}
+
+        return self.jobs.submit(
+            "fit-scores",
+            work,
+            symbol=symbol,
+            timeframe=str(timeframe),
+            reason=reason,
+            key=("score", symbol, str(timeframe)),
+        )
+
+    def ensure_scorers_job(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
+        try:
+            return self.fit_scorers_job(symbol, timeframe, reason)
+        except JobConflictError as exc:
+            return exc.job
+
+    async def prepare_on_start(self, symbol: str, timeframe: Timeframe) -> Job | None:
+        """First start: the jobs that fit the missing regime and scoring models (the regime's
+        is answered; None when every model is saved)."""
+        name = symbol.upper()
+        jobs: list[Job] = []
+        if await asyncio.to_thread(self.saved_regime, name, timeframe) is None:
+            jobs.append(self.ensure_regime_job(name, timeframe, "first-start"))
+        scorers = [
+            await asyncio.to_thread(self.saved_scorer, name, timeframe, d)
+            for d in ("long", "short")
+        ]
+        if any(sc is None for sc in scorers):
+            jobs.append(self.ensure_scorers_job(name, timeframe, "first-start"))
+        return jobs[0] if jobs else None
 
 
 def _state(request: Request) -> HmmState:
@@ -129,56 +294,20 @@ def _fresh(fitted_at: datetime, max_age: float) -> bool:
     return datetime.now(UTC) - fitted_at <= timedelta(seconds=max_age)
 
 
-async def _regime_model(
-    state: HmmState, symbol: str, timeframe: Timeframe, raw: pd.DataFrame, refit: bool
-) -> tuple[RegimeModel, bool]:
-    """The regime model of `symbol` `timeframe`: the saved one (GET; never fits, so a read
-    changes nothing), or a new fit saved in its place (`refit`, the POST)."""
-    s = state.settings
-    key = (symbol, str(timeframe))
-    async with state.lock("regime", *key):
-        if not refit:
-            model = state._regime_cache.get(key) or await asyncio.to_thread(
-                state.regimes.load, *key
-            )
-            if model is not None and (model.vol_window, model.ma_window) == (
-                s.vol_window,
-                s.ma_window,
-            ):
-                state._regime_cache[key] = model
-                return model, False
-            why = "none is saved" if model is None else "the saved one uses other feature windows"
-            raise ProblemError(
-                404,
-                f"No regime model for {symbol} {timeframe} ({why}). Fit one with "
-                f"POST /api/v1/regime/{symbol}/fit?timeframe={timeframe} (about a second); "
-                "an analysis fits it too.",
-                title="No trained model",
-                type_=MODEL_NOT_TRAINED,
-                symbol=symbol,
-                timeframe=str(timeframe),
-            )
-        previous = state._regime_cache.get(key) or await asyncio.to_thread(state.regimes.load, *key)
-        if previous is not None and (previous.vol_window, previous.ma_window) != (
-            s.vol_window,
-            s.ma_window,
-        ):
-            previous = None
-        state.fitting += 1
-        try:
-            model = await asyncio.to_thread(_fit_with_quality, s, raw, previous)
-        except ValueError as exc:
-            raise ProblemError(422, f"Cannot fit regimes for {symbol} {timeframe}: {exc}") from None
-        finally:
-            state.fitting -= 1
-        state.fit_seconds.observe(model.fit_seconds)
-        await asyncio.to_thread(state.regimes.save, *key, model)
-        state._regime_cache[key] = model
-        return model, True
+async def _regime_model(state: HmmState, symbol: str, timeframe: Timeframe) -> RegimeModel:
+    """The saved regime model; without one, the job that fits it is started (or found) and
+    the answer is 503 `model-being-prepared`. An old one is answered, its refit queued."""
+    model = await asyncio.to_thread(state.saved_regime, symbol, timeframe)
+    if model is None:
+        job = state.ensure_regime_job(symbol, timeframe, "on-demand")
+        raise model_preparing(job, f"The regime model of {symbol} {timeframe}")
+    if not _fresh(model.fitted_at, state.settings.refit_after_seconds):
+        state.ensure_regime_job(symbol, timeframe, "schedule")
+    return model
 
 
 def _fit_with_quality(
-    s: HmmSettings, raw: pd.DataFrame, previous: RegimeModel | None
+    s: HmmSettings, raw: pd.DataFrame, previous: RegimeModel | None, report: Reporter | None = None
 ) -> RegimeModel:
     """A new fit, its states matched to `previous` on the bars both were fitted on, and its
     held-out quality (a second fit on the first 80 % of the bars)."""
@@ -195,6 +324,8 @@ def _fit_with_quality(
     model = fit_regimes(
         raw.to_numpy(), times=raw.index, previous=previous, raw_shared=shared, **kwargs
     )
+    if report is not None:
+        report("measuring the held-out quality (a second fit on the first 80 %)", done=1)
     model.quality = regime_quality(raw.to_numpy(), times=raw.index, **kwargs)
     return model
 
@@ -204,29 +335,45 @@ def _fit_with_quality(
     "/regime/{symbol}",
     response_model=RegimeResult,
     tags=["regimes"],
-    responses={**DATA_PROBLEMS, 404: {"description": "unknown symbol, no data, or no model"}},
+    responses={**DATA_PROBLEMS, **problems(ModelPreparing)},
 )
 async def get_regime(
     request: Request, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
 ) -> RegimeResult:
     """Current regime (forward-filtered), transition matrix, expected durations, history, from
-    the saved model. A read never fits: without a model, a 404 `model-not-trained` that says
-    how to fit one (`POST /api/v1/regime/{symbol}/fit`)."""
-    return await _regime(request, symbol, timeframe, refit=False)
+    the saved model. Never waits for a fit: without a model, the job that fits one is started
+    (or found) and the answer is a 503 `model-being-prepared` with that `job`; a model older
+    than TS_HMM_REFIT_AFTER_SECONDS is answered (`model.stale`) while its refit runs."""
+    return await _regime(request, symbol, timeframe)
 
 
 @router.post(
-    "/regime/{symbol}/fit", response_model=RegimeResult, tags=["regimes"], responses=DATA_PROBLEMS
+    "/regime/{symbol}/fit",
+    response_model=Job,
+    status_code=202,
+    tags=["regimes"],
+    responses={**DATA_PROBLEMS, **problems(Conflict)},
 )
 async def fit_regime(
-    request: Request, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
-) -> RegimeResult:
-    """Fit a new HMM now and answer as GET does (it replaces the model, so it is a POST and
-    needs the token; it was `GET ?refit=true`)."""
-    return await _regime(request, symbol, timeframe, refit=True)
+    request: Request, response: Response, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
+) -> Job:
+    """Start fitting a new HMM (202 with the job; the model replaces the saved one when it
+    ends); 409 with the `job` while one is queued or running."""
+    state = _state(request)
+    name, _ = await _bars(state, symbol, timeframe)  # an unknown symbol is a 404 now
+    try:
+        job = state.fit_regime_job(name, timeframe, "user")
+    except JobConflictError as exc:
+        raise Conflict(
+            f"The regime model of {name} {timeframe} is being fitted already (job "
+            f"{exc.job.id}, {exc.job.state}).",
+            job=exc.job.model_dump(mode="json"),
+        ) from None
+    response.headers["Location"] = f"{request.scope.get('root_path', '')}/api/v1/jobs/{job.id}"
+    return job
 
 
-async def _regime(request: Request, symbol: str, timeframe: Timeframe, refit: bool) -> RegimeResult:
+async def _regime(request: Request, symbol: str, timeframe: Timeframe) -> RegimeResult:
     state = _state(request)
     s = state.settings
     name, frame = await _bars(state, symbol, timeframe)
@@ -237,7 +384,7 @@ async def _regime(request: Request, symbol: str, timeframe: Timeframe, refit: bo
             422,
             f"{name} {timeframe} has {len(frame)} bars; regimes need at least {need}.",
         )
-    model, refitted = await _regime_model(state, name, timeframe, raw, refit)
+    model = await _regime_model(state, name, timeframe)
     probs = await asyncio.to_thread(model.regime_probabilities, raw.to_numpy())
     current = probs[-1]
     labels = [REGIMES[i] for i in probs.argmax(axis=1)]
@@ -281,7 +428,7 @@ async def _regime(request: Request, symbol: str, timeframe: Timeframe, refit: bo
             refit_agreement=model.refit_agreement,
             matched_to_previous=model.matched_to_previous,
             degenerate=model.degenerate,
-            refitted=refitted,
+            refitted=False,
             stale=not _fresh(model.fitted_at, s.refit_after_seconds),
         ),
         quality=model.quality
@@ -298,64 +445,42 @@ async def _indicators(state: HmmState, symbol: str, timeframe: Timeframe) -> Ind
         raise data_problem(exc, symbol, timeframe) from None
 
 
-@router.post("/score", response_model=ScoreResult, tags=["scoring"], responses=DATA_PROBLEMS)
+@router.post(
+    "/score",
+    response_model=ScoreResult,
+    tags=["scoring"],
+    responses={**DATA_PROBLEMS, **problems(ModelPreparing)},
+)
 async def score(
     request: Request,
     body: ScoreRequest,
-    retrain: Annotated[bool, Query(description="train the scoring model anew first")] = False,
+    retrain: Annotated[
+        bool,
+        Query(
+            description="start retraining the scoring models (a job); the answer is the 503 "
+            "`model-being-prepared` with it"
+        ),
+    ] = False,
 ) -> ScoreResult:
-    """0-100 score of a long or short signal now, and the features that drove it (SHAP)."""
+    """0-100 score of a long or short signal now, and the features that drove it (SHAP).
+    Never waits for a training: without a model, the job that trains the long and short
+    models is started (or found) and the answer is a 503 `model-being-prepared` with that
+    `job`; a model older than TS_HMM_SCORE_MAX_AGE_SECONDS is answered while it retrains."""
     state = _state(request)
     s = state.settings
     name, frame = await _bars(state, body.symbol, body.timeframe)
     indicators = await _indicators(state, name, body.timeframe)
-    key = (name, str(body.timeframe), body.direction)
+    scorer = (
+        None
+        if retrain
+        else await asyncio.to_thread(state.saved_scorer, name, body.timeframe, body.direction)
+    )
+    if scorer is None:
+        job = state.ensure_scorers_job(name, body.timeframe, "user" if retrain else "on-demand")
+        raise model_preparing(job, f"The {body.direction} scoring model of {name} {body.timeframe}")
+    if not _fresh(scorer.meta.trained_at, s.score_max_age_seconds):
+        state.ensure_scorers_job(name, body.timeframe, "schedule")
     retrained = False
-    async with state.lock("score", *key):
-        scorer = None if retrain else state._scorer_cache.get(key)
-        if scorer is None and not retrain:
-            try:
-                scorer = await asyncio.to_thread(state.scorers.load, *key)
-            except ScoringModelError:
-                scorer = None  # unusable file: retrained below and replaced
-        if scorer is None or not _fresh(scorer.meta.trained_at, s.score_max_age_seconds):
-            state.fitting += 1
-            try:
-                scorer = await asyncio.to_thread(
-                    train_scorer,
-                    name,
-                    str(body.timeframe),
-                    body.direction,
-                    frame,
-                    indicators,
-                    horizon=s.horizon_bars,
-                    threshold_sigma=s.threshold_sigma,
-                    n_folds=s.n_folds,
-                    embargo=s.embargo_bars,
-                    initial_train_fraction=s.initial_train_fraction,
-                    max_boost_rounds=s.boost_rounds,
-                    early_stopping_rounds=s.early_stopping_rounds,
-                    learning_rate=s.learning_rate,
-                    num_leaves=s.num_leaves,
-                    min_data_in_leaf=s.min_data_in_leaf,
-                    threads=s.lgbm_threads,
-                    hmm_restarts=min(s.restarts, 3),
-                    hmm_iter=s.n_iter,
-                    vol_window=s.vol_window,
-                    ma_window=s.ma_window,
-                    n_boot=s.bootstrap_resamples,
-                )
-            except ValueError as exc:
-                raise ProblemError(
-                    422, f"Cannot train a scoring model for {name} {body.timeframe}: {exc}"
-                ) from None
-            finally:
-                state.fitting -= 1
-            await asyncio.to_thread(state.scorers.save, scorer)
-            retrained = True
-            if scorer.meta.auc_valid is not None:
-                state.auc.labels(*key).set(scorer.meta.auc_valid)
-        state._scorer_cache[key] = scorer
     table = await asyncio.to_thread(build_table, frame, indicators, scorer.meta.regime_model)
     try:
         result = await asyncio.to_thread(score_latest, scorer, table, s.top_features)
@@ -428,11 +553,17 @@ def create_app(
         settings.dir.mkdir(parents=True, exist_ok=True)
         client = data_client or DataClient(data_url)
         state = HmmState(settings, client, registry_of(app))
+        state.jobs.bind_loop()
         holder["state"] = state
         app.state.hmm = state
+        preparing = start_preparing(
+            "hmm", lambda symbol, tf: state.prepare_on_start(symbol, Timeframe(tf))
+        )
         try:
             yield
         finally:
+            await stop_preparing(preparing)
+            await asyncio.to_thread(state.jobs.shutdown, True)
             if data_client is None:
                 await client.aclose()
 
@@ -452,11 +583,14 @@ def create_app(
 
     def training_in_progress() -> bool:
         state = holder.get("state")
-        return bool(state and state.fitting > 0)
+        return bool(state and state.jobs.in_progress())
+
+    def manager(request: Request) -> JobManager:
+        return _state(request).jobs
 
     return create_service_app(
         "hmm",
-        routers=[router],
+        routers=[router, jobs_router(manager)],
         lifespan=lifespan,
         health_check=health_check,
         training_in_progress=training_in_progress,

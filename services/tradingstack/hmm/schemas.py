@@ -49,7 +49,10 @@ class RegimeModelInfo(BaseModel):
     degenerate: bool = Field(
         default=False, description="a state holds under 3 % of the bars (no better fit found)"
     )
-    refitted: bool = Field(description="fitted for this request")
+    refitted: bool = Field(
+        description="fitted for this request: always false now (fits are background jobs, "
+        "GET /api/v1/jobs); kept for clients that read it"
+    )
     stale: bool = Field(
         description="older than the refit age (TS_HMM_REFIT_AFTER_SECONDS): POST .../fit "
         "fits a new one"
@@ -124,7 +127,10 @@ class ScoringModelInfo(BaseModel):
     train_end: datetime
     valid_start: datetime
     valid_end: datetime
-    retrained: bool
+    retrained: bool = Field(
+        description="trained for this request: always false now (training is a background "
+        "job, GET /api/v1/jobs); kept for clients that read it"
+    )
     folds: int = Field(default=0, description="purged, embargoed walk-forward folds")
     metrics: ScoreMetrics | None = Field(
         default=None, description="out-of-fold AUC, IC, rank IC, Brier skill, calibration error"

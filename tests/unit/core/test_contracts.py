@@ -19,6 +19,7 @@ import pytest
 from pydantic import BaseModel, create_model
 from tradingstack.core.data_client import DataClient
 from tradingstack.core.errors import MODEL_NOT_TRAINED, PROBLEM_JSON
+from tradingstack.core.jobs import Job, JobList
 from tradingstack.core.schemas import OHLCV, Bar, Indicators, IndicatorSeries
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.embedder.schemas import TextEmbedResponse
@@ -38,7 +39,10 @@ CONTRACTS: list[tuple[str, str, str, str, type[BaseModel]]] = [
     ("llm", "nhits", "GET", "/api/v1/forecast/{symbol}", Forecast),
     ("llm", "tcn", "GET", "/api/v1/detect/{symbol}", DetectResult),
     ("llm, ui", "hmm", "GET", "/api/v1/regime/{symbol}", RegimeResult),
-    ("llm, ui", "hmm", "POST", "/api/v1/regime/{symbol}/fit", RegimeResult),
+    ("ui", "hmm", "POST", "/api/v1/regime/{symbol}/fit", Job),  # a fit is a background job
+    ("ui", "nhits", "GET", "/api/v1/jobs", JobList),
+    ("ui", "tcn", "GET", "/api/v1/jobs", JobList),
+    ("ui", "hmm", "GET", "/api/v1/jobs", JobList),
     ("llm", "hmm", "POST", "/api/v1/score", ScoreResult),
     ("llm", "rag", "POST", "/api/v1/query", QueryResponse),
     ("rag", "embedder", "POST", "/api/v1/embed/text", TextEmbedResponse),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tradingstack.core.errors import MODEL_NOT_TRAINED
+from tradingstack.core.errors import MODEL_PREPARING
+from tradingstack.core.jobs import Job, JobList
 from tradingstack.hmm.app import create_app
 from tradingstack.hmm.regime import REGIMES
 from tradingstack.hmm.settings import HmmSettings
@@ -34,12 +37,37 @@ def client(data_url: str, settings: HmmSettings) -> Iterator[TestClient]:
         yield c
 
 
+def wait_job(client: TestClient, job_id: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
+        Job.model_validate(job)
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish in {timeout}s")
+
+
+def preparing(r: Any, kind: str) -> dict[str, Any]:
+    """A 503 model-being-prepared answer's job (checked against the contract)."""
+    assert r.status_code == 503, r.text
+    assert r.json()["type"] == MODEL_PREPARING and int(r.headers["retry-after"]) >= 1
+    job: dict[str, Any] = r.json()["job"]
+    assert Job.model_validate(job).kind == kind and job["service"] == "hmm"
+    return job
+
+
 def test_regime(client: TestClient) -> None:
-    # a read never fits (it would write a model without the token): 404 with how to fit one
+    # no model: the request does not fit one (it took seconds inside the request); it starts
+    # the job that does and says so at once
+    t0 = time.monotonic()
     r = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
-    assert r.status_code == 404, r.text
-    assert r.json()["type"] == MODEL_NOT_TRAINED and "/regime/BTCUSD/fit" in r.json()["detail"]
-    r = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
+    job = preparing(r, "fit-regime")
+    assert time.monotonic() - t0 < 5 and job["reason"] == "on-demand"
+    assert client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"}).status_code in (200, 503)
+    done = wait_job(client, job["id"])
+    assert done["state"] == "succeeded" and done["progress"]["percent"] == 100
+    r = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["current_regime"] in REGIMES
@@ -60,11 +88,10 @@ def test_regime(client: TestClient) -> None:
         assert a["regime"] != b["regime"]
         assert datetime.fromisoformat(a["end"]) < datetime.fromisoformat(b["start"])
     model = body["model"]
-    assert model["refitted"] is True and model["restarts"] == 2 and model["n_obs"] > 600
+    assert model["refitted"] is False and model["restarts"] == 2 and model["n_obs"] > 600
     assert model["converged"] is True and model["stale"] is False
-    # saved: the same model answers the next request; POST .../fit fits again
+    # saved: the same model answers the next request
     again = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"}).json()
-    assert again["model"]["refitted"] is False
     assert again["model"]["fitted_at"] == model["fitted_at"]
     assert again["probabilities"] == probs
     # the held-out quality travels with the answer (one-step forecast vs one Gaussian)
@@ -72,32 +99,43 @@ def test_regime(client: TestClient) -> None:
     assert q["baseline"] == 0.0 and q["higher_is_better"] is True and "Gaussian" in q["metric"]
     assert q["has_edge"] == (q["ci_low"] > 0) and q["summary"]
     assert model["refit_agreement"] is None  # the first fit
-    refit = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
-    assert refit.json()["model"]["refitted"] is True
+    # POST .../fit starts a refit job: 202 with it, 409 with it while it is queued or running
+    r = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
+    assert r.status_code == 202, r.text
+    refit = r.json()
+    assert refit["reason"] == "user" and r.headers["location"] == f"/api/v1/jobs/{refit['id']}"
+    second = client.post("/api/v1/regime/BTCUSD/fit", params={"timeframe": "H1"})
+    if client.get(f"/api/v1/jobs/{refit['id']}").json()["state"] in ("queued", "running"):
+        assert second.status_code == 409 and second.json()["job"]["id"] == refit["id"]
+    assert wait_job(client, refit["id"])["state"] == "succeeded"
+    refitted = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"}).json()["model"]
+    assert refitted["fitted_at"] > model["fitted_at"]
     # the refit's states are matched to the previous model's: the regimes keep their names
-    assert refit.json()["model"]["matched_to_previous"] is True
-    assert refit.json()["model"]["refit_agreement"] >= 0.9
-    # a GET does not refit (the old `?refit=true` replaced the model without the token)
-    kept = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1", "refit": "true"})
-    assert kept.json()["model"]["refitted"] is False
-    assert kept.json()["model"]["fitted_at"] == refit.json()["model"]["fitted_at"]
+    assert refitted["matched_to_previous"] is True and refitted["refit_agreement"] >= 0.9
     assert "tradingstack_hmm_regime_probability{" in client.get("/metrics").text
+    listing = JobList.model_validate(client.get("/api/v1/jobs").json())
+    assert [j.id for j in listing.jobs][:2] == [refit["id"], job["id"]]  # newest first
 
 
-def test_an_old_model_is_answered_as_stale_and_a_read_does_not_refit_it(
+def test_an_old_model_is_answered_as_stale_while_its_refit_runs(
     data_url: str, settings: HmmSettings
 ) -> None:
     aged = settings.model_copy(update={"refit_after_seconds": 0.0})
     with TestClient(create_app(aged, data_url=data_url), raise_server_exceptions=False) as c:
-        fitted = c.post("/api/v1/regime/MSFT/fit", params={"timeframe": "D1"})
-        assert fitted.status_code == 200, fitted.text
-        read = c.get("/api/v1/regime/MSFT", params={"timeframe": "D1"}).json()
-    assert read["model"]["stale"] is True and read["model"]["refitted"] is False
-    assert read["model"]["fitted_at"] == fitted.json()["model"]["fitted_at"]
+        job = preparing(c.get("/api/v1/regime/MSFT", params={"timeframe": "D1"}), "fit-regime")
+        assert wait_job(c, job["id"])["state"] == "succeeded"
+        read = c.get("/api/v1/regime/MSFT", params={"timeframe": "D1"})
+        assert read.status_code == 200, read.text
+        assert read.json()["model"]["stale"] is True
+        jobs = c.get("/api/v1/jobs").json()["jobs"]
+        assert jobs[0]["reason"] == "schedule" and jobs[0]["kind"] == "fit-regime"
+        wait_job(c, jobs[0]["id"])
 
 
 def test_regime_daily_and_bad_input(client: TestClient) -> None:
-    assert client.post("/api/v1/regime/NVDA/fit", params={"timeframe": "D1"}).status_code == 200
+    r = client.post("/api/v1/regime/NVDA/fit", params={"timeframe": "D1"})
+    assert r.status_code == 202
+    assert wait_job(client, r.json()["id"])["state"] == "succeeded"
     r = client.get("/api/v1/regime/NVDA", params={"timeframe": "D1"})
     assert r.status_code == 200, r.text
     assert r.json()["expected_duration"]["bull_trend"]["seconds"] == pytest.approx(
@@ -105,11 +143,20 @@ def test_regime_daily_and_bad_input(client: TestClient) -> None:
     )
     r = client.get("/api/v1/regime/NOPE", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOPE" in r.json()["detail"]
+    assert client.post("/api/v1/regime/NOPE/fit").status_code == 404
     r = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "W1"})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert client.get("/api/v1/jobs/nope").status_code == 404
 
 
 def test_score_long_and_short(client: TestClient, settings: HmmSettings) -> None:
+    # no model: one job trains the long and the short one, the request does not wait for it
+    ask = {"symbol": "BTCUSD", "timeframe": "H1", "direction": "short"}
+    job = preparing(client.post("/api/v1/score", json=ask), "fit-scores")
+    again = client.post("/api/v1/score", json={**ask, "direction": "long"})
+    if again.status_code == 503:
+        assert again.json()["job"]["id"] == job["id"]
+    assert wait_job(client, job["id"])["state"] == "succeeded"
     results = {}
     for direction in ("long", "short"):
         r = client.post(
@@ -129,7 +176,7 @@ def test_score_long_and_short(client: TestClient, settings: HmmSettings) -> None
         names = {t["feature"] for t in top}
         assert names <= set(_features(client, direction))
         m = body["model"]
-        assert m["retrained"] is True
+        assert m["retrained"] is False
         # the served model trained on every labelled bar; the out-of-fold bars it was judged
         # on are the newest 60 % (each scored by a model trained before it, test_scoring.py)
         assert datetime.fromisoformat(m["train_start"]) < datetime.fromisoformat(m["valid_start"])
@@ -145,10 +192,11 @@ def test_score_long_and_short(client: TestClient, settings: HmmSettings) -> None
             assert "no demonstrated edge" in body["summary"] and "not a signal" in body["summary"]
     assert results["long"]["threshold"] == pytest.approx(results["short"]["threshold"])
     # the second request reuses the saved model
-    again = client.post(
+    same = client.post(
         "/api/v1/score", json={"symbol": "BTCUSD", "timeframe": "H1", "direction": "long"}
     ).json()
-    assert again["model"]["retrained"] is False and again["score"] == results["long"]["score"]
+    assert same["model"]["trained_at"] == results["long"]["model"]["trained_at"]
+    assert same["score"] == results["long"]["score"]
     files = sorted(p.name for p in (settings.dir / "scoring").iterdir())
     assert files == [
         "BTCUSD_H1_long.json", "BTCUSD_H1_long.txt", "BTCUSD_H1_short.json",
@@ -177,11 +225,15 @@ def test_score_bad_input(client: TestClient) -> None:
 
 def test_corrupt_scoring_model_is_retrained(client: TestClient, settings: HmmSettings) -> None:
     ok = {"symbol": "BTCUSD", "timeframe": "H1", "direction": "short"}
-    assert client.post("/api/v1/score", json=ok).status_code == 200
+    before = client.post("/api/v1/score", json=ok)
+    assert before.status_code == 200
     (settings.dir / "scoring" / "BTCUSD_H1_short.txt").write_text("garbage")
     client.app.state.hmm._scorer_cache.clear()  # as after a restart
+    job = preparing(client.post("/api/v1/score", json=ok), "fit-scores")
+    assert wait_job(client, job["id"])["state"] == "succeeded"
     r = client.post("/api/v1/score", json=ok)
-    assert r.status_code == 200 and r.json()["model"]["retrained"] is True
+    assert r.status_code == 200
+    assert r.json()["model"]["trained_at"] > before.json()["model"]["trained_at"]
     assert client.get("/health").json()["training_in_progress"] is False
 
 
@@ -204,3 +256,28 @@ def test_the_data_services_problem_type_is_kept_downstream(
         assert r.status_code == 503, r.text
         assert r.json()["type"] == "urn:tradingstack:problem:upstream-unavailable"
         assert int(r.headers["Retry-After"]) > 0
+
+
+def test_first_start_fits_the_missing_models_once(
+    data_url: str, settings: HmmSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TS_JOBS_PREPARE", "AMZN:D1")
+    monkeypatch.setenv("TS_JOBS_LOCK", str(tmp_path / "jobs.lock"))
+    fresh = settings.model_copy(update={"dir": tmp_path / "models"})
+    with TestClient(create_app(fresh, data_url=data_url)) as c:
+        deadline = time.monotonic() + 30
+        while len(jobs := c.get("/api/v1/jobs").json()["jobs"]) < 2:
+            assert time.monotonic() < deadline, jobs
+            time.sleep(0.05)
+        assert {(j["kind"], j["reason"], j["symbol"]) for j in jobs} == {
+            ("fit-regime", "first-start", "AMZN"),
+            ("fit-scores", "first-start", "AMZN"),
+        }
+        for j in jobs:
+            assert wait_job(c, j["id"])["state"] == "succeeded"
+        assert c.get("/api/v1/regime/AMZN", params={"timeframe": "D1"}).status_code == 200
+        ask = {"symbol": "AMZN", "timeframe": "D1", "direction": "long"}
+        assert c.post("/api/v1/score", json=ask).status_code == 200
+    with TestClient(create_app(fresh, data_url=data_url)) as c:
+        time.sleep(0.5)
+        assert c.get("/api/v1/jobs").json()["jobs"] == []  # saved: nothing refitted
