@@ -13,6 +13,7 @@ import fcntl
 import heapq
 import itertools
 import logging
+import math
 import os
 import threading
 import time
@@ -112,8 +113,14 @@ class FileGate:
         self.path = Path(path)
         self.poll_seconds = poll_seconds
         self._fd: int | None = None
+        self._released_at = -math.inf
 
     def acquire(self, cancelled: threading.Event) -> bool:
+        # flock is not fair: after its own job, a service lets the others' waiting jobs (which
+        # poll) take their turn before it tries again
+        pause = self._released_at + 2 * self.poll_seconds - time.monotonic()
+        if pause > 0 and cancelled.wait(pause):
+            return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         while True:
@@ -132,6 +139,7 @@ class FileGate:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+            self._released_at = time.monotonic()
 
 
 def gate_from_env() -> FileGate | None:

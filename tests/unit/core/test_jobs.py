@@ -301,3 +301,34 @@ def test_routes_and_the_model_preparing_problem() -> None:
     finally:
         release.set()
         manager.shutdown(timeout=5)
+
+
+def test_the_gate_takes_turns_between_services(tmp_path: Path) -> None:
+    """A service with a queue of jobs lets another service's waiting job in between (flock
+    alone would let the releasing service take it again at once, starving the other)."""
+    lock = tmp_path / "jobs.lock"
+    busy, other = (
+        JobManager("nhits", gate=FileGate(lock, 0.05)),
+        JobManager("hmm", gate=FileGate(lock, 0.05)),
+    )
+    order: list[str] = []
+    try:
+        release, started = threading.Event(), threading.Event()
+
+        def first(report: Reporter) -> None:
+            started.set()
+            release.wait(5)
+            order.append("nhits-1")
+
+        busy.submit("train", first)
+        assert started.wait(5)
+        second = busy.submit("train", lambda r: order.append("nhits-2"))
+        waiting = other.submit("fit", lambda r: order.append("hmm"))
+        wait_for(lambda: other.get(waiting.id).progress.step == WAITING)  # type: ignore[union-attr]
+        release.set()
+        busy.wait(second.id, 10)
+        other.wait(waiting.id, 10)
+        assert order == ["nhits-1", "hmm", "nhits-2"]
+    finally:
+        busy.shutdown(timeout=5)
+        other.shutdown(timeout=5)
