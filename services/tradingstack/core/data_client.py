@@ -79,10 +79,6 @@ class DataInvalidRequest(DataServiceError, InvalidRequest):
 class DataUnavailable(DataServiceError, UpstreamUnavailable):
     """The data service is unreachable, down, or out of providers: ask again later."""
 
-    def __init__(self, detail: str, *, upstream_status: int | None = None, **ext: Any) -> None:
-        DataServiceError.__init__(self, detail, upstream_status=upstream_status, **ext)
-        self.title = "Data unavailable"
-
 
 class DataFailed(DataServiceError, UpstreamFailed):
     """The data service answered a failure (a 5xx other than 503) or broke its contract."""

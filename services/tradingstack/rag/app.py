@@ -19,15 +19,20 @@ from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.errors import (
-    UPSTREAM_FAILED,
-    ProblemError,
+    Conflict,
+    EmbeddingModelMismatch,
+    InvalidRequest,
+    NotFound,
+    StorageUnavailable,
+    TooLarge,
+    UpstreamFailed,
+    UpstreamUnavailable,
     problems,
-    upstream_unavailable,
 )
 from tradingstack.core.schemas import Instant
 from tradingstack.core.settings import load_settings
 from tradingstack.rag.chunking import chunk_text, content_hash
-from tradingstack.rag.embedder_client import EmbedderClient, EmbedderError
+from tradingstack.rag.embedder_client import EmbedderClient
 from tradingstack.rag.schemas import (
     BatchOut,
     DeleteResult,
@@ -43,13 +48,7 @@ from tradingstack.rag.schemas import (
     QueryResponse,
 )
 from tradingstack.rag.settings import RagSettings
-from tradingstack.rag.store import (
-    CorruptStoreError,
-    DimensionMismatchError,
-    Filters,
-    NewDocument,
-    RagStore,
-)
+from tradingstack.rag.store import CorruptStoreError, Filters, NewDocument, RagStore
 
 docs_router = APIRouter(prefix="/documents", tags=["documents"])
 query_router = APIRouter(tags=["query"])
@@ -58,34 +57,25 @@ query_router = APIRouter(tags=["query"])
 def _store(request: Request) -> RagStore:
     store: RagStore = request.app.state.store
     if store.error:
-        raise ProblemError(
-            503,
-            f"The knowledge base cannot be used: {store.error}",
-            title="Knowledge base unavailable",
-        )
+        raise CorruptStoreError(f"The knowledge base cannot be used: {store.error}")
     return store
 
 
+# Domain errors (core.errors) answer for themselves through the kit's handler: the embedder
+# client's EmbedderUnavailable/EmbedderFailed, the store's CorruptStoreError and
+# DimensionMismatchError go through the routes uncaught.
+STORE_PROBLEMS = problems(StorageUnavailable)
 # What a route that embeds may answer: a store built with another model (409), a document too
-# long (413), the embedder failing (502) or down (503).
-EMBEDDING_PROBLEMS = problems(409, 413, 502, 503)
+# long (413), the embedder failing (502) or down (503), the store unusable (503).
+EMBEDDING_PROBLEMS = problems(
+    EmbeddingModelMismatch, TooLarge, UpstreamFailed, UpstreamUnavailable, StorageUnavailable
+)
 # Deeper than any store here holds; an unbounded offset overflowed SQLite's integer (a 500).
 MAX_OFFSET = 10**9
 
 
-def _embedder_problem(exc: EmbedderError) -> ProblemError:
-    if exc.status is None:
-        return upstream_unavailable(
-            f"The embedder service is unreachable ({exc.detail}); start it or set TS_EMBEDDER_URL.",
-            "embedder",
-        )
-    return ProblemError(
-        502,
-        f"The embedder service failed to embed the text: {exc.detail}",
-        type_=UPSTREAM_FAILED,
-        upstream="embedder",
-        upstream_status=exc.status,
-    )
+def _no_document(doc_id: str) -> NotFound:
+    return NotFound(f"No document {doc_id!r}.", title="Unknown document")
 
 
 def _filters(f: QueryFilters) -> Filters:
@@ -135,8 +125,7 @@ async def _prepare(
     seen: set[str] = set()
     for i, d in enumerate(docs):
         if len(d.text) > s.max_document_chars:
-            raise ProblemError(
-                413,
+            raise TooLarge(
                 f"documents[{i}] has {len(d.text)} characters; the limit is "
                 f"{s.max_document_chars}: split it.",
             )
@@ -149,10 +138,7 @@ async def _prepare(
     if not texts:
         return prepared, np.zeros((0, store.dimension or 0), dtype=np.float32), store.model or ""
     client: EmbedderClient = request.app.state.embedder
-    try:
-        vecs, model = await client.embed(texts)
-    except EmbedderError as exc:
-        raise _embedder_problem(exc) from None
+    vecs, model = await client.embed(texts)
     return prepared, vecs, model
 
 
@@ -161,10 +147,7 @@ async def _add(
 ) -> list[DocumentOut]:
     store = _store(request)
     prepared, vecs, model = await _prepare(request, docs)
-    try:
-        results = await run_in_threadpool(store.add, prepared, vecs, model, replace_id)
-    except DimensionMismatchError as exc:
-        raise ProblemError(409, str(exc)) from None
+    results = await run_in_threadpool(store.add, prepared, vecs, model, replace_id)
     return [DocumentOut(id=i, duplicate=dup, chunks=n) for i, dup, n in results]
 
 
@@ -192,7 +175,7 @@ async def add_documents(request: Request, body: DocumentBatch) -> BatchOut:
     """Add many documents in one request."""
     limit = request.app.state.rag_settings.max_batch
     if len(body.documents) > limit:
-        raise ProblemError(413, f"{len(body.documents)} documents; send at most {limit} per batch.")
+        raise TooLarge(f"{len(body.documents)} documents; send at most {limit} per batch.")
     results = await _add(request, body.documents)
     dups = sum(r.duplicate for r in results)
     return BatchOut(results=results, added=len(results) - dups, duplicates=dups)
@@ -209,7 +192,7 @@ def _query_filters(**query: Any) -> QueryFilters:
         ) from None
 
 
-@docs_router.get("", response_model=DocumentList)
+@docs_router.get("", response_model=DocumentList, responses=STORE_PROBLEMS)
 async def list_documents(
     request: Request,
     symbol: Annotated[list[str] | None, Query()] = None,
@@ -229,24 +212,25 @@ async def list_documents(
     )
 
 
-@docs_router.get("/{doc_id}", response_model=Document)
+@docs_router.get("/{doc_id}", response_model=Document, responses=STORE_PROBLEMS)
 async def get_document(request: Request, doc_id: str) -> Document:
     doc = await run_in_threadpool(_store(request).get, doc_id)
     if doc is None:
-        raise ProblemError(404, f"No document {doc_id!r}.")
+        raise _no_document(doc_id)
     return Document(**doc)
 
 
-@docs_router.put("/{doc_id}", response_model=DocumentOut, responses=EMBEDDING_PROBLEMS)
+@docs_router.put(
+    "/{doc_id}", response_model=DocumentOut, responses={**EMBEDDING_PROBLEMS, **problems(Conflict)}
+)
 async def replace_document(request: Request, doc_id: str, body: DocumentIn) -> DocumentOut:
     """Replace a document's text and metadata (re-chunked and re-embedded, same id)."""
     store = _store(request)
     if await run_in_threadpool(store.get, doc_id) is None:
-        raise ProblemError(404, f"No document {doc_id!r}.")
+        raise _no_document(doc_id)
     other = await run_in_threadpool(store.find_hash, content_hash(body.text))
     if other is not None and other != doc_id:
-        raise ProblemError(
-            409,
+        raise Conflict(
             f"Document {other} already has this content; delete one of them.",
             duplicate_of=other,
         )
@@ -266,26 +250,20 @@ async def replace_document(request: Request, doc_id: str, body: DocumentIn) -> D
         ),
     )
     client: EmbedderClient = request.app.state.embedder
-    try:
-        vecs, model = await client.embed([c[1] for c in store_doc.chunks])
-    except EmbedderError as exc:
-        raise _embedder_problem(exc) from None
-    try:
-        res = await run_in_threadpool(store.add, [store_doc], vecs, model, doc_id)
-    except DimensionMismatchError as exc:
-        raise ProblemError(409, str(exc)) from None
+    vecs, model = await client.embed([c[1] for c in store_doc.chunks])
+    res = await run_in_threadpool(store.add, [store_doc], vecs, model, doc_id)
     return DocumentOut(id=res[0][0], duplicate=False, chunks=res[0][2])
 
 
-@docs_router.delete("/{doc_id}", response_model=DeleteResult)
+@docs_router.delete("/{doc_id}", response_model=DeleteResult, responses=STORE_PROBLEMS)
 async def delete_document(request: Request, doc_id: str) -> DeleteResult:
     ids = await run_in_threadpool(_store(request).delete, Filters(document_ids=[doc_id]))
     if not ids:
-        raise ProblemError(404, f"No document {doc_id!r}.")
+        raise _no_document(doc_id)
     return DeleteResult(deleted=len(ids), ids=ids)
 
 
-@docs_router.delete("", response_model=DeleteResult)
+@docs_router.delete("", response_model=DeleteResult, responses=STORE_PROBLEMS)
 async def delete_documents(
     request: Request,
     symbol: Annotated[list[str] | None, Query()] = None,
@@ -297,8 +275,7 @@ async def delete_documents(
     f = _query_filters(symbol=symbol, source=source, time_from=time_from, time_to=time_to)
     filters = _filters(f)
     if filters.empty():
-        raise ProblemError(
-            422,
+        raise InvalidRequest(
             "Give at least one filter (symbol, source, time_from, time_to); "
             "deleting everything needs each document's id or a new TS_RAG_DIR.",
         )
@@ -306,7 +283,7 @@ async def delete_documents(
     return DeleteResult(deleted=len(ids), ids=ids)
 
 
-@query_router.post("/query", response_model=QueryResponse, responses=problems(409, 502, 503))
+@query_router.post("/query", response_model=QueryResponse, responses=EMBEDDING_PROBLEMS)
 async def query(request: Request, body: QueryRequest) -> QueryResponse:
     """The k chunks most similar (cosine) to `text` among those that pass the filters.
 
@@ -317,18 +294,12 @@ async def query(request: Request, body: QueryRequest) -> QueryResponse:
     st = request.app.state
     s: RagSettings = st.rag_settings
     if body.k > s.max_k:
-        raise ProblemError(422, f"k={body.k} is too large; at most {s.max_k}.")
+        raise InvalidRequest(f"k={body.k} is too large; at most {s.max_k}.")
     store = _store(request)
     await run_in_threadpool(_check_metadata_keys, store, body.filters)
-    try:
-        vecs, model = await st.embedder.embed([body.text])
-    except EmbedderError as exc:
-        raise _embedder_problem(exc) from None
+    vecs, model = await st.embedder.embed([body.text])
     t0 = time.perf_counter()
-    try:
-        hits, info = await run_in_threadpool(store.search, vecs[0], body.k, _filters(body.filters))
-    except DimensionMismatchError as exc:
-        raise ProblemError(409, f"{exc}; the embedder's model differs from the index's") from None
+    hits, info = await run_in_threadpool(store.search, vecs[0], body.k, _filters(body.filters))
     st.query_latency.labels(info["index"]).observe(time.perf_counter() - t0)
     rows = await run_in_threadpool(store.chunks, [h[0] for h in hits])
     results = [QueryHit(**rows[cid], score=round(score, 6)) for cid, score in hits if cid in rows]
@@ -342,21 +313,17 @@ async def query(request: Request, body: QueryRequest) -> QueryResponse:
     )
 
 
-@query_router.get("/index", response_model=IndexStats)
+@query_router.get("/index", response_model=IndexStats, responses=STORE_PROBLEMS)
 async def index_stats(request: Request) -> IndexStats:
     return IndexStats(**await run_in_threadpool(_store(request).stats))
 
 
-@query_router.post("/index/rebuild", response_model=IndexStats, responses=problems(503))
+@query_router.post("/index/rebuild", response_model=IndexStats, responses=STORE_PROBLEMS)
 async def rebuild(request: Request) -> IndexStats:
     """Rebuild the FAISS index from the document store (after a corrupt index, or to re-pick
     exact vs. ANN). A corrupt document store cannot be rebuilt: restore it from a backup."""
     store: RagStore = request.app.state.store
-    try:
-        stats = await run_in_threadpool(store.rebuild_index)
-    except CorruptStoreError as exc:
-        raise ProblemError(503, str(exc), title="Knowledge base unavailable") from None
-    return IndexStats(**stats)
+    return IndexStats(**await run_in_threadpool(store.rebuild_index))
 
 
 def create_app(

@@ -22,6 +22,7 @@ from typing import Any
 import faiss as _faiss
 import numpy as np
 
+from tradingstack.core.errors import EmbeddingModelMismatch, StorageUnavailable
 from tradingstack.core.schemas import to_utc
 from tradingstack.rag import index as fx
 
@@ -68,12 +69,15 @@ CREATE INDEX IF NOT EXISTS doc_meta_doc ON doc_meta(doc_id);
 """
 
 
-class CorruptStoreError(Exception):
+class CorruptStoreError(StorageUnavailable):
     """A file of the knowledge base cannot be read; the message says which and what to do."""
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, title="Knowledge base unavailable")
 
-class DimensionMismatchError(Exception):
-    pass
+
+class DimensionMismatchError(EmbeddingModelMismatch):
+    """The embedder's vectors do not fit the index (another model built it)."""
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -292,13 +296,12 @@ class RagStore:
                 except Exception as exc:
                     self._fail(
                         f"the FAISS index {self.index_path} is corrupt ({exc}); the documents "
-                        "are safe in rag.db: POST /api/v1/index/rebuild rebuilds the index "
-                        "from them"
+                        "are safe in rag.db: rebuilding the index restores it from them"
                     )
                 if self.dimension is not None and self.index.d != self.dimension:
                     self._fail(
                         f"the FAISS index {self.index_path} has dimension {self.index.d} but "
-                        f"the documents have {self.dimension}; POST /api/v1/index/rebuild"
+                        f"the documents have {self.dimension}; rebuild the index"
                     )
                 if self.index.ntotal != count:
                     # a crash between the SQLite commit and the index write: the documents
@@ -648,7 +651,8 @@ class RagStore:
             q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
             if q.shape[1] != self.index.d:
                 raise DimensionMismatchError(
-                    f"query vector has {q.shape[1]} dimensions, the index {self.index.d}"
+                    f"the query vector has {q.shape[1]} dimensions, the index {self.index.d}: "
+                    "the embedder's model differs from the index's"
                 )
             kind = fx.kind_of(self.index)
             if filters.empty():
