@@ -106,6 +106,7 @@ async def _measure(ports: list[int], stacks: tuple[int, ...]) -> dict[str, Any]:
     from tradingstack.core import catalog
     from tradingstack.core.health import probe
     from tradingstack_operator import alerts, watchdog
+    from tradingstack_operator.settings import OperatorSettings
 
     os.environ["TS_OPERATOR_PROBE_URLS"] = json.dumps(
         {
@@ -127,7 +128,8 @@ async def _measure(ports: list[int], stacks: tuple[int, ...]) -> dict[str, Any]:
                 await asyncio.sleep(0.2)
 
     notifier = alerts.Notifier()
-    wd = watchdog.Watchdog(kube=None, notifier=notifier)  # type: ignore[arg-type]  # no transitions
+    probe_urls = OperatorSettings().probe_urls
+    wd = watchdog.Watchdog(kube=None, notifier=notifier, probe_urls=probe_urls)  # type: ignore[arg-type]  # no transitions
     ready = {
         "services": [
             {"name": w.name, "desiredReplicas": 1, "readyReplicas": 1} for w in catalog.WORKLOADS
@@ -170,7 +172,7 @@ async def _measure(ports: list[int], stacks: tuple[int, ...]) -> dict[str, Any]:
             (time.process_time() - cpu) * 1000 / (9 * stacks[-1]), 3
         )
         # sequential baseline: one probe after the other, as many stacks as the last
-        targets = watchdog.probe_overrides()
+        targets = probe_urls
         seq = []
         async with httpx.AsyncClient() as c:
             for _ in range(2):

@@ -5,8 +5,9 @@ timeout, so a slow or dead endpoint never blocks reconciliation or health checks
 never reach the logs: `RedactTokens` masks them in every record of this module and of httpx
 (which logs request URLs, and the Bot API puts the token in the URL).
 
-The Bot API base URL is `TS_OPERATOR_TELEGRAM_API_URL` (default https://api.telegram.org),
-so tests point it at a local server that speaks the Bot API.
+The Bot API base URL is the Notifier's `telegram_api_url` (the operator's settings:
+`TS_OPERATOR_TELEGRAM_API_URL`, default https://api.telegram.org), so tests point it at a
+local server that speaks the Bot API.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from tradingstack_operator import metrics as m
+from tradingstack_operator import metrics
+from tradingstack_operator.settings import TELEGRAM_API
 
 log = logging.getLogger("tradingstack_operator.alerts")
 
-TELEGRAM_API = "https://api.telegram.org"
 _BOT_TOKEN = re.compile(r"bot\d+:[A-Za-z0-9_-]+|\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 
 
@@ -104,8 +104,11 @@ class Delivery:
 class Notifier:
     """The queue and its sender task. `submit` never waits."""
 
-    def __init__(self, timeout: float = 10.0, maxsize: int = 1000) -> None:
+    def __init__(
+        self, timeout: float = 10.0, maxsize: int = 1000, telegram_api_url: str = TELEGRAM_API
+    ) -> None:
         self.timeout = timeout
+        self.telegram_api_url = telegram_api_url
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=maxsize)
         self.task: asyncio.Task[None] | None = None
         self.client: httpx.AsyncClient | None = None
@@ -136,7 +139,7 @@ class Notifier:
         except asyncio.QueueFull:
             log.warning("alert queue full: dropped %s alert for %s", alert.kind, alert.workload)
             for channel in ("telegram", "webhook"):
-                m.ALERT_FAILURES.labels(alert.namespace, alert.stack, channel).inc()
+                metrics.ALERT_FAILURES.labels(alert.namespace, alert.stack, channel).inc()
             return False
         return True
 
@@ -161,7 +164,7 @@ class Notifier:
         for (channel, _), result in zip(channels, results, strict=True):
             labels = (alert.namespace, alert.stack)
             if isinstance(result, BaseException):
-                m.ALERT_FAILURES.labels(*labels, channel).inc()
+                metrics.ALERT_FAILURES.labels(*labels, channel).inc()
                 log.warning(
                     "%s/%s: %s alert for %s via %s failed: %s",
                     *labels,
@@ -171,7 +174,7 @@ class Notifier:
                     REDACT.redact(f"{type(result).__name__}: {result}"),
                 )
             else:
-                m.ALERTS_SENT.labels(*labels, channel, alert.kind).inc()
+                metrics.ALERTS_SENT.labels(*labels, channel, alert.kind).inc()
                 self.delivered.append((channel, alert))
                 del self.delivered[:-200]
                 log.info(
@@ -184,7 +187,7 @@ class Notifier:
 
     async def _telegram(self, alert: Alert, tg: Telegram) -> None:
         assert self.client is not None
-        base = os.environ.get("TS_OPERATOR_TELEGRAM_API_URL", TELEGRAM_API).rstrip("/")
+        base = self.telegram_api_url.rstrip("/")
         resp = await asyncio.wait_for(
             self.client.post(
                 f"{base}/bot{tg.token}/sendMessage",

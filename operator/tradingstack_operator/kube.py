@@ -8,10 +8,8 @@ backoff; anything else is raised as `ApiError` for the caller to report in the s
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,7 +22,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from tradingstack_operator import spec as s
+from tradingstack_operator import spec
+from tradingstack_operator.settings import OperatorSettings
 
 FIELD_MANAGER = "tradingstack-operator"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -42,7 +41,7 @@ PLURALS: dict[tuple[str, str], str] = {
     ("networking.k8s.io/v1", "Ingress"): "ingresses",
     ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicies",
     ("traefik.io/v1alpha1", "Middleware"): "middlewares",
-    (s.API_VERSION, s.KIND): s.PLURAL,
+    (spec.API_VERSION, spec.KIND): spec.PLURAL,
 }
 
 
@@ -71,16 +70,11 @@ def path(api_version: str, kind: str, namespace: str | None, name: str | None = 
     return f"{base}/{name}" if name else base
 
 
-def kubeconfig_path() -> str | None:
-    """$KUBECONFIG (read now, not at import time) or ~/.kube/config when it exists."""
-    kubeconfig = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
-    return kubeconfig if Path(kubeconfig.split(os.pathsep)[0]).exists() else None
-
-
-async def load_configuration() -> client.Configuration:
-    """The kubeconfig (see `kubeconfig_path`), else the in-cluster service account."""
+async def load_configuration(settings: OperatorSettings) -> client.Configuration:
+    """The kubeconfig (`OperatorSettings.kubeconfig_path`), else the in-cluster service
+    account."""
     cfg = client.Configuration()
-    kubeconfig = kubeconfig_path()
+    kubeconfig = settings.kubeconfig_path()
     if kubeconfig:
         await config.load_kube_config(config_file=kubeconfig, client_configuration=cfg)
     else:
@@ -100,8 +94,8 @@ class Kube:
     requests: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    async def connect(cls) -> Kube:
-        return cls(client.ApiClient(await load_configuration()))
+    async def connect(cls, settings: OperatorSettings) -> Kube:
+        return cls(client.ApiClient(await load_configuration(settings)))
 
     async def close(self) -> None:
         await self.api.close()
@@ -194,7 +188,7 @@ class Kube:
 
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         """Merge-patch the TradingStack's status subresource."""
-        url = path(s.API_VERSION, s.KIND, namespace, name) + "/status"
+        url = path(spec.API_VERSION, spec.KIND, namespace, name) + "/status"
         await self.request(
             "PATCH", url, body={"status": status}, content_type="application/merge-patch+json"
         )

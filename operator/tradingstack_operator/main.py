@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 
 import kopf
+
+from tradingstack_operator.settings import OperatorSettings
 
 
 def run(
@@ -20,7 +21,8 @@ def run(
     """
     from tradingstack_operator import handlers  # noqa: F401  (registers the handlers)
 
-    level = os.environ.get("TS_OPERATOR_LOG_LEVEL", "info").upper()
+    settings = OperatorSettings()  # every env var, read once; the handlers get it in the memo
+    level = settings.log_level
     kopf.configure(debug=level == "DEBUG", log_format=kopf.LogFormat.PLAIN)
     logging.getLogger().setLevel(getattr(logging, level, logging.INFO))
     clusterwide = all_namespaces or not namespace
@@ -30,6 +32,7 @@ def run(
             namespaces=[] if clusterwide else [namespace or ""],
             standalone=True,
             liveness_endpoint=liveness,
+            memo=kopf.Memo(settings=settings),
         )
     )
 

@@ -8,7 +8,6 @@ The server listens on `TS_OPERATOR_METRICS_ADDRESS` (default 0.0.0.0) and
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -185,19 +184,18 @@ class Server:
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
-    async def start(self, address: str | None = None, port: int | None = None) -> int | None:
-        """Listen; returns the port (None when disabled by TS_OPERATOR_METRICS_PORT=off)."""
-        raw = os.environ.get("TS_OPERATOR_METRICS_PORT", "8081") if port is None else str(port)
-        if raw.strip().lower() in ("off", "false", "none", ""):
+    async def start(self, address: str = "0.0.0.0", port: int | None = 8081) -> int | None:
+        """Listen on `port` (0: any free one); returns the port, None when `port` is None
+        (the settings' TS_OPERATOR_METRICS_PORT=off)."""
+        if port is None:
             return None
-        address = address or os.environ.get("TS_OPERATOR_METRICS_ADDRESS", "0.0.0.0")
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, address, int(raw))
+        site = web.TCPSite(self.runner, address, port)
         await site.start()
         server = site._server  # the bound port when asked for port 0
         sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else int(raw)
+        self.port = int(sockets[0].getsockname()[1]) if sockets else port
         return self.port
 
     async def stop(self) -> None:

@@ -5,6 +5,10 @@ generation, no pod of the stack is Pending and (when the watchdog checks health)
 workload's last health check passed. A workload whose pods are ready but whose health check
 fails makes the stack Degraded (reason `Unhealthy`, the message names it). Unschedulable pods
 are named with the scheduler's own message (the pod's PodScheduled condition).
+
+The status is built as `spec.TradingStackStatus` (the model the CRD's status schema comes
+from) with the condition types and reasons of `ConditionType` and `Reason`; `is_ready` is the
+one reading of "Ready" for everyone (the controller's metrics, the status API).
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from tradingstack.core import catalog
 from tradingstack.core.health import ProbeResult
 
-from tradingstack_operator import builders as b
-from tradingstack_operator import spec as s
+from tradingstack_operator import builders, spec
 
 Obj = dict[str, Any]
 WAITING_PROBLEMS = {
@@ -30,6 +34,44 @@ WAITING_PROBLEMS = {
     "InvalidImageName",
     "RunContainerError",
 }
+
+
+class ConditionType(StrEnum):
+    READY = "Ready"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+
+
+class Reason(StrEnum):
+    """Every reason the operator puts on a condition."""
+
+    ALL_SERVICES_READY = "AllServicesReady"
+    SERVICES_NOT_READY = "ServicesNotReady"
+    RECONCILE_FAILED = "ReconcileFailed"
+    PAUSED = "Paused"
+    CONVERGED = "Converged"
+    ROLLING_OUT = "RollingOut"
+    UNSCHEDULABLE = "Unschedulable"
+    PODS_FAILING = "PodsFailing"
+    UNHEALTHY = "Unhealthy"
+    AS_EXPECTED = "AsExpected"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One condition's value before it gets its times."""
+
+    status: bool
+    reason: Reason
+    message: str = ""
+
+
+def is_ready(status: Mapping[str, Any] | None) -> bool:
+    """Whether a TradingStack status (as stored, camelCase) says Ready=True."""
+    return any(
+        c.get("type") == ConditionType.READY and c.get("status") == "True"
+        for c in (status or {}).get("conditions") or []
+    )
 
 
 def now() -> str:
@@ -56,18 +98,18 @@ class WorkloadHealth:
     ever_healthy: bool = False
 
     def fields(self) -> Obj:
-        """The health fields of the workload's `status.services[]` entry."""
+        """The health fields of the workload's `spec.ServiceStatus` (keyword arguments)."""
         r = self.result
         return {
             "health": r.status,
             "healthy": r.healthy,
             "version": r.version,
-            "uptimeSeconds": r.uptime_seconds,
-            "trainingInProgress": r.training_in_progress,
-            "lastProbeTime": r.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "latencySeconds": None if r.latency_seconds is None else round(r.latency_seconds, 4),
-            "consecutiveFailures": self.failures,
-            "healthMessage": r.error or "",
+            "uptime_seconds": r.uptime_seconds,
+            "training_in_progress": r.training_in_progress,
+            "last_probe_time": r.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "latency_seconds": None if r.latency_seconds is None else round(r.latency_seconds, 4),
+            "consecutive_failures": self.failures,
+            "health_message": r.error or "",
         }
 
 
@@ -85,7 +127,7 @@ def pod_problems(pods: Iterable[Obj]) -> dict[str, PodProblems]:
         meta = pod.get("metadata") or {}
         if meta.get("deletionTimestamp"):
             continue
-        workload = (meta.get("labels") or {}).get(b.WORKLOAD_LABEL)
+        workload = (meta.get("labels") or {}).get(builders.WORKLOAD_LABEL)
         if not workload:
             continue
         p = out.setdefault(workload, PodProblems())
@@ -111,24 +153,202 @@ def pod_problems(pods: Iterable[Obj]) -> dict[str, PodProblems]:
 
 
 def _condition(
-    previous: list[Obj], type_: str, status: bool, reason: str, message: str, generation: int
-) -> Obj:
-    value = "True" if status else "False"
+    previous: list[Obj], type_: ConditionType, verdict: Verdict, generation: int
+) -> spec.Condition:
+    value: Literal["True", "False"] = "True" if verdict.status else "False"
     old = next((c for c in previous if c.get("type") == type_), None)
     since = old["lastTransitionTime"] if old and old.get("status") == value else now()
-    return {
-        "type": type_,
-        "status": value,
-        "reason": reason,
-        "message": message,
-        "lastTransitionTime": since,
-        "observedGeneration": generation,
-    }
+    return spec.Condition(
+        type=type_,
+        status=value,
+        reason=verdict.reason,
+        message=verdict.message,
+        last_transition_time=since,
+        observed_generation=generation,
+    )
+
+
+@dataclass
+class Tally:
+    """What the services' checks found, for the conditions."""
+
+    not_ready: list[str] = field(default_factory=list)
+    unschedulable: list[str] = field(default_factory=list)
+    failing: list[str] = field(default_factory=list)
+    unhealthy: list[str] = field(default_factory=list)
+    pending: int = 0
+
+
+def _service(
+    w: catalog.Workload,
+    ws: spec.WorkloadSpec,
+    dep: Obj | None,
+    prob: PodProblems,
+    health: Mapping[str, WorkloadHealth] | None,
+    tally: Tally,
+) -> spec.ServiceStatus:
+    """The `status.services[]` entry of one workload; what is wrong goes to `tally`."""
+    dst = (dep or {}).get("status") or {}
+    ready_replicas = int(dst.get("readyReplicas") or 0)
+    if not ws.enabled:
+        return spec.ServiceStatus(
+            name=w.name,
+            enabled=False,
+            desired_replicas=0,
+            ready_replicas=ready_replicas,
+            gpu=ws.gpu,
+            ready=False,
+            message="disabled",
+        )
+    updated = int(dst.get("updatedReplicas") or 0)
+    total = int(dst.get("replicas") or 0)  # old and new pods, not the terminating ones
+    current = dep is not None and int(dst.get("observedGeneration") or 0) >= int(
+        (dep.get("metadata") or {}).get("generation") or 0
+    )
+    tally.pending += prob.pending
+    ok = (
+        current
+        and ready_replicas >= ws.replicas
+        and updated >= ws.replicas
+        and total <= ws.replicas  # no pod of an older template left (rollout complete)
+        and prob.pending == 0
+    )
+    message = ""
+    if dep is None:
+        message = "Deployment not created yet"
+    elif prob.unschedulable:
+        message = "unschedulable: " + "; ".join(prob.unschedulable)
+        tally.unschedulable.append(f"{w.name} ({'; '.join(prob.unschedulable)})")
+    elif prob.failing:
+        message = "; ".join(prob.failing)
+        tally.failing.append(f"{w.name} ({message})")
+    elif prob.pending:
+        message = f"{prob.pending} pod(s) pending"
+    elif not ok:
+        message = f"{ready_replicas}/{ws.replicas} pods ready"
+    h = health.get(w.name) if health is not None else None
+    if ok and health is not None:
+        if h is None:
+            ok, message = False, "waiting for the first health check"
+        elif not h.result.healthy:
+            ok = False
+            message = f"unhealthy: {h.result.error or h.result.status}"
+            tally.unhealthy.append(f"{w.name} ({h.result.error or h.result.status})")
+    if not ok:
+        tally.not_ready.append(w.name)
+    return spec.ServiceStatus(
+        name=w.name,
+        enabled=True,
+        desired_replicas=ws.replicas,
+        ready_replicas=ready_replicas,
+        gpu=ws.gpu,
+        ready=ok,
+        message=message,
+        **(h.fields() if h is not None else {}),
+    )
+
+
+def _verdicts(
+    tally: Tally, summary: str, error: str, paused: bool
+) -> tuple[Verdict, Verdict, Verdict]:
+    """Ready, Progressing and Degraded from what the services' checks found."""
+    ready = not tally.not_ready and tally.pending == 0 and not error and not paused
+    if paused:
+        ready_v = Verdict(False, Reason.PAUSED, f"reconciliation paused ({spec.PAUSE_ANNOTATION})")
+        prog = Verdict(False, Reason.PAUSED, "reconciliation paused: the operator changes nothing")
+    elif ready:
+        ready_v = Verdict(True, Reason.ALL_SERVICES_READY, f"{summary} services ready")
+        prog = Verdict(False, Reason.CONVERGED, "every workload is up to date")
+    else:
+        waiting = f"{summary} services ready; waiting for " + ", ".join(tally.not_ready)
+        ready_v = (
+            Verdict(False, Reason.RECONCILE_FAILED, error)
+            if error
+            else Verdict(False, Reason.SERVICES_NOT_READY, waiting)
+        )
+        prog = Verdict(True, Reason.ROLLING_OUT, ready_v.message)
+    if tally.unschedulable:
+        message = "cannot schedule: " + "; ".join(tally.unschedulable)
+        degraded = Verdict(True, Reason.UNSCHEDULABLE, message)
+    elif tally.failing:
+        degraded = Verdict(True, Reason.PODS_FAILING, "; ".join(tally.failing))
+    elif tally.unhealthy:
+        degraded = Verdict(True, Reason.UNHEALTHY, "unhealthy: " + "; ".join(tally.unhealthy))
+    elif error:
+        degraded = Verdict(True, Reason.RECONCILE_FAILED, error)
+    else:
+        degraded = Verdict(False, Reason.AS_EXPECTED, "")
+    if tally.unschedulable and not paused:
+        prog = Verdict(False, Reason.UNSCHEDULABLE, degraded.message)
+    elif (
+        tally.unhealthy
+        and not paused
+        and len(tally.unhealthy) == len(tally.not_ready)
+        and not error
+    ):
+        prog = Verdict(False, Reason.UNHEALTHY, degraded.message)  # nothing rolls out; down
+    return ready_v, prog, degraded
+
+
+def build(
+    stack: builders.Stack,
+    ts: spec.TradingStackSpec,
+    observed: Observed,
+    generation: int,
+    previous: Obj | None = None,
+    paused: bool = False,
+    health: Mapping[str, WorkloadHealth] | None = None,
+    alerts: Mapping[str, Obj] | None = None,
+) -> spec.TradingStackStatus:
+    """The typed status for the observed state.
+
+    `health`: the watchdog's last checks by workload, None when health is not checked (then
+    Ready depends on pods only). `alerts`: the watchdog's alert state, kept in the status.
+    """
+    prev_conditions = (previous or {}).get("conditions") or []
+    problems = pod_problems(observed.pods)
+    tally = Tally()
+    services = [
+        _service(
+            w,
+            ts.workload(w.name),
+            observed.deployments.get(w.name),
+            problems.get(w.name, PodProblems()),
+            health,
+            tally,
+        )
+        for w in catalog.WORKLOADS
+    ]
+    n_ready = sum(1 for x in services if x.enabled and x.ready)
+    summary = f"{n_ready}/{len(ts.enabled())}"
+    ready, prog, degraded = _verdicts(tally, summary, observed.error, paused)
+    return spec.TradingStackStatus(
+        observed_generation=generation,
+        conditions=[
+            _condition(prev_conditions, ConditionType.READY, ready, generation),
+            _condition(prev_conditions, ConditionType.PROGRESSING, prog, generation),
+            _condition(prev_conditions, ConditionType.DEGRADED, degraded, generation),
+        ],
+        services=services,
+        services_ready=summary,
+        url=builders.url(stack, ts),
+        paused=paused,
+        alerts={k: spec.AlertState.model_validate(v) for k, v in (alerts or {}).items()},
+    )
+
+
+def to_dict(status: spec.TradingStackStatus) -> Obj:
+    """The status subresource content (camelCase, no empty optional fields; `alerts` only
+    when there are some)."""
+    out: Obj = status.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if not out.get("alerts"):
+        out.pop("alerts", None)
+    return out
 
 
 def compute(
-    stack: b.Stack,
-    ts: s.TradingStackSpec,
+    stack: builders.Stack,
+    ts: spec.TradingStackSpec,
     observed: Observed,
     generation: int,
     previous: Obj | None = None,
@@ -136,131 +356,8 @@ def compute(
     health: Mapping[str, WorkloadHealth] | None = None,
     alerts: Mapping[str, Obj] | None = None,
 ) -> Obj:
-    """The status subresource content (camelCase dict) for the observed state.
-
-    `health`: the watchdog's last checks by workload, None when health is not checked (then
-    Ready depends on pods only). `alerts`: the watchdog's alert state, kept in the status.
-    """
-    previous = previous or {}
-    prev_conditions = previous.get("conditions") or []
-    problems = pod_problems(observed.pods)
-    services = []
-    not_ready: list[str] = []
-    unschedulable: list[str] = []
-    failing: list[str] = []
-    unhealthy: list[str] = []
-    pending_total = 0
-    enabled = ts.enabled()
-    for w in catalog.WORKLOADS:
-        ws = ts.workload(w.name)
-        dep = observed.deployments.get(w.name)
-        dst = (dep or {}).get("status") or {}
-        ready_replicas = int(dst.get("readyReplicas") or 0)
-        updated = int(dst.get("updatedReplicas") or 0)
-        total = int(dst.get("replicas") or 0)  # old and new pods, not the terminating ones
-        current = dep is not None and int(dst.get("observedGeneration") or 0) >= int(
-            (dep.get("metadata") or {}).get("generation") or 0
-        )
-        prob = problems.get(w.name, PodProblems())
-        if not ws.enabled:
-            services.append(
-                {
-                    "name": w.name,
-                    "enabled": False,
-                    "desiredReplicas": 0,
-                    "readyReplicas": ready_replicas,
-                    "gpu": ws.gpu,
-                    "ready": False,
-                    "message": "disabled",
-                }
-            )
-            continue
-        pending_total += prob.pending
-        ok = (
-            dep is not None
-            and current
-            and ready_replicas >= ws.replicas
-            and updated >= ws.replicas
-            and total <= ws.replicas  # no pod of an older template left (rollout complete)
-            and prob.pending == 0
-        )
-        message = ""
-        if dep is None:
-            message = "Deployment not created yet"
-        elif prob.unschedulable:
-            message = "unschedulable: " + "; ".join(prob.unschedulable)
-            unschedulable.append(f"{w.name} ({'; '.join(prob.unschedulable)})")
-        elif prob.failing:
-            message = "; ".join(prob.failing)
-            failing.append(f"{w.name} ({message})")
-        elif prob.pending:
-            message = f"{prob.pending} pod(s) pending"
-        elif not ok:
-            message = f"{ready_replicas}/{ws.replicas} pods ready"
-        h = health.get(w.name) if health is not None else None
-        if ok and health is not None:
-            if h is None:
-                ok, message = False, "waiting for the first health check"
-            elif not h.result.healthy:
-                ok = False
-                message = f"unhealthy: {h.result.error or h.result.status}"
-                unhealthy.append(f"{w.name} ({h.result.error or h.result.status})")
-        if not ok:
-            not_ready.append(w.name)
-        entry: Obj = {
-            "name": w.name,
-            "enabled": True,
-            "desiredReplicas": ws.replicas,
-            "readyReplicas": ready_replicas,
-            "gpu": ws.gpu,
-            "ready": ok,
-            "message": message,
-        }
-        if h is not None:
-            entry.update({k: v for k, v in h.fields().items() if v is not None})
-        services.append(entry)
-    n_ready = sum(1 for x in services if x["enabled"] and x["ready"])
-    ready = not not_ready and pending_total == 0 and not observed.error and not paused
-    if paused:
-        ready_reason, ready_msg = "Paused", f"reconciliation paused ({s.PAUSE_ANNOTATION})"
-        prog = (False, "Paused", "reconciliation paused: the operator changes nothing")
-    elif ready:
-        ready_reason, ready_msg = "AllServicesReady", f"{n_ready}/{len(enabled)} services ready"
-        prog = (False, "Converged", "every workload is up to date")
-    else:
-        ready_reason = "ServicesNotReady"
-        ready_msg = f"{n_ready}/{len(enabled)} services ready; waiting for " + ", ".join(not_ready)
-        if observed.error:
-            ready_reason, ready_msg = "ReconcileFailed", observed.error
-        prog = (True, "RollingOut", ready_msg)
-    if unschedulable:
-        degraded = (True, "Unschedulable", "cannot schedule: " + "; ".join(unschedulable))
-    elif failing:
-        degraded = (True, "PodsFailing", "; ".join(failing))
-    elif unhealthy:
-        degraded = (True, "Unhealthy", "unhealthy: " + "; ".join(unhealthy))
-    elif observed.error:
-        degraded = (True, "ReconcileFailed", observed.error)
-    else:
-        degraded = (False, "AsExpected", "")
-    if unschedulable and not paused:
-        prog = (False, "Unschedulable", degraded[2])
-    elif unhealthy and not paused and len(unhealthy) == len(not_ready) and not observed.error:
-        prog = (False, "Unhealthy", degraded[2])  # nothing rolls out; services are down
-    conditions = [
-        _condition(prev_conditions, "Ready", ready, ready_reason, ready_msg, generation),
-        _condition(prev_conditions, "Progressing", prog[0], prog[1], prog[2], generation),
-        _condition(prev_conditions, "Degraded", degraded[0], degraded[1], degraded[2], generation),
-    ]
-    return {
-        "observedGeneration": generation,
-        "conditions": conditions,
-        "services": services,
-        "servicesReady": f"{n_ready}/{len(enabled)}",
-        "url": b.url(stack, ts),
-        "paused": paused,
-        **({"alerts": dict(alerts)} if alerts else {}),
-    }
+    """`build`'s status as the status subresource content (camelCase dict)."""
+    return to_dict(build(stack, ts, observed, generation, previous, paused, health, alerts))
 
 
 def without_times(status: Obj) -> Obj:

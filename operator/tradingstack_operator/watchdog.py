@@ -13,19 +13,18 @@ With `alerting.enabled`, a critical workload that goes down is announced once (t
 more for it until `cooldownSeconds` after that alert), and its recovery once. The alert state
 lives in `status.alerts`, and a restarted operator starts from it: no repeated alerts.
 
-Probe URLs: `http://<stack>-<workload>.<namespace>.svc:<port><health_path>`, or what
-`TS_OPERATOR_PROBE_URLS` says: a JSON object whose keys are `namespace/stack/workload`,
-`stack/workload`, `workload` or `*` (most specific wins) and whose values are URLs or
-templates with `{namespace}`, `{stack}`, `{workload}`, `{port}`, `{health_path}`
-(for services running outside the cluster, as in the tests).
+Probe URLs: `http://<stack>-<workload>.<namespace>.svc:<port><health_path>`, or what the
+operator's settings say (`TS_OPERATOR_PROBE_URLS`, `OperatorSettings.probe_urls`): a JSON
+object whose keys are `namespace/stack/workload`, `stack/workload`, `workload` or `*` (most
+specific wins) and whose values are URLs or templates with `{namespace}`, `{stack}`,
+`{workload}`, `{port}`, `{health_path}` (for services running outside the cluster, as in the
+tests).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import os
 import socket
 import time
 from collections.abc import Mapping
@@ -35,12 +34,9 @@ from typing import Any
 
 import httpx
 from tradingstack.core import catalog
-from tradingstack.core.health import plain_probe_names, probe_many
+from tradingstack.core.health import ProbeResult, plain_probe_names, probe_many
 
-from tradingstack_operator import alerts as a
-from tradingstack_operator import builders as b
-from tradingstack_operator import metrics as m
-from tradingstack_operator import spec as s
+from tradingstack_operator import alerts, builders, metrics, spec
 from tradingstack_operator.kube import ApiError, Kube
 from tradingstack_operator.status import WorkloadHealth
 
@@ -66,20 +62,7 @@ def _parse(text: str | None) -> datetime | None:
 # ---- probe URLs ---------------------------------------------------------------------------
 
 
-def probe_overrides() -> dict[str, str]:
-    """TS_OPERATOR_PROBE_URLS as a dict (empty when unset or not a JSON object)."""
-    raw = os.environ.get("TS_OPERATOR_PROBE_URLS", "").strip()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        log.warning("TS_OPERATOR_PROBE_URLS is not JSON; ignored")
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def probe_url(stack: b.Stack, w: catalog.Workload, overrides: Mapping[str, str]) -> str:
+def probe_url(stack: builders.Stack, w: catalog.Workload, overrides: Mapping[str, str]) -> str:
     """Where the watchdog asks `w` for its health."""
     for key in (f"{stack.namespace}/{stack.name}/{w.name}", f"{stack.name}/{w.name}", w.name, "*"):
         if key in overrides:
@@ -94,7 +77,7 @@ def probe_url(stack: b.Stack, w: catalog.Workload, overrides: Mapping[str, str])
 
 
 def probe_targets(
-    stack: b.Stack, ts: s.TradingStackSpec, overrides: Mapping[str, str]
+    stack: builders.Stack, ts: spec.TradingStackSpec, overrides: Mapping[str, str]
 ) -> dict[str, str]:
     return {w.name: probe_url(stack, w, overrides) for w in ts.enabled()}
 
@@ -130,7 +113,7 @@ def decide(
     ready_pods: Mapping[str, bool],
     reported_down: Mapping[str, bool],
     alert_state: Mapping[str, Obj],
-    alerting: s.AlertingSpec,
+    alerting: spec.AlertingSpec,
     now: datetime,
 ) -> Decision:
     """Events and alerts for the new health results."""
@@ -173,6 +156,32 @@ def decide(
     return d
 
 
+def _health(
+    results: Mapping[str, ProbeResult],
+    previous: Mapping[str, WorkloadHealth],
+    labels: tuple[str, str],
+) -> dict[str, WorkloadHealth]:
+    """The new health of each workload (failures in a row counted on), with its metrics."""
+    health: dict[str, WorkloadHealth] = {}
+    for name, r in results.items():
+        prev = previous.get(name)
+        failures = 0 if r.healthy else (prev.failures if prev else 0) + 1
+        ever = r.healthy or bool(prev and prev.ever_healthy)
+        health[name] = WorkloadHealth(result=r, failures=failures, ever_healthy=ever)
+        metrics.WORKLOAD_UP.labels(*labels, name).set(1 if r.healthy else 0)
+        metrics.WORKLOAD_FAILURES.labels(*labels, name).set(failures)
+        metrics.PROBES.labels(*labels, name, "healthy" if r.healthy else "unhealthy").inc()
+        if r.latency_seconds is not None:
+            metrics.PROBE_DURATION.labels(*labels, name).observe(r.latency_seconds)
+    for name in set(previous) - set(health):  # disabled since the last sweep
+        try:
+            metrics.WORKLOAD_UP.remove(*labels, name)
+            metrics.WORKLOAD_FAILURES.remove(*labels, name)
+        except KeyError:
+            pass
+    return health
+
+
 # ---- the per-stack state and loop ---------------------------------------------------------
 
 
@@ -185,7 +194,7 @@ class StackWatch:
     alert_state: dict[str, Obj] = field(default_factory=dict)
     last_sweep: datetime | None = None
     sweeps: int = 0
-    telegram: a.Telegram | None = None
+    telegram: alerts.Telegram | None = None
     telegram_at: float = -1e9
     seeded: bool = False
     client: httpx.AsyncClient | None = None
@@ -215,22 +224,32 @@ class StackWatch:
 class Watchdog:
     """Sweeps, Events and alerts for all TradingStacks of the operator."""
 
-    def __init__(self, kube: Kube, notifier: a.Notifier) -> None:
+    def __init__(
+        self, kube: Kube, notifier: alerts.Notifier, probe_urls: Mapping[str, str] | None = None
+    ) -> None:
         self.kube = kube
         self.notifier = notifier
+        self.probe_urls = dict(probe_urls or {})
+        """URL overrides (`probe_url`), from the operator's settings."""
         self.instance = socket.gethostname()
 
-    async def sweep(self, body: Obj, watch: StackWatch) -> Decision | None:
-        """One health check of every enabled workload of the stack `body`; posts Events and
-        queues alerts. Returns None when the spec is invalid."""
+    async def sweep(
+        self, body: Obj, watch: StackWatch, ts: spec.TradingStackSpec | None = None
+    ) -> Decision | None:
+        """One health check of every enabled workload of the stack `body` (whose validated
+        spec is `ts`, parsed here when not given); posts Events and queues alerts. Returns
+        None when the spec is invalid."""
         meta = body["metadata"]
-        stack = b.Stack(name=meta["name"], namespace=meta["namespace"], uid=meta.get("uid", ""))
-        try:
-            ts = s.TradingStackSpec.model_validate(body.get("spec") or {})
-        except ValueError:
-            return None
+        stack = builders.Stack(
+            name=meta["name"], namespace=meta["namespace"], uid=meta.get("uid", "")
+        )
+        if ts is None:
+            try:
+                ts = spec.TradingStackSpec.model_validate(body.get("spec") or {})
+            except ValueError:
+                return None
         watch.seed(body.get("status"))
-        targets = probe_targets(stack, ts, probe_overrides())
+        targets = probe_targets(stack, ts, self.probe_urls)
         if watch.client is None:
             watch.client = httpx.AsyncClient(
                 limits=httpx.Limits(max_connections=32, max_keepalive_connections=16)
@@ -244,24 +263,8 @@ class Watchdog:
             plain=plain_probe_names(catalog.WORKLOADS),
         )
         labels = (stack.namespace, stack.name)
-        m.SWEEP_DURATION.labels(*labels).observe(time.perf_counter() - started)
-        health: dict[str, WorkloadHealth] = {}
-        for name, r in results.items():
-            prev = watch.health.get(name)
-            failures = 0 if r.healthy else (prev.failures if prev else 0) + 1
-            ever = r.healthy or bool(prev and prev.ever_healthy)
-            health[name] = WorkloadHealth(result=r, failures=failures, ever_healthy=ever)
-            m.WORKLOAD_UP.labels(*labels, name).set(1 if r.healthy else 0)
-            m.WORKLOAD_FAILURES.labels(*labels, name).set(failures)
-            m.PROBES.labels(*labels, name, "healthy" if r.healthy else "unhealthy").inc()
-            if r.latency_seconds is not None:
-                m.PROBE_DURATION.labels(*labels, name).observe(r.latency_seconds)
-        for name in set(watch.health) - set(health):  # disabled since the last sweep
-            try:
-                m.WORKLOAD_UP.remove(*labels, name)
-                m.WORKLOAD_FAILURES.remove(*labels, name)
-            except KeyError:
-                pass
+        metrics.SWEEP_DURATION.labels(*labels).observe(time.perf_counter() - started)
+        health = _health(results, watch.health, labels)
         now = datetime.now(UTC)
         d = decide(
             health,
@@ -276,8 +279,21 @@ class Watchdog:
         watch.alert_state = d.alert_state
         watch.last_sweep = now
         watch.sweeps += 1
+        await self._announce(stack, ts, watch, d, now)
+        return d
+
+    async def _announce(
+        self,
+        stack: builders.Stack,
+        ts: spec.TradingStackSpec,
+        watch: StackWatch,
+        d: Decision,
+        now: datetime,
+    ) -> None:
+        """Post the decision's Events and queue its alerts."""
+        labels = (stack.namespace, stack.name)
         for name in d.suppressed:
-            m.ALERTS_SUPPRESSED.labels(*labels, name).inc()
+            metrics.ALERTS_SUPPRESSED.labels(*labels, name).inc()
             log.info("%s/%s: %s is down again within the cooldown: no alert", *labels, name)
         for type_, reason, message in d.events:
             log.log(
@@ -292,16 +308,15 @@ class Watchdog:
             telegram = await self.telegram(stack, ts, watch)
             webhook = ts.alerting.webhook_url
             for name, down, detail in d.alerts:
-                alert = a.Alert(stack.namespace, stack.name, name, down, detail, _ts(now))
+                alert = alerts.Alert(stack.namespace, stack.name, name, down, detail, _ts(now))
                 if telegram is None and not webhook:
                     log.warning("%s/%s: no alert channel for %s", *labels, alert.kind)
                     continue
                 self.notifier.submit(alert, telegram, webhook)
-        return d
 
     async def telegram(
-        self, stack: b.Stack, ts: s.TradingStackSpec, watch: StackWatch
-    ) -> a.Telegram | None:
+        self, stack: builders.Stack, ts: spec.TradingStackSpec, watch: StackWatch
+    ) -> alerts.Telegram | None:
         """Bot token and chat id from the Secret named in spec.alerting (cached for 60 s)."""
         tg = ts.alerting.telegram
         if tg is None:
@@ -323,15 +338,15 @@ class Watchdog:
                 tg.secret_name,
                 what,
             )
-            m.ALERT_FAILURES.labels(stack.namespace, stack.name, "telegram").inc()
+            metrics.ALERT_FAILURES.labels(stack.namespace, stack.name, "telegram").inc()
             return None
-        a.REDACT.secrets.add(token)
-        watch.telegram = a.Telegram(token=token, chat_id=chat)
+        alerts.REDACT.secrets.add(token)
+        watch.telegram = alerts.Telegram(token=token, chat_id=chat)
         watch.telegram_at = time.monotonic()
         return watch.telegram
 
     async def event(
-        self, stack: b.Stack, type_: str, reason: str, message: str, now: datetime
+        self, stack: builders.Stack, type_: str, reason: str, message: str, now: datetime
     ) -> None:
         """A core/v1 Event on the TradingStack (failures are logged, never raised)."""
         manifest = {
@@ -339,8 +354,8 @@ class Watchdog:
             "kind": "Event",
             "metadata": {"generateName": f"{stack.name}.", "namespace": stack.namespace},
             "involvedObject": {
-                "apiVersion": s.API_VERSION,
-                "kind": s.KIND,
+                "apiVersion": spec.API_VERSION,
+                "kind": spec.KIND,
                 "name": stack.name,
                 "namespace": stack.namespace,
                 "uid": stack.uid,
@@ -348,8 +363,8 @@ class Watchdog:
             "type": type_,
             "reason": reason,
             "message": message[:1024],
-            "source": {"component": b.MANAGER},
-            "reportingComponent": b.MANAGER,
+            "source": {"component": builders.MANAGER},
+            "reportingComponent": builders.MANAGER,
             "reportingInstance": self.instance,
             "firstTimestamp": _ts(now),
             "lastTimestamp": _ts(now),

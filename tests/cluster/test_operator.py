@@ -603,6 +603,29 @@ def test_drift_is_restored(cluster: Cluster) -> None:
     assert restored_after < 30
 
 
+def test_a_converged_stack_costs_no_request(cluster: Cluster) -> None:
+    """The watches keep the live children: once converged, a resync reads nothing from the
+    API server (the children are re-listed once a minute, the window here is shorter than
+    that after the stack's first pass)."""
+    from tradingstack_operator import controller
+
+    cluster.create("quiet", small_spec())
+    cluster.wait_ready("quiet")
+    ctl = controller.CURRENT[0]
+    worker = ctl.workers[(cluster.ns, "quiet")]
+    marks = {key: w.maintained_at for key, w in ctl.workers.items()}
+    reconciles = worker.reconciles
+    before = sum(ctl.kube.requests.values()), ctl.reconciles
+    wait_for("three resyncs", lambda: worker.reconciles >= reconciles + 3, timeout=30)
+    requests = sum(ctl.kube.requests.values()) - before[0]
+    passes = ctl.reconciles - before[1]
+    # other stacks of this module may re-list in the window (once a minute): 9 requests
+    # each (8 LISTs and the token's POST); at 8 GETs a reconcile this was 8 x passes
+    relisted = sum(1 for key, w in ctl.workers.items() if w.maintained_at != marks.get(key))
+    assert worker.maintained_at == marks[worker.key]  # this stack did not re-list
+    assert requests <= 9 * relisted + passes // 2, (requests, passes, relisted)
+
+
 def test_invalid_specs_are_refused_with_the_cel_message(cluster: Cluster) -> None:
     cases = [
         ({"workloads": {"tcn": {"gpu": -1}}}, "cannot be negative"),

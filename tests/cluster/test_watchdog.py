@@ -169,10 +169,17 @@ def watchdog_operator(operator_kubeconfig: Path, bot: BotApi) -> Iterator[tuple[
 def watched_stack(
     api_client: client.ApiClient, namespace: str, bot: BotApi, services: dict[str, Service]
 ) -> dict[str, Any]:
-    """Probe URLs to the local services, the Telegram Secret; returns the stack's spec."""
-    os.environ["TS_OPERATOR_PROBE_URLS"] = json.dumps(
-        {f"{namespace}/wd/{n}": f"{s.url}/health" for n, s in services.items()}
-    )
+    """Probe URLs to the local services, the Telegram Secret; returns the stack's spec.
+
+    The URLs go into TS_OPERATOR_PROBE_URLS for an operator started later, and into the
+    watchdog of the one running now (the operator reads its settings once, at start)."""
+    from tradingstack_operator import controller
+
+    urls = {f"{namespace}/wd/{n}": f"{s.url}/health" for n, s in services.items()}
+    os.environ["TS_OPERATOR_PROBE_URLS"] = json.dumps(urls)
+    for running in controller.CURRENT:
+        assert running.watchdog is not None
+        running.watchdog.probe_urls.update(urls)
     client.CoreV1Api(api_client).create_namespaced_secret(
         namespace,
         client.V1Secret(

@@ -229,7 +229,7 @@ class BotApi:
 
 
 @pytest.fixture
-async def bot(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotApi]:
+async def bot() -> AsyncIterator[BotApi]:
     api = BotApi()
     app = web.Application()
     app.router.add_post("/{token}/sendMessage", api.send)
@@ -240,7 +240,6 @@ async def bot(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotApi]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     api.url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("TS_OPERATOR_TELEGRAM_API_URL", api.url)
     try:
         yield api
     finally:
@@ -251,7 +250,7 @@ async def test_telegram_and_webhook_delivery_without_logging_the_token(
     bot: BotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    notifier = a.Notifier(timeout=5)
+    notifier = a.Notifier(timeout=5, telegram_api_url=bot.url)
     notifier.start()
     tg = a.Telegram(token=TOKEN, chat_id="42")
     before = m.REGISTRY.get_sample_value(
@@ -336,10 +335,11 @@ def test_builders_service_name_matches_probe_default() -> None:
 
 
 def test_gpus_requested() -> None:
-    from tradingstack_operator.handlers import gpus_requested
+    from tradingstack_operator.controller import gpus_requested
+    from tradingstack_operator.reconcile import parse_spec
 
     default = sum(1 for w in catalog.WORKLOADS if w.gpu)
-    assert gpus_requested({"spec": {}}) == default > 0
+    assert gpus_requested(parse_spec({"spec": {}})) == default > 0
     body = {"spec": {"workloads": {"nhits": {"gpu": 2, "replicas": 2}, "tcn": {"gpu": 0}}}}
-    assert gpus_requested(body) == default - 1 - 1 + 4  # tcn none, nhits 2 x 2 instead of 1
-    assert gpus_requested({"spec": {"workloads": {"nope": {}}}}) == 0  # invalid spec
+    assert gpus_requested(parse_spec(body)) == default - 1 - 1 + 4  # tcn none, nhits 2 x 2
+    assert gpus_requested(parse_spec({"spec": {"workloads": {"nope": {}}}})) == 0  # invalid

@@ -1,0 +1,127 @@
+"""The controller's bookkeeping without a cluster: the spec parsed once per generation, the
+children cache fed by watch events, and which events ask for a full pass."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tradingstack_operator import builders, controller, reconcile
+from tradingstack_operator.kube import Kube
+
+
+def stack_body(generation: int = 1, uid: str = "u1", spec: Any = None) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "demo", "namespace": "ns", "uid": uid, "generation": generation},
+        "spec": spec if spec is not None else {},
+    }
+
+
+def child(kind: str, name: str, generation: int | None, rv: int, **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": "ns",
+        "resourceVersion": str(rv),
+        "labels": {builders.STACK_LABEL: "demo", builders.WORKLOAD_LABEL: "data"},
+    }
+    if generation is not None:
+        meta["generation"] = generation
+    api = {"Deployment": "apps/v1"}.get(kind, "v1")
+    return {"apiVersion": api, "kind": kind, "metadata": meta, **extra}
+
+
+def test_spec_is_parsed_once_per_generation() -> None:
+    worker = controller.Worker(key=("ns", "demo"), body=stack_body(1))
+    first = worker.parsed()
+    worker.body = {**stack_body(1), "status": {"servicesReady": "1/9"}}  # a status change
+    assert worker.parsed() is first
+    worker.body = stack_body(2, spec={"workloads": {"data": {"replicas": 2}}})
+    second = worker.parsed()
+    assert second is not first and second.ts.workload("data").replicas == 2
+    worker.body = stack_body(2, uid="u2")  # recreated under the same name
+    assert worker.parsed() is not second
+    worker.body = stack_body(3, spec={"workloads": {"nope": {}}})
+    assert worker.parsed().error.startswith("invalid spec: ")
+
+
+def test_child_events_fill_the_cache_and_choose_the_pass() -> None:
+    ctl = controller.Controller(kube=Kube(api=None))  # type: ignore[arg-type]  # never called
+    worker = controller.Worker(key=("ns", "demo"), body=stack_body(), apply_needed=False)
+    ctl.workers[worker.key] = worker
+    worker.children = ctl.children.setdefault(worker.key, reconcile.Children())
+
+    def event(obj: dict[str, Any], deleted: bool = False) -> bool:
+        worker.apply_needed = False
+        worker.wake.clear()
+        ctl.child_event(obj, deleted)
+        assert worker.wake.is_set()
+        return worker.apply_needed
+
+    dep = child("Deployment", "demo-data", 1, 10)
+    assert event(dep)  # new child: full pass
+    assert not event(child("Deployment", "demo-data", 1, 11, status={"readyReplicas": 1}))
+    assert worker.children.deployments()["data"]["metadata"]["resourceVersion"] == "11"
+    assert event(child("Deployment", "demo-data", 2, 12))  # its spec was edited
+    assert not event(child("Pod", "demo-data-x", None, 13))  # pods: status only
+    assert len(worker.children.of_kind("Pod")) == 1
+    cm = child("ConfigMap", "demo-config", None, 14, data={"a": "1"})
+    assert event(cm)
+    assert not event({**cm, "metadata": {**cm["metadata"], "resourceVersion": "15"}})
+    assert event(child("ConfigMap", "demo-config", None, 16, data={"a": "2"}))
+    assert event(dep, deleted=True)  # a deleted Deployment comes back at once
+    assert "data" not in worker.children.deployments()
+    # an event older than what an apply answered does not replace it
+    worker.children.put(child("Deployment", "demo-data", 3, 30))
+    ctl.child_event(child("Deployment", "demo-data", 2, 20), deleted=False)
+    assert worker.children.deployments()["data"]["metadata"]["resourceVersion"] == "30"
+    ctl.child_event({"metadata": {"name": "other", "namespace": "ns"}}, deleted=False)  # not ours
+
+
+async def test_applies_run_concurrently_and_in_two_waves() -> None:
+    """The children of one pass are applied at once (up to the limit), Deployments after
+    what their pods need."""
+    order: list[str] = []
+    running = 0
+    most = 0
+
+    class CountingKube(Kube):
+        async def request(self, method: str, url: str, **kwargs: Any) -> Any:
+            nonlocal running, most
+            self.requests[method] += 1
+            running += 1
+            most = max(most, running)
+            await asyncio.sleep(0.01)
+            running -= 1
+            body = kwargs.get("body") or {}
+            if method == "PATCH" and "kind" in body:
+                order.append(body["kind"])
+                return {**body, "metadata": {**body["metadata"], "resourceVersion": "1"}}
+            return {"items": []}
+
+    kube = CountingKube(api=None)  # type: ignore[arg-type]  # request is answered above
+    job = reconcile.Pass(
+        body=stack_body(),
+        parsed=reconcile.parse_spec(stack_body()),
+        opts=builders.Options(),
+        concurrency=4,
+    )
+    result = await reconcile.reconcile(kube, job)
+    assert not result.error and most == 8  # the 8 LISTs at once, then 4 applies at a time
+    first_deployment = order.index("Deployment")
+    assert all(k in ("Deployment", "Ingress") for k in order[first_deployment:])
+    assert {"ServiceAccount", "ConfigMap", "Service"} <= set(order[:first_deployment])
+    before = sum(kube.requests.values())
+    again = await reconcile.reconcile(
+        kube, reconcile.Pass(**{**job.__dict__, "ensure_token": False})
+    )
+    assert not again.applied and sum(kube.requests.values()) == before + 1  # the status patch
+
+
+def test_children_of_a_deleted_stack_are_not_kept() -> None:
+    ctl = controller.Controller(kube=Kube(api=None))  # type: ignore[arg-type]  # never called
+    ctl.child_event(child("Pod", "demo-data-x", None, 1), deleted=False)
+    assert ("ns", "demo") in ctl.children
+    ctl.observe({**stack_body(), "metadata": {"name": "demo", "namespace": "ns"}}, deleted=True)
+    assert ("ns", "demo") not in ctl.children
+    ctl.child_event(child("Pod", "demo-data-x", None, 2), deleted=True)  # the GC's deletions
+    assert ("ns", "demo") not in ctl.children
