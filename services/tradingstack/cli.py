@@ -36,6 +36,14 @@ def up(
         ),
     ] = 3000,
     state_dir: Annotated[Path, typer.Option(help="databases, models, logs")] = Path(".state"),
+    prepare: Annotated[
+        str,
+        typer.Option(
+            envvar="TS_JOBS_PREPARE",
+            help="models trained in the background when the state has none, one at a time "
+            "(SYMBOL:TIMEFRAME, comma-separated; empty: none)",
+        ),
+    ] = "BTCUSD:H1",
 ) -> None:
     """Run the stack locally behind one gateway on 127.0.0.1 (Ctrl-C stops it)."""
     from tradingstack.local import launcher
@@ -47,7 +55,7 @@ def up(
             if w.app is None or not w.implemented:
                 raise typer.BadParameter(f"{n} cannot run locally (not built yet, or not ours)")
     try:
-        launcher.run(names, state_dir=state_dir, gateway_port=port)
+        launcher.run(names, state_dir=state_dir, gateway_port=port, prepare=prepare)
     except launcher.PortInUse as exc:
         Console(stderr=True).print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None

@@ -36,6 +36,7 @@ from tradingstack.core.catalog import Workload, local_workloads
 from tradingstack.core.health import ProbeResult, probe_many
 from tradingstack.core.http import SERVER_KEEP_ALIVE_SECONDS
 from tradingstack.local.gateway import create_gateway
+from tradingstack.local.prepare import first_start_env, watch
 
 LOCAL_HOST = "127.0.0.1"
 GATEWAY_PORT = 3000
@@ -104,9 +105,13 @@ def bound_port(sock: socket.socket) -> int:
 
 
 def service_env(
-    state_dir: Path, base: Mapping[str, str] | None = None, urls: Mapping[str, str] | None = None
+    state_dir: Path,
+    base: Mapping[str, str] | None = None,
+    urls: Mapping[str, str] | None = None,
+    prepare: str | None = None,
 ) -> dict[str, str]:
-    """Environment of a local service: its state under .state/, the other services' URLs.
+    """Environment of a local service: its state under .state/, the other services' URLs,
+    the models to prepare on first start and the stack's one-job-at-a-time lock (prepare.py).
 
     `urls` say where the stack's services really listen and win over the environment; a
     service the stack does not run keeps TS_<NAME>_URL from the environment, or its own port.
@@ -120,6 +125,7 @@ def service_env(
         else:
             env.setdefault(f"TS_{w.name.upper()}_URL", local_url(w))
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.update(first_start_env(state_dir, prepare, env))
     return env
 
 
@@ -168,7 +174,9 @@ class Stack:
         state_dir: Path,
         gateway_port: int = GATEWAY_PORT,
         console: Console | None = None,
+        prepare: str | None = None,
     ) -> None:
+        self.prepare = prepare
         self.workloads = list(workloads)
         self.state_dir = state_dir
         self.gateway_port = gateway_port
@@ -197,7 +205,7 @@ class Stack:
         sockets = {w.name: bind_service(w) for w in self.workloads}
         try:
             self.urls = {n: f"http://{LOCAL_HOST}:{bound_port(s)}" for n, s in sockets.items()}
-            env = service_env(self.state_dir, urls=self.urls)
+            env = service_env(self.state_dir, urls=self.urls, prepare=self.prepare)
             for w in self.workloads:
                 sock = sockets[w.name]
                 log_file = open(logs / f"{w.name}.log", "ab")
@@ -310,10 +318,12 @@ class Stack:
                 )
             self.console.print(f"  status    {base}/_status   (Ctrl-C stops everything)")
             health_task = asyncio.create_task(loop.run())
+            watch_task = asyncio.create_task(watch(self.urls, self.console))
             try:
                 await server.serve(sockets=[gateway_socket])
             finally:
                 health_task.cancel()
+                watch_task.cancel()
         finally:
             gateway_socket.close()
             self.remove_stack_file()
@@ -325,12 +335,13 @@ def run(
     *,
     state_dir: Path = Path(".state"),
     gateway_port: int | None = None,
+    prepare: str | None = None,
 ) -> None:
     """Run the stack until Ctrl-C (the gateway on `gateway_port`, default TS_GATEWAY_PORT or
     3000); PortInUse when the gateway's port is taken."""
     workloads = [w for w in local_workloads() if not only or w.name in only]
     port = env_gateway_port() if gateway_port is None else gateway_port
-    stack = Stack(workloads, state_dir=state_dir, gateway_port=port)
+    stack = Stack(workloads, state_dir=state_dir, gateway_port=port, prepare=prepare)
     try:
         asyncio.run(stack.serve())
     except KeyboardInterrupt:
