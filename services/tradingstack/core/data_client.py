@@ -27,7 +27,7 @@ from tradingstack.core.errors import (
     UnknownSymbol,
     UpstreamFailed,
     UpstreamUnavailable,
-    error_class,
+    passed_on_class,
     problems,
 )
 from tradingstack.core.http import read_problem, segment, service_client
@@ -84,36 +84,30 @@ class DataFailed(DataServiceError, UpstreamFailed):
     """The data service answered a failure (a 5xx other than 503) or broke its contract."""
 
 
-# the data service's problem types this client passes on as they are, by class
-_PASSED_ON: dict[type[DomainError], type[DataServiceError]] = {
+# the data client's class for each domain error it passes on (core.errors.passed_on_class)
+_DATA_CLASSES: dict[type[DomainError], type[DataServiceError]] = {
     UnknownSymbol: DataUnknownSymbol,
     NoData: DataNoData,
     NoDataInRange: DataNoDataInRange,
     NotFound: DataNotFound,
     InvalidRequest: DataInvalidRequest,
+    UpstreamUnavailable: DataUnavailable,
+    UpstreamFailed: DataFailed,
 }
 
 
 def data_error(status: int | None, detail: str, type_: str, what: str) -> DataServiceError:
     """The domain error for the data service's answer about `what` (e.g. `BTCUSD H1`),
-    chosen by the problem's `type`: unknown symbol, no data and no data in range are three
-    problems that share the status 404.
-
-    A problem type it does not pass on: a 404 is `DataNotFound`, another 4xx the caller's
-    `invalid-request` (the data service refused the values); unreachable or 503 is
-    `upstream-unavailable` (Retry-After); any other failure `upstream-failed` (502)."""
-    passed = _PASSED_ON.get(error_class(type_) or DomainError)
-    if status is not None and passed is not None:
-        return passed(detail, upstream_status=status)
-    if status == 404:
-        return DataNotFound(detail, upstream_status=status)
-    if status is not None and 400 <= status < 500:
-        return DataInvalidRequest(f"The data service refused it: {detail}", upstream_status=status)
-    if status is None or status == 503:
-        return DataUnavailable(
-            f"Market data for {what} is unavailable: {detail}", upstream_status=status
-        )
-    return DataFailed(f"The data service failed: {detail}", upstream_status=status)
+    chosen by the problem's `type` (core.errors.passed_on_class): unknown symbol, no data and
+    no data in range are three problems that share the status 404."""
+    cls = _DATA_CLASSES.get(passed_on_class(status, type_), DataFailed)
+    if cls is DataInvalidRequest:
+        detail = f"The data service refused it: {detail}"
+    elif cls is DataUnavailable:
+        detail = f"Market data for {what} is unavailable: {detail}"
+    elif cls is DataFailed:
+        detail = f"The data service failed: {detail}"
+    return cls(detail, upstream_status=status)
 
 
 def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str) -> DomainError:

@@ -422,6 +422,33 @@ _register(
 )  # fmt: skip
 
 
+def passed_on_class(status: int | None, type_: str) -> type[DomainError]:
+    """The domain error a client raises for another service's error answer (`status` None: it
+    could not be reached), chosen by the problem `type` first: a type of the table travels as
+    it is, so the same problem answers the same at every hop. Without a type it passes on:
+    404 is `NotFound`, another 4xx `InvalidRequest` (the other service refused the values it
+    was given), 503 or unreachable `UpstreamUnavailable`, anything else `UpstreamFailed`."""
+    known = _BY_URI.get(type_)
+    if status is not None and known is not None:
+        return known
+    if status == 404:
+        return NotFound
+    if status is not None and 400 <= status < 500:
+        return InvalidRequest
+    if status is None or status == 503:
+        return UpstreamUnavailable
+    return UpstreamFailed
+
+
+def passed_on(status: int | None, detail: str, type_: str, upstream: str) -> DomainError:
+    """Another service's problem as this service's own domain error (`upstream` names it), for
+    a client to raise and a route to let through (see `core.http.raise_for_problem`)."""
+    cls = passed_on_class(status, type_)
+    if issubclass(cls, UpstreamUnavailable | UpstreamFailed):
+        return cls(detail, upstream)
+    return cls(detail, upstream=upstream)
+
+
 def error_class(type_: str) -> type[DomainError] | None:
     """The domain error of a problem `type` another service answered, for a client that passes
     the problem on as its own (None for a type with no plain class: upstream-*, preparing, or

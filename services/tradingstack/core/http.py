@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
+from tradingstack.core.errors import passed_on
 from tradingstack.core.settings import KitSettings, load_settings
 
 # How long a service's HTTP server keeps an idle connection open. It must outlast the idle
@@ -46,6 +47,14 @@ def read_problem(resp: httpx.Response, limit: int = 500) -> tuple[str, str]:
         return str(problem.get("detail", resp.text)), str(problem.get("type", "about:blank"))
     except (ValueError, AttributeError):
         return resp.text[:limit], "about:blank"
+
+
+def raise_for_problem(resp: httpx.Response, upstream: str) -> None:
+    """Raise another service's error answer as this service's own domain error, by its problem
+    `type` (core.errors.passed_on): a route that lets it through answers the same problem."""
+    if resp.status_code >= 400:
+        detail, type_ = read_problem(resp)
+        raise passed_on(resp.status_code, detail, type_, upstream)
 
 
 def client_limits() -> httpx.Limits:

@@ -29,8 +29,11 @@ from tradingstack.core.errors import (
     UpstreamFailed,
     UpstreamUnavailable,
     error_class,
+    passed_on,
+    passed_on_class,
     problem_types_markdown,
 )
+from tradingstack.core.http import raise_for_problem
 from tradingstack.core.jobs import Job, JobProgress, JobState
 from tradingstack.core.settings import KitSettings
 
@@ -150,3 +153,45 @@ def test_openapi_lists_the_types() -> None:
         schema = client.get("/openapi.json").json()
     examples = schema["components"]["schemas"]["Problem"]["properties"]["type"]["examples"]
     assert examples == [p.uri for p in PROBLEM_TYPES]
+
+
+@pytest.mark.parametrize(("exc", "status", "slug", "retry"), CASES, ids=lambda c: str(c)[:20])
+def test_a_problem_travels_unchanged_through_a_client(
+    exc: DomainError, status: int, slug: str, retry: str | None
+) -> None:
+    """Service B calls service A with the kit's `raise_for_problem` and lets the error through:
+    B's client gets A's type and status (model-being-prepared has its own handling in the
+    callers: passed on without its job, it is the upstream's 503)."""
+    router = APIRouter()
+
+    @router.get("/relay")
+    async def relay() -> None:
+        with _client(exc) as upstream:
+            raise_for_problem(upstream.get("/api/v1/boom"), "a")
+
+    app = create_service_app(
+        "hmm", routers=[router], settings=KitSettings(log_json=False), configure_logs=False
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/relay")
+    expected = "upstream-unavailable" if slug == "model-being-prepared" else slug
+    assert r.json()["type"] == f"urn:tradingstack:problem:{expected}"
+    assert r.status_code == status
+    assert r.json()["upstream"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (404, NotFound),
+        (409, InvalidRequest),
+        (503, UpstreamUnavailable),
+        (None, UpstreamUnavailable),
+        (500, UpstreamFailed),
+        (504, UpstreamFailed),
+    ],
+)
+def test_an_answer_without_a_type(status: int | None, cls: type[DomainError]) -> None:
+    assert passed_on_class(status, "about:blank") is cls
+    exc = passed_on(status, "x", "about:blank", "data")
+    assert type(exc) is cls and exc.extensions["upstream"] == "data"
