@@ -79,8 +79,12 @@ def create_gateway(
     *,
     status: Callable[[], dict[str, Any]] | None = None,
     timeout: float = 300.0,
+    buffer_limit: int = 1 << 20,
 ) -> Starlette:
-    """A gateway for `upstreams` (workload name -> base URL of its running process)."""
+    """A gateway for `upstreams` (workload name -> base URL of its running process).
+
+    Answers with a Content-Length up to `buffer_limit` bytes are passed on whole; longer ones
+    and those without a length (chat, progress streams) stream."""
     workloads = routed_workloads()
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=5.0),
@@ -158,6 +162,25 @@ def create_gateway(
         out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
         if "location" in out_headers and out_headers["location"].startswith(base):
             out_headers["location"] = workload.prefix + out_headers["location"][len(base) :]
+        length = resp.headers.get("content-length", "")
+        if length.isdigit() and int(length) <= buffer_limit:
+            # A body of known, small size (most API answers) goes on in one write with its
+            # Content-Length: no chunked framing for the client to parse, no chunk per read.
+            # The bytes are the upstream's as sent (raw: still compressed if they were).
+            try:
+                content = b"".join([chunk async for chunk in resp.aiter_raw()])
+            except httpx.TransportError as exc:
+                return problem_response(
+                    502,
+                    f"The {workload.name} service broke off its answer: {type(exc).__name__}.",
+                    title="Bad gateway",
+                    service=workload.name,
+                )
+            finally:
+                await resp.aclose()
+            # the upstream's length, also where no body comes (HEAD: the GET's length)
+            out_headers["content-length"] = length
+            return Response(content, status_code=resp.status_code, headers=out_headers)
         return StreamingResponse(
             resp.aiter_raw(),
             status_code=resp.status_code,
