@@ -231,15 +231,24 @@ def build(
     )
 
 
+def inputs(close: np.ndarray, hyper: Hyper) -> tuple[np.ndarray, np.ndarray | None]:
+    """The network's inputs from `close`: the target and (with `vol_input`) its trailing
+    volatility, the std of the last `vol_window` one-bar changes (backfilled at the start)."""
+    y = to_target(close, hyper.target)
+    if not hyper.vol_input:
+        return y, None
+    d = pd.Series(np.diff(y, prepend=y[0]))
+    vol = d.rolling(hyper.vol_window, min_periods=2).std().bfill().fillna(0.0)
+    return y, vol.to_numpy()
+
+
 def frame(close: np.ndarray, hyper: Hyper, uid: str = SERIES_ID, keep: int = 0) -> pd.DataFrame:
     """The target of `close` (and its trailing volatility) as a neuralforecast frame; `keep`
     > 0 keeps only the newest `keep` rows (the volatility still sees the bars before them)."""
-    y = to_target(close, hyper.target)
+    y, vol = inputs(close, hyper)
     data: dict[str, Any] = {"y": y}
-    if hyper.vol_input:
-        d = pd.Series(np.diff(y, prepend=y[0]))
-        vol = d.rolling(hyper.vol_window, min_periods=2).std().bfill().fillna(0.0)
-        data[VOL] = vol.to_numpy()
+    if vol is not None:
+        data[VOL] = vol
     df = pd.DataFrame(data)
     if keep:
         df = df.iloc[-keep:]
@@ -333,7 +342,47 @@ class Ensemble:
         self.nfs = [forecaster(n) for n in nets]
 
     def median(self, histories: list[np.ndarray]) -> np.ndarray:
-        """(n, h) median paths in target space, one row per history (closes, oldest first)."""
+        """(n, h) median paths in target space, one row per history (closes, oldest first).
+
+        The networks run on one tensor of the histories' last `input_size` bars: the step
+        neuralforecast's `predict` takes for each window (its robust scaling, forward pass and
+        inverse scaling: `predict_step`), without the DataFrame -> dataset -> Lightning
+        Trainer -> DataFrame round trip around it (most of a forecast's time). Histories
+        shorter than `input_size` (which neuralforecast pads) go through `predict_frames`."""
+        if any(len(c) < self.hyper.input_size for c in histories):
+            return self.predict_frames(histories)
+        import torch
+
+        hyper = self.hyper
+        keep = hyper.input_size
+        cols = ["y", VOL, "available_mask"] if hyper.vol_input else ["y", "available_mask"]
+        temporal = np.ones((len(histories), len(cols), keep), dtype=np.float32)
+        for i, c in enumerate(histories):
+            y, vol = inputs(np.asarray(c[-(keep + hyper.vol_window + 1) :]), hyper)
+            temporal[i, 0] = y[-keep:]
+            if vol is not None:
+                temporal[i, 1] = vol[-keep:]
+        batch_cols = pd.Index(cols)
+        paths = []
+        with torch.inference_mode():
+            for net in self.nets:
+                x = torch.from_numpy(temporal).to(net.device)
+                # what BaseModel.predict sets before its Trainer calls predict_step
+                net.predict_step_size, net.n_predicts, net.explain = 1, 1, False
+                net.decompose_forecast = False
+                batch = {
+                    "temporal": x,
+                    "temporal_cols": batch_cols,
+                    "y_idx": 0,
+                    "static": None,
+                    "static_cols": None,
+                }
+                y_hat = net.predict_step(batch, 0)
+                paths.append(y_hat.reshape(len(histories), hyper.h).double().cpu().numpy())
+        return np.median(np.stack(paths), axis=0)
+
+    def predict_frames(self, histories: list[np.ndarray]) -> np.ndarray:
+        """`median` through `NeuralForecast.predict` on a DataFrame (the reference path)."""
         hyper = self.hyper
         keep = hyper.input_size
         parts = [
