@@ -7,13 +7,17 @@ Embeddings for the whole stack come from here (docs/architecture.md, data-flow r
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.concurrency import run_in_threadpool
 
@@ -114,26 +118,128 @@ def _check_texts(texts: list[str], settings: EmbedderSettings) -> None:
             )
 
 
+@dataclass
+class _Pending:
+    texts: list[str]
+    normalize: bool
+    done: asyncio.Future[tuple[np.ndarray, np.ndarray]]
+
+
+class Batcher:
+    """The texts of concurrent requests, encoded together on one worker thread.
+
+    A request's texts join a queue; while the model encodes one group, the requests that
+    arrive wait and then go to the model as one call (up to `max_texts` texts, one
+    `normalize` flag per call): fewer, fuller batches, sorted by length across requests, and
+    one thread (one torch/OpenMP team) that runs every encode. A lone request goes at once."""
+
+    def __init__(self, max_texts: int) -> None:
+        self.max_texts = max_texts
+        self.calls = 0
+        self._queue: list[_Pending] = []
+        self._draining = False
+        self._task: asyncio.Task[None] | None = None
+        self._thread: ThreadPoolExecutor | None = None
+
+    async def encode(
+        self, encoder: TextEncoder, texts: list[str], normalize: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of `texts` and, per row, whether the cache had it."""
+        loop = asyncio.get_running_loop()
+        item = _Pending(texts, normalize, loop.create_future())
+        self._queue.append(item)
+        if not self._draining:
+            self._draining = True
+            self._task = loop.create_task(self._drain(encoder))
+        return await item.done
+
+    def _take(self) -> list[_Pending]:
+        first = self._queue[0]
+        group: list[_Pending] = []
+        rest: list[_Pending] = []
+        n = 0
+        for item in self._queue:
+            if item.normalize == first.normalize and (
+                not group or n + len(item.texts) <= self.max_texts
+            ):
+                group.append(item)
+                n += len(item.texts)
+            else:
+                rest.append(item)
+        self._queue = rest
+        return group
+
+    async def _drain(self, encoder: TextEncoder) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._queue:
+                group = [g for g in self._take() if not g.done.done()]  # not cancelled
+                if not group:
+                    continue
+                texts = [t for g in group for t in g.texts]
+                self.calls += 1
+                if self._thread is None:
+                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="embedder-encode")
+                try:
+                    vecs, hit = await loop.run_in_executor(
+                        self._thread, encoder.encode_rows, texts, group[0].normalize
+                    )
+                except Exception as exc:
+                    for g in group:
+                        if not g.done.done():
+                            g.done.set_exception(exc)
+                    continue
+                start = 0
+                for g in group:
+                    end = start + len(g.texts)
+                    if not g.done.done():
+                        g.done.set_result((vecs[start:end], hit[start:end]))
+                    start = end
+        finally:
+            self._draining = False
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=False, cancel_futures=True)
+            self._thread = None
+
+
+def _json(payload: dict[str, Any]) -> Response:
+    """`payload` as JSON, rendered once (no response-model pass over every float)."""
+    body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(body.encode(), media_type="application/json")
+
+
 @router.post("/embed/text", response_model=TextEmbedResponse)
-async def embed_text(request: Request, body: TextEmbedRequest) -> TextEmbedResponse:
-    """Sentence embeddings (batched, LRU-cached); normalised by default."""
+async def embed_text(request: Request, body: TextEmbedRequest) -> Response:
+    """Sentence embeddings (batched across concurrent requests, LRU-cached); normalised by
+    default. `encoding=base64` answers the matrix as little-endian float32 in base64."""
     st = _state(request)
     _check_texts(body.texts, st.embedder_settings)
     enc = _encoder(request)
     t0 = time.perf_counter()
-    vecs, hits = await run_in_threadpool(enc.encode, body.texts, body.normalize)
+    vecs, hit = await st.batcher.encode(enc, body.texts, body.normalize)
+    hits = int(hit.sum())
     st.metrics.latency.labels("text").observe(time.perf_counter() - t0)
     st.metrics.hits.inc(hits)
     st.metrics.misses.inc(len(body.texts) - hits)
     st.metrics.items.labels("text").inc(len(body.texts))
-    return TextEmbedResponse(
-        model=enc.name,
-        dimension=enc.dimension,
-        device=enc.device,
-        normalized=body.normalize,
-        cached=hits,
-        embeddings=vecs.tolist(),
-    )
+    payload: dict[str, Any] = {
+        "model": enc.name,
+        "dimension": enc.dimension,
+        "device": enc.device,
+        "normalized": body.normalize,
+        "cached": hits,
+        "encoding": body.encoding,
+    }
+    if body.encoding == "base64":
+        raw = np.ascontiguousarray(vecs, dtype="<f4").tobytes()
+        payload["embeddings"] = []
+        payload["embeddings_base64"] = base64.b64encode(raw).decode("ascii")
+    else:
+        payload["embeddings"] = vecs.tolist()
+        payload["embeddings_base64"] = None
+    return _json(payload)
 
 
 @router.post("/sentiment", response_model=SentimentResponse)
@@ -377,6 +483,7 @@ def create_app(
         try:
             yield
         finally:
+            st.batcher.close()
             if own_client:
                 await st.data_client.aclose()
 
@@ -402,4 +509,5 @@ def create_app(
     app.state.sentiment = sentiment_model
     app.state.load_error = None
     app.state.metrics = Metrics(app, lambda: app.state.encoder)
+    app.state.batcher = Batcher(max(cfg.max_texts, 256))
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -14,6 +14,12 @@ from tradingstack.core.timeframes import Timeframe
 class TextEmbedRequest(BaseModel):
     texts: list[str] = Field(min_length=1, description="texts to embed (non-empty each)")
     normalize: bool = Field(default=True, description="unit-length vectors (cosine = dot)")
+    encoding: Literal["float", "base64"] = Field(
+        default="float",
+        description="float: `embeddings` as JSON numbers; base64: `embeddings_base64`, the "
+        "len(texts) x dimension matrix as little-endian float32, row by row (exact, ~4x "
+        "smaller, and no float parsing: np.frombuffer(b64decode(s), '<f4'))",
+    )
 
 
 class TextEmbedResponse(BaseModel):
@@ -22,7 +28,13 @@ class TextEmbedResponse(BaseModel):
     device: str
     normalized: bool
     cached: int = Field(description="how many vectors came from the LRU cache")
-    embeddings: list[list[float]]
+    encoding: Literal["float", "base64"] = "float"
+    embeddings: list[list[float]] = Field(
+        default_factory=list, description="the vectors (empty with encoding=base64)"
+    )
+    embeddings_base64: str | None = Field(
+        default=None, description="with encoding=base64: the vectors, float32 little-endian"
+    )
 
 
 class SentimentRequest(BaseModel):

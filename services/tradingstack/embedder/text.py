@@ -71,16 +71,26 @@ class TextEncoder:
 
     def encode(self, texts: Sequence[str], normalize: bool = True) -> tuple[np.ndarray, int]:
         """Embeddings (len(texts) x dimension, float32) and how many came from the cache."""
+        out, hit = self.encode_rows(texts, normalize)
+        return out, int(hit.sum())
+
+    def encode_rows(
+        self, texts: Sequence[str], normalize: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings (len(texts) x dimension, float32) and, per row, whether the cache had it.
+
+        The texts the cache lacks go to the model in one `encode` call (each distinct text
+        once), which sorts them by length and runs them in batches of `batch_size`."""
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        hit = np.zeros(len(texts), dtype=bool)
         todo: dict[str, list[int]] = {}
-        hits = 0
         with self._lock:
             for i, text in enumerate(texts):
                 vec = self._cache.get((text, normalize))
                 if vec is not None:
                     self._cache.move_to_end((text, normalize))
                     out[i] = vec
-                    hits += 1
+                    hit[i] = True
                 else:
                     todo.setdefault(text, []).append(i)
             if todo:
@@ -99,9 +109,10 @@ class TextEncoder:
                         self._cache[(text, normalize)] = vec.copy()
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
+            hits = int(hit.sum())
             self.hits += hits
             self.misses += len(texts) - hits
-        return out, hits
+        return out, hit
 
     @property
     def cache_entries(self) -> int:
