@@ -14,7 +14,13 @@ from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import DATA_PROBLEMS, DataClient
-from tradingstack.core.errors import MODEL_PREPARING, ProblemError, problems
+from tradingstack.core.errors import (
+    Conflict,
+    ModelCorrupt,
+    ModelPreparing,
+    ProblemError,
+    problems,
+)
 from tradingstack.core.jobs import (
     Job,
     JobConflictError,
@@ -43,10 +49,9 @@ def _jobs(request: Request) -> JobManager:
     return _service(request).jobs
 
 
-def _conflict(exc: JobConflictError) -> ProblemError:
+def _conflict(exc: JobConflictError) -> Conflict:
     job = exc.job
-    return ProblemError(
-        409,
+    return Conflict(
         f"A training job for {job.symbol} {job.timeframe} is already {job.state} (job "
         f"{job.id}); follow it at GET /api/v1/jobs/{job.id}.",
         title="Training already running",
@@ -89,9 +94,7 @@ async def train(
 Horizon = Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")]
 
 
-PREPARING: dict[int | str, dict[str, Any]] = {
-    503: {"description": f"no model yet: it is being trained ({MODEL_PREPARING})"}
-}
+PREPARING = problems(ModelPreparing, ModelCorrupt)
 
 
 @router.get("/forecast/{symbol}", response_model=Forecast, responses={**DATA_PROBLEMS, **PREPARING})

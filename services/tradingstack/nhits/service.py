@@ -26,7 +26,7 @@ from tradingstack.core.data_client import (
     UnknownSymbolError,
     data_problem,
 )
-from tradingstack.core.errors import MODEL_NOT_TRAINED, NO_DATA, ProblemError
+from tradingstack.core.errors import NO_DATA, ModelCorrupt, ModelNotTrained, ProblemError
 from tradingstack.core.jobs import (
     Job,
     JobConflictError,
@@ -550,23 +550,18 @@ class NhitsService:
         try:
             return await run_in_threadpool(self._load, symbol, timeframe)
         except ModelNotFoundError:
-            raise ProblemError(
-                404,
+            raise ModelNotTrained(
                 f"No NHITS model for {symbol} {timeframe} yet. A forecast request "
                 f"(GET /api/v1/forecast/{symbol}?timeframe={timeframe}) starts training a small "
                 f"one; POST /api/v1/forecast/{symbol}/train?timeframe={timeframe} trains a full "
                 "one. Follow either at GET /api/v1/jobs.",
-                title="No trained model",
-                type_=MODEL_NOT_TRAINED,
                 symbol=symbol,
                 timeframe=str(timeframe),
             ) from None
         except CorruptModelError as exc:
-            raise ProblemError(
-                409,
+            raise ModelCorrupt(
                 f"The NHITS model for {symbol} {timeframe} is corrupt ({exc}). Retrain it with "
                 f"POST /api/v1/forecast/{symbol}/train?timeframe={timeframe}.",
-                title="Corrupt model",
                 symbol=symbol,
                 timeframe=str(timeframe),
             ) from None
@@ -713,9 +708,14 @@ class NhitsService:
             return exc.job  # started by another request meanwhile
 
     async def prepare_on_start(self, symbol: str, timeframe: Timeframe) -> Job | None:
-        """First start: the job that trains a missing model (None when one is saved)."""
+        """First start: the job that trains a missing model (None when one is saved; then it
+        is loaded now, so the first forecast does not wait for torch and neuralforecast)."""
         symbol = self.symbol(symbol)
         if self._exists(symbol, timeframe):
+            try:
+                await run_in_threadpool(self._load, symbol, timeframe)
+            except (CorruptModelError, ModelNotFoundError) as exc:
+                log.warning("the saved %s %s model does not load: %s", symbol, timeframe, exc)
             return None
         return await self.prepare(symbol, timeframe, "first-start")
 

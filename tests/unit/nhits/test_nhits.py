@@ -590,12 +590,15 @@ def test_first_start_trains_the_missing_model_once_and_later_starts_reuse_it(
     monkeypatch.setenv("TS_JOBS_PREPARE", "BTCUSD:H1")
     monkeypatch.setenv("TS_JOBS_LOCK", str(tmp_path / "jobs.lock"))
 
+    apps: list[Any] = []
+
     def start() -> Any:
         app = create_app(
             tiny_settings(tmp_path / "nhits"),
             data_client=DataClient(data_url),
             configure_logs=False,
         )
+        apps.append(app)
         return serve_app(app)
 
     with start() as url, httpx.Client(base_url=url, timeout=60) as c:
@@ -610,6 +613,11 @@ def test_first_start_trains_the_missing_model_once_and_later_starts_reuse_it(
         assert c.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"}).status_code == 200
     # the next start finds the saved model: nothing is retrained
     with start() as url, httpx.Client(base_url=url, timeout=60) as c:
-        time.sleep(1.0)
+        # ... and loads it at once: the first forecast does not wait for torch (it took 30 s
+        # on a loaded 2-core machine)
+        deadline = time.monotonic() + 60
+        while ("BTCUSD", Timeframe.H1) not in apps[-1].state.nhits._cache:
+            assert time.monotonic() < deadline, "the saved model was not loaded on start"
+            time.sleep(0.1)
         assert c.get("/api/v1/jobs").json()["jobs"] == []
         assert model_version(c, "BTCUSD", "H1") == version
