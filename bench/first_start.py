@@ -35,10 +35,16 @@ ASKS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "forecast": ("GET", f"/nhits/api/v1/forecast/{SYMBOL}?timeframe={TIMEFRAME}", None),
     "patterns": ("GET", f"/tcn/api/v1/detect/{SYMBOL}?timeframe={TIMEFRAME}", None),
     "regime": ("GET", f"/hmm/api/v1/regime/{SYMBOL}?timeframe={TIMEFRAME}", None),
-    "score": (
+    # an analysis asks for both directions
+    "score_long": (
         "POST",
         "/hmm/api/v1/score",
         {"symbol": SYMBOL, "timeframe": TIMEFRAME, "direction": "long"},
+    ),
+    "score_short": (
+        "POST",
+        "/hmm/api/v1/score",
+        {"symbol": SYMBOL, "timeframe": TIMEFRAME, "direction": "short"},
     ),
 }
 TRAINING = ("nhits", "tcn", "hmm")

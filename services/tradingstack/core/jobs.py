@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from tradingstack.core.errors import DomainError, ModelPreparing, NotFound
+from tradingstack.core.errors import DomainError, ModelNotTrained, ModelPreparing, NotFound
 
 T = TypeVar("T")
 
@@ -257,8 +257,10 @@ class JobManager:
         workers: int = 1,
         keep: int = 100,
         gate: FileGate | None = None,
+        retry_failed_after: float = 60.0,
     ) -> None:
         self.service = service
+        self.retry_failed_after = retry_failed_after
         self.workers = max(1, workers)
         self.keep = keep
         self.gate = gate
@@ -301,12 +303,33 @@ class JobManager:
         key: tuple[Any, ...] | None = None,
         step: str = "queued",
     ) -> tuple[Job, bool]:
-        """The active job of `key` if there is one, else a new one; (job, started_now)."""
+        """The active job of `key` if there is one, else a new one; (job, started_now). A job
+        of `key` that failed less than `retry_failed_after` seconds ago is answered instead of
+        a new one, so requests for a model that cannot be made do not start a job each."""
         with self._lock:
-            found = self._active(key)
+            found = self._active(key) or self._recent_failure(key)
             if found is not None:
                 return found.job.model_copy(deep=True), False
             return self._submit(kind, work, symbol, timeframe, reason, key, step), True
+
+    def recent_failure(self, key: tuple[Any, ...]) -> Job | None:
+        """The newest job of `key` when it failed less than `retry_failed_after` s ago."""
+        with self._lock:
+            entry = self._recent_failure(key)
+            return entry.job.model_copy(deep=True) if entry else None
+
+    def _recent_failure(self, key: tuple[Any, ...] | None) -> _Entry | None:
+        if key is None:
+            return None
+        mine = [e for e in self._entries.values() if e.key == key]
+        if not mine:
+            return None
+        last = max(mine, key=lambda e: e.job.created_at)
+        finished = last.job.finished_at
+        if last.job.state is JobState.FAILED and finished is not None:
+            if (datetime.now(UTC) - finished).total_seconds() < self.retry_failed_after:
+                return last
+        return None
 
     def _submit(
         self,
@@ -521,9 +544,14 @@ def retry_after(job: Job) -> int:
     return int(min(60, max(2, round(eta if eta is not None else 10))))
 
 
-def model_preparing(job: Job, what: str) -> ModelPreparing:
+def model_preparing(job: Job, what: str) -> DomainError:
     """The 503 `model-being-prepared` answer: `what` is being prepared by `job` (its progress
-    in the `job` extension); Retry-After says when to ask again."""
+    in the `job` extension); Retry-After says when to ask again. When that job failed (it is
+    not retried for a minute), the answer is `model-not-trained` with the job and why."""
+    if job.state is JobState.FAILED:
+        return ModelNotTrained(
+            f"{what} could not be prepared: {job.error}", job=job.model_dump(mode="json")
+        )
     eta = job.progress.eta_seconds
     when = f", about {eta:.0f} s left" if eta else ""
     return ModelPreparing(

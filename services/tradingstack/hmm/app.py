@@ -169,6 +169,9 @@ class HmmState:
         )
 
     def ensure_regime_job(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
+        failed = self.jobs.recent_failure(("regime", symbol, str(timeframe)))
+        if failed is not None:
+            return failed  # not retried by every request
         try:
             return self.fit_regime_job(symbol, timeframe, reason)
         except JobConflictError as exc:
@@ -198,6 +201,7 @@ class HmmState:
             name, frame = report.run(_bars(self, symbol, timeframe))
             indicators = report.run(_indicators(self, name, timeframe))
             directions: tuple[Literal["long", "short"], ...] = ("long", "short")
+            trained: list[TrainedScorer] = []
             for i, direction in enumerate(directions):
                 report(f"training the {direction} scoring model", done=i, total=2)
                 try:
@@ -228,12 +232,17 @@ class HmmState:
                     raise InvalidRequest(
                         f"Cannot train a scoring model for {name} {timeframe}: {exc}"
                     ) from None
-                report.check()
+                trained.append(scorer)
+            # both saved together: an analysis asks for both, and found one while the other
+            # still trained (seen in bench/first_start.py)
+            report("saving", done=2)
+            for scorer in trained:
                 self.scorers.save(scorer)
+            for scorer in trained:
+                direction = scorer.meta.direction
                 self._scorer_cache[(name, str(timeframe), direction)] = scorer
                 if scorer.meta.auc_valid is not None:
                     self.auc.labels(name, str(timeframe), direction).set(scorer.meta.auc_valid)
-            report("done", done=2)
             return {}
 
         return self.jobs.submit(
@@ -246,6 +255,9 @@ class HmmState:
         )
 
     def ensure_scorers_job(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
+        failed = self.jobs.recent_failure(("score", symbol, str(timeframe)))
+        if failed is not None:
+            return failed  # not retried by every request
         try:
             return self.fit_scorers_job(symbol, timeframe, reason)
         except JobConflictError as exc:

@@ -693,9 +693,10 @@ class NhitsService:
     async def prepare(self, symbol: str, timeframe: Timeframe, reason: str) -> Job:
         """The job that trains `symbol` `timeframe`: the queued or running one, else a new one
         of the small on-demand size (TS_NHITS_ON_DEMAND_STEPS per seed)."""
-        found = self.jobs.active((symbol, timeframe))
+        key = (symbol, timeframe)
+        found = self.jobs.active(key) or self.jobs.recent_failure(key)
         if found is not None:
-            return found
+            return found  # running, or failed a moment ago (not retried by every request)
         try:
             return await self.start_training(
                 symbol,

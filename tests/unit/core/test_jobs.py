@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from tradingstack.core.errors import MODEL_PREPARING, install_error_handlers
+from tradingstack.core.errors import MODEL_NOT_TRAINED, MODEL_PREPARING, install_error_handlers
 from tradingstack.core.jobs import (
     WAITING,
     FileGate,
@@ -332,3 +332,27 @@ def test_the_gate_takes_turns_between_services(tmp_path: Path) -> None:
     finally:
         busy.shutdown(timeout=5)
         other.shutdown(timeout=5)
+
+
+def test_a_model_that_cannot_be_made_is_not_retried_by_every_request() -> None:
+    manager = JobManager("hmm", retry_failed_after=0.5)
+    calls: list[int] = []
+
+    def work(report: Reporter) -> None:
+        calls.append(1)
+        raise ValueError("only 30 bars")
+
+    try:
+        job, started = manager.ensure("fit", work, key=("NEW", "D1"))
+        assert started and manager.wait(job.id, 5).state is JobState.FAILED  # type: ignore[union-attr]
+        again, started = manager.ensure("fit", work, key=("NEW", "D1"))
+        assert again.id == job.id and not started and calls == [1]
+        problem = model_preparing(again, "The regime model of NEW D1")
+        assert problem.status == 404 and problem.type == MODEL_NOT_TRAINED
+        assert "only 30 bars" in problem.detail and problem.extensions["job"]["id"] == job.id
+        time.sleep(0.6)
+        later, started = manager.ensure("fit", work, key=("NEW", "D1"))
+        assert started and later.id != job.id
+        manager.wait(later.id, 5)
+    finally:
+        manager.shutdown(timeout=5)

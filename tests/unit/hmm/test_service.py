@@ -281,3 +281,28 @@ def test_first_start_fits_the_missing_models_once(
     with TestClient(create_app(fresh, data_url=data_url)) as c:
         time.sleep(0.5)
         assert c.get("/api/v1/jobs").json()["jobs"] == []  # saved: nothing refitted
+
+
+def test_the_long_and_short_score_models_appear_together(
+    data_url: str, settings: HmmSettings, tmp_path: Path
+) -> None:
+    """An analysis asks for both directions: one job saves both at its end (it saved the long
+    one first, and an analysis in between found the short one still being prepared)."""
+    fresh = settings.model_copy(update={"dir": tmp_path / "models"})
+    with TestClient(create_app(fresh, data_url=data_url)) as c:
+        ask = {"symbol": "NVDA", "timeframe": "D1", "direction": "long"}
+        job = preparing(c.post("/api/v1/score", json=ask), "fit-scores")
+        scoring = fresh.dir / "scoring"
+        seen: set[frozenset[str]] = set()
+        while c.get(f"/api/v1/jobs/{job['id']}").json()["state"] in ("queued", "running"):
+            names = (
+                frozenset(p.name for p in scoring.glob("*.json"))
+                if scoring.exists()
+                else frozenset()
+            )
+            seen.add(names)
+            time.sleep(0.01)
+        assert frozenset({"NVDA_D1_long.json"}) not in seen
+        for direction in ("long", "short"):
+            r = c.post("/api/v1/score", json={**ask, "direction": direction})
+            assert r.status_code == 200, r.text
