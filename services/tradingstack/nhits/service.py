@@ -23,10 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from tradingstack.core.data_client import (
     DataClient,
     DataServiceError,
-    UnknownSymbolError,
     data_problem,
 )
-from tradingstack.core.errors import NO_DATA, ModelCorrupt, ModelNotTrained, ProblemError
+from tradingstack.core.errors import ModelCorrupt, ModelNotTrained, NoData, ProblemError
 from tradingstack.core.jobs import (
     Job,
     JobConflictError,
@@ -340,7 +339,7 @@ class NhitsService:
                 end = frame.index[0].to_pydatetime() - timedelta(seconds=1)
         except DataServiceError as exc:
             # paging back past the first bar ends the series; anything else is the answer
-            if not (frames and isinstance(exc, UnknownSymbolError) and exc.type == NO_DATA):
+            if not (frames and isinstance(exc, NoData)):
                 raise data_problem(exc, symbol, timeframe) from None
         if not frames:
             return pd.Series(dtype=np.float64), provider
