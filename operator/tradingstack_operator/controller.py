@@ -5,7 +5,9 @@ reconciles (`reconcile.reconcile`) when woken and at least every `resync_seconds
 10 s): its generation or pause annotation changed, a child was created, deleted or changed
 its spec (a full pass: build, apply what drifted, prune, status), or one of its pods or a
 Deployment's status changed (a status-only pass). Events that arrive during a pass are
-coalesced into the next one; no fixed sleep stands between an event and its pass. Failures
+coalesced into the next one: a spec or child change is reconciled at once, and the
+status-only passes of one stack run at most every `status_interval_seconds` (1 s), so a burst
+of pod events is one status write and the writes that create children go first. Failures
 back off exponentially (up to 60 s).
 
 The live children come from the watches (`reconcile.Children`), listed once when a worker
@@ -65,6 +67,8 @@ class Worker:
     body: Obj
     children: reconcile.Children = field(default_factory=reconcile.Children)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    urgent: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set with `apply_needed`: a status-only hold ends at once."""
     apply_needed: bool = True
     """The next pass builds and applies (else it only writes the status)."""
     task: asyncio.Task[None] | None = None
@@ -103,6 +107,10 @@ class Controller:
     _closing: set[asyncio.Task[None]] = field(default_factory=set)
     _opts: builders.Options | None = None
     _opts_at: float = 0.0
+    _writes: asyncio.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        self._writes = asyncio.Semaphore(self.settings.apply_concurrency)
 
     @classmethod
     async def start(cls, settings: OperatorSettings) -> Controller:
@@ -165,6 +173,7 @@ class Controller:
         worker.body = body
         if _seen(body) != worker.seen:
             worker.apply_needed = True
+            worker.urgent.set()
             worker.wake.set()
 
     def _forget(self, key: Key) -> None:
@@ -185,6 +194,8 @@ class Controller:
         worker = self.workers.get((namespace, stack))
         if worker is not None:
             worker.apply_needed = worker.apply_needed or apply
+            if apply:
+                worker.urgent.set()
             worker.wake.set()
 
     def child_event(self, obj: Obj, deleted: bool) -> None:
@@ -217,19 +228,26 @@ class Controller:
         backoff = 1.0
         while True:
             ok = await self._pass(worker)
+            passed = time.monotonic()
             delay = self.settings.resync_seconds if ok else min(backoff, 60.0)
             backoff = 1.0 if ok else min(backoff * 2, 60.0)
             try:
                 await asyncio.wait_for(worker.wake.wait(), timeout=delay)
-                if self.settings.debounce_seconds:
-                    await asyncio.sleep(self.settings.debounce_seconds)
             except TimeoutError:
                 worker.apply_needed = True  # the periodic resync: drift is restored
+                continue
+            if self.settings.debounce_seconds:
+                await asyncio.sleep(self.settings.debounce_seconds)
+            hold = passed + self.settings.status_interval_seconds - time.monotonic()
+            if not worker.apply_needed and hold > 0:  # pods changed: one write per burst
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(worker.urgent.wait(), timeout=hold)
 
     async def _pass(self, worker: Worker) -> bool:
         """One reconcile of the worker's stack; False when it failed."""
         worker.seen = _seen(worker.body)
         worker.wake.clear()
+        worker.urgent.clear()
         apply, worker.apply_needed = worker.apply_needed, False
         maintain = time.monotonic() - worker.maintained_at > self.maintenance
         parsed = worker.parsed()
@@ -243,7 +261,7 @@ class Controller:
             apply=apply or maintain,
             health=worker.watch.health if self.settings.health_checks else None,
             alerts=worker.watch.alert_state,
-            concurrency=self.settings.apply_concurrency,
+            writes=self._writes,
         )
         labels = worker.key
         started = time.perf_counter()

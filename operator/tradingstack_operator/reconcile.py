@@ -175,7 +175,9 @@ class Pass:
     """Build, apply and prune; False: only observe and write the status (a pod changed)."""
     health: Mapping[str, status.WorkloadHealth] | None = None
     alerts: Mapping[str, Obj] | None = None
-    concurrency: int = 8
+    writes: asyncio.Semaphore | None = None
+    """The operator's writes in flight at once, all stacks together (the controller's);
+    None: this pass's own limit of 8."""
 
 
 def _owned_by(obj: Obj, uid: str) -> bool:
@@ -192,10 +194,13 @@ def _stack(body: Obj) -> builders.Stack:
     return builders.Stack(name=meta["name"], namespace=meta["namespace"], uid=meta.get("uid", ""))
 
 
-async def _gather(calls: list[Callable[[], Awaitable[None]]], limit: int) -> None:
-    """Run `calls` concurrently, at most `limit` at once; the first error is raised after
-    all of them ended (so the cache holds every write that went through)."""
-    gate = asyncio.Semaphore(limit)
+async def _gather(
+    calls: list[Callable[[], Awaitable[None]]], gate: asyncio.Semaphore | None = None
+) -> None:
+    """Run `calls` concurrently (at most as many at once as `gate` lets through); the first
+    error is raised after all of them ended (so the cache holds every write that went
+    through)."""
+    gate = gate or asyncio.Semaphore(len(calls) or 1)
 
     async def one(call: Callable[[], Awaitable[None]]) -> None:
         async with gate:
@@ -223,7 +228,7 @@ async def list_children(
 
         return call
 
-    await _gather([lister(v, k) for v, k in kinds], len(kinds))
+    await _gather([lister(v, k) for v, k in kinds])
     children.listed = True
 
 
@@ -248,9 +253,9 @@ async def _apply(kube: Kube, stack: builders.Stack, job: Pass, result: Result) -
         for m in desired
         if (live := children.objects.get(builders.key(m))) is None or drifted(m, live)
     ]
+    gate = job.writes or asyncio.Semaphore(8)
     for wave in (False, True):
-        calls = [applier(m) for m in todo if (m["kind"] in LATER_KINDS) == wave]
-        await _gather(calls, job.concurrency)
+        await _gather([applier(m) for m in todo if (m["kind"] in LATER_KINDS) == wave], gate)
     wanted = {builders.key(m) for m in desired}
     kinds = {k for k in CHILD_KINDS if k[1] != "Middleware" or job.opts.traefik_middleware}
     for key, obj in list(children.objects.items()):

@@ -51,7 +51,13 @@ class OperatorSettings(BaseSettings):
     metrics_address: str = Field(default="0.0.0.0", description="Address they listen on.")
     telegram_api_url: str = Field(default=TELEGRAM_API, description="The Telegram Bot API.")
     apply_concurrency: int = Field(
-        default=8, ge=1, description="Children applied at once in one reconcile."
+        default=32, ge=1, description="Children applied at once, all stacks together."
+    )
+    status_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Status-only passes of one stack (its pods changed) at most this often: "
+        "a burst of pod events is one status write; spec and child changes are not held.",
     )
     kubeconfig: str | None = Field(
         default=None, validation_alias=AliasChoices("KUBECONFIG"), description="$KUBECONFIG."

@@ -103,7 +103,7 @@ async def test_applies_run_concurrently_and_in_two_waves() -> None:
         body=stack_body(),
         parsed=reconcile.parse_spec(stack_body()),
         opts=builders.Options(),
-        concurrency=4,
+        writes=asyncio.Semaphore(4),
     )
     result = await reconcile.reconcile(kube, job)
     assert not result.error and most == 8  # the 8 LISTs at once, then 4 applies at a time
@@ -125,3 +125,44 @@ def test_children_of_a_deleted_stack_are_not_kept() -> None:
     assert ("ns", "demo") not in ctl.children
     ctl.child_event(child("Pod", "demo-data-x", None, 2), deleted=True)  # the GC's deletions
     assert ("ns", "demo") not in ctl.children
+
+
+async def test_a_burst_of_pod_events_is_one_status_pass_and_spec_changes_wait_for_nothing() -> None:
+    from tradingstack_operator.settings import OperatorSettings
+
+    settings = OperatorSettings(resync_seconds=60, status_interval_seconds=1.0)
+    ctl = controller.Controller(kube=Kube(api=None), settings=settings)  # type: ignore[arg-type]
+    worker = controller.Worker(key=("ns", "demo"), body=stack_body())
+    passes: list[tuple[float, bool]] = []
+
+    async def counted(w: controller.Worker) -> bool:  # the loop's timing, not the reconcile
+        passes.append((asyncio.get_running_loop().time(), w.apply_needed))
+        w.wake.clear()
+        w.urgent.clear()
+        w.apply_needed = False
+        return True
+
+    ctl._pass = counted  # type: ignore[method-assign]
+    ctl.workers[worker.key] = worker
+    task = asyncio.create_task(ctl._loop(worker))
+    try:
+        await asyncio.sleep(0.05)
+        assert len(passes) == 1  # the first pass
+        for _ in range(10):  # pods of the stack change, 10 events in 0.2 s
+            ctl.poke("ns", "demo", apply=False)
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(1.0)
+        assert len(passes) == 2  # one status pass for the burst, not ten
+        await asyncio.sleep(1.1)
+        ctl.poke("ns", "demo", apply=False)
+        ctl.poke("ns", "demo", apply=True)  # a child deleted: no hold
+        asked = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.4)
+        assert len(passes) == 3 and passes[-1][1] and passes[-1][0] - asked < 0.3
+        ctl.poke("ns", "demo", apply=False)
+        ctl.poke("ns", "demo", apply=True)  # within the hold of the last pass: at once too
+        asked = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.4)
+        assert len(passes) == 4 and passes[-1][0] - asked < 0.3
+    finally:
+        task.cancel()
