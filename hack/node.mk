@@ -22,11 +22,15 @@ node-deps:
 
 # ARCH=arm64 builds the Jetson's images on an amd64 host under qemu-user (slow: llama.cpp's C++
 # build in the services image runs emulated; on an arm64 host the build is native).
-ARCH ?= $(shell python3 -c "import platform; print({'x86_64': 'amd64', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine()))")
+HOST_ARCH := $(shell python3 -c "import platform; print({'x86_64': 'amd64', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine()))")
+ARCH ?= $(HOST_ARCH)
+# the Ollama image holds the ollama binary built here (hack/ollama_server.py): the host's
+# architecture only
+OLLAMA_IMAGE := $(if $(filter $(ARCH),$(HOST_ARCH)),ollama)
 
 .PHONY: images
-images: node-deps ui-assets ## build the images (operator, services, services-torch) as OCI archives
-	@$(IMAGES) build --arch $(ARCH) operator services services-torch
+images: node-deps ui-assets $(if $(OLLAMA_IMAGE),ollama) ## build the images (operator, services, services-torch, ollama) as OCI archives
+	@$(IMAGES) build --arch $(ARCH) operator services services-torch $(OLLAMA_IMAGE)
 
 .PHONY: images-list
 images-list: ## the built images: references, archives, sizes
@@ -35,8 +39,8 @@ images-list: ## the built images: references, archives, sizes
 # The images the node tests run (tests/cluster/test_node_stack.py): built here, before pytest,
 # so that a cold build (minutes) is not cut short by a test's timeout; cached afterwards.
 .PHONY: test-images
-test-images: node-deps ui-assets
-	@$(IMAGES) build operator services services-torch node
+test-images: node-deps ui-assets ollama
+	@$(IMAGES) build operator services services-torch ollama node
 
 # runc links libseccomp: the Debian packages come before the Go build.
 control-plane: node-deps

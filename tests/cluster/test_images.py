@@ -97,3 +97,40 @@ def test_a_code_change_adds_a_small_layer(built: tuple[dict[str, Any], Path]) ->
     sizes = [layer["size"] for layer in json.loads(info["Manifest"])["layers"]]
     assert sizes[-1] < 64 * 2**20, sizes  # the project's files
     assert sizes[-2] > 256 * 2**20, sizes  # the dependencies
+
+
+def test_the_ollama_image_is_the_pinned_binary_and_the_bundled_gguf() -> None:
+    """The `ollama` workload's image: hack/ollama_server.py's binary (it runs in the image, on
+    Debian's glibc and libstdc++) and the llm's SmolLM2 GGUF where the operator's start command
+    looks for <model>.gguf; user 10001 reaches the catalog's volume mount under /root."""
+    from tradingstack.core import catalog
+    from tradingstack.llm.settings import bundled_gguf
+
+    image = images.BY_NAME["ollama"]
+    entry = images.build_image(image, images.host_arch())
+    assert entry["ref"] == f"ghcr.io/tradingstack/tradingstack-ollama:{images.version()}"
+    listing = subprocess.run(
+        ["tar", "-xOf", str(entry["archive"]), "manifest.json"], capture_output=True, check=True
+    )
+    assert json.loads(listing.stdout)[0]["RepoTags"] == [entry["ref"]]
+    info = json.loads(_buildah("inspect", "--type", "image", str(entry["ref"])))
+    config = info["OCIv1"]["config"]
+    assert config["User"] == "10001:10001"
+    env = dict(e.split("=", 1) for e in config["Env"])
+    assert env["HOME"] == "/tmp"  # its key pair on the pod's emptyDir (read-only root)
+    (volume,) = catalog.get("ollama").volumes
+    assert env["OLLAMA_MODELS"] == f"{volume.mount_path}/models"
+    version = _load_hack("ollama_server").pinned_version().lstrip("v")
+    assert config["Labels"]["org.opencontainers.image.description"].startswith(f"Ollama v{version}")
+    container = _buildah("from", "--pull=never", str(entry["ref"]))
+    try:
+        root = Path(_buildah("mount", container))
+        gguf = root / env["TS_OLLAMA_GGUF_DIR"].lstrip("/") / "smollm2.gguf"
+        assert gguf.read_bytes() == bundled_gguf().read_bytes()
+        assert (root / "root").stat().st_mode & 0o711 == 0o711  # traversable, not listable
+        assert (root / "root").stat().st_mode & 0o044 == 0
+    finally:
+        _buildah("rm", container)
+    ran = images.run_in(image, images.host_arch(), ["ollama", "--version"])
+    assert ran.returncode == 0, ran.stderr
+    assert f"client version is {version}" in ran.stdout + ran.stderr

@@ -10,6 +10,7 @@ artifacts/node-stack.json.
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import os
@@ -35,8 +36,9 @@ pytestmark = [pytest.mark.cluster, pytest.mark.node, pytest.mark.slow]
 NAMESPACE = "trading"
 OPERATOR_NS = "tradingstack-system"
 STACK = "tradingstack"
-# Every workload of the CPU example (Ollama is disabled there): data, hmm, rag, llm and ui on
-# the image without torch, nhits, tcn and the embedder on the -torch image.
+# Every workload of the CPU example (Ollama is disabled there until the last tests switch it
+# on): data, hmm, rag, llm and ui on the image without torch, nhits, tcn and the embedder on
+# the -torch image.
 ENABLED = ("ui", "data", "nhits", "tcn", "hmm", "embedder", "rag", "llm")
 TIMINGS: dict[str, float] = {}
 
@@ -105,12 +107,13 @@ class Webhook:
 
 @pytest.fixture(scope="module")
 def images() -> dict[str, Any]:
-    """The operator image and both service images (cached: `make test-images` built them)."""
+    """The operator image, both service images and the Ollama image (cached: `make
+    test-images` built them)."""
     mod = _load_hack("images")
     start = time.monotonic()
     built = {
         name: mod.build_image(mod.BY_NAME[name], mod.host_arch())
-        for name in ("operator", "services", "services-torch")
+        for name in ("operator", "services", "services-torch", "ollama")
     }
     _record("images_build_seconds", time.monotonic() - start)
     return built
@@ -221,18 +224,25 @@ def test_the_ingress_routes_to_the_services(node_cluster: Any, kube: Kube) -> No
         # hmm asks the data service for bars by its Service name (CoreDNS, kube-proxy); a read
         # never fits a model, a fit is a write and needs the stack's token (the operator's Secret)
         unfitted = http.get("/hmm/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
-        assert unfitted.status_code == 404, unfitted.text
-        assert unfitted.json()["type"].endswith("model-not-trained")
+        # not trained, or (the service prepares its first symbol at start) being prepared
+        expected = {404: "model-not-trained", 503: "model-being-prepared"}
+        assert unfitted.status_code in expected, unfitted.text
+        assert unfitted.json()["type"].endswith(expected[unfitted.status_code]), unfitted.text
         token = _token(kube)
         fit = http.post(
             "/hmm/api/v1/regime/BTCUSD/fit",
             params={"timeframe": "H1"},
             headers={"Authorization": f"Bearer {token}"},
         )
-        assert fit.status_code == 200, fit.text
+        if fit.status_code == 409:  # hmm's first-start job fits it already: its job answers
+            job_id = fit.json()["job"]["id"]
+            wait_for("hmm's own fit", lambda: _job_succeeded(http, "hmm", job_id), 300, 1)
+        else:
+            assert fit.status_code == 200, fit.text
         regime = http.get("/hmm/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
         assert regime.status_code == 200, regime.text
-        assert regime.json()["current_regime"] == fit.json()["current_regime"]
+        if fit.status_code == 200:
+            assert regime.json()["current_regime"] == fit.json()["current_regime"]
         score = http.post(
             "/hmm/api/v1/score",
             json={"symbol": "BTCUSD", "timeframe": "H1", "direction": "long"},
@@ -269,6 +279,14 @@ def test_the_ingress_routes_to_the_services(node_cluster: Any, kube: Kube) -> No
         assert http.get("/data/api/v1/symbols/BTCUSD").status_code == 200  # not deleted
 
 
+def _job_succeeded(http: httpx.Client, service: str, job_id: str) -> bool:
+    """A job of the services' one job contract (core.jobs.Job) ended well; failed if it failed."""
+    job = http.get(f"/{service}/api/v1/jobs/{job_id}")
+    assert job.status_code == 200, job.text
+    assert job.json()["state"] not in ("failed", "cancelled"), job.text
+    return bool(job.json()["state"] == "succeeded")
+
+
 def _token(kube: Kube) -> str:
     secret = kube.json("secret", "-n", NAMESPACE, f"{STACK}-api-token")
     return base64.b64decode(next(iter(secret["data"].values()))).decode()
@@ -295,16 +313,10 @@ def test_the_torch_services_and_the_analyst_work(node_cluster: Any, kube: Kube) 
         train = http.post(
             "/nhits/api/v1/forecast/BTCUSD/train", params={"timeframe": "H1", "max_steps": 5}
         )
-        assert train.status_code == 202, train.text
-        job_id = train.json()["job_id"]
-
-        def trained() -> bool:
-            jobs = http.get("/nhits/api/v1/training/progress", params={"job_id": job_id})
-            status = jobs.json()["jobs"][0]["status"]
-            assert status not in ("failed", "cancelled"), jobs.text
-            return bool(status == "succeeded")
-
-        wait_for("NHITS trained in its pod", trained, 300)
+        # 202 with the job, or 409 with the first-start job that trains it already
+        assert train.status_code in (202, 409), train.text
+        job_id = train.json()["id"] if train.status_code == 202 else train.json()["job"]["id"]
+        wait_for("NHITS trained in its pod", lambda: _job_succeeded(http, "nhits", job_id), 300)
         _record("nhits_train_seconds", time.monotonic() - start)
         forecast = http.get("/nhits/api/v1/forecast/BTCUSD", params={"timeframe": "H1"})
         assert forecast.status_code == 200, forecast.text
@@ -446,6 +458,76 @@ def test_pods_reach_nothing_off_the_machine(node_cluster: Any) -> None:
     assert "-j REJECT" in rule, rule
     # only kube-proxy's jumps (its REJECT for Services without endpoints among them) come first
     assert all('"kubernetes ' in earlier for earlier in rules[: ours[0]]), rules
+
+
+def _llm_health(http: httpx.Client) -> dict[str, Any] | None:
+    resp = http.get("/llm/health")
+    return (
+        resp.json() if resp.status_code == 200 and "json" in resp.headers["content-type"] else None
+    )
+
+
+def test_the_analyst_answers_from_the_stacks_ollama(
+    node_cluster: Any, kube: Kube, images: dict[str, Any]
+) -> None:
+    """The CPU example with its `ollama` workload switched on (late, on the same stack: a second
+    stack would run every workload the analyst depends on twice): the operator runs the Ollama
+    image, whose start command creates the example's model (smollm2) from the image's bundled
+    GGUF into the ollama volume, offline, and points llm at it (TS_LLM_BACKEND=ollama). An
+    analysis through the Ingress is answered by the Ollama pod: the llm says so, the pod has
+    the model loaded and logged the generation."""
+    start = time.monotonic()
+    patch = {"spec": {"workloads": {"ollama": {"enabled": True}}}}
+    kube.kubectl("patch", "ts", STACK, "-n", NAMESPACE, "--type", "merge", "-p", json.dumps(patch))
+    with httpx.Client(base_url=node_cluster.ingress_url, timeout=300) as http:
+
+        def llm_on_ollama() -> dict[str, Any] | None:
+            health = _llm_health(http)
+            ok = health and health["details"].get("backend") == "ollama"
+            return health if ok and health["status"] == "healthy" else None
+
+        try:  # healthy: the model is there (the backend's health lists Ollama's models)
+            health = wait_for("llm on the stack's Ollama, the model created", llm_on_ollama, 600, 2)
+        except BaseException:
+            print(kube.kubectl("get", "pods", "-n", NAMESPACE, "-o", "wide").stdout)
+            events = kube.kubectl("get", "events", "-n", NAMESPACE, "--sort-by=.lastTimestamp")
+            print(events.stdout[-3000:])
+            with contextlib.suppress(AssertionError):  # no pod to show the log of
+                print(
+                    kube.kubectl("logs", "-n", NAMESPACE, f"deploy/{STACK}-ollama").stdout[-3000:]
+                )
+            raise
+        assert health["details"]["model"] == "smollm2", health
+        assert health["details"]["url"] == f"http://{STACK}-ollama:11434", health
+        _record("ollama_enable_to_llm_healthy_seconds", time.monotonic() - start)
+        # every workload rolled to the new configuration (the ConfigMap's hash changed)
+        for name in (*ENABLED, "ollama"):
+            kube.kubectl("rollout", "status", f"deploy/{STACK}-{name}", "-n", NAMESPACE,
+                         "--timeout=600s", timeout=620)  # fmt: skip
+        _record("ollama_enable_to_rolled_seconds", time.monotonic() - start)
+        (pod,) = kube.pods(NAMESPACE, "app.kubernetes.io/component=ollama")
+        assert pod["spec"]["containers"][0]["image"] == images["ollama"]["ref"]
+        log = kube.kubectl("logs", "-n", NAMESPACE, pod["metadata"]["name"]).stdout
+        assert "creating model smollm2 from /opt/ollama/gguf/smollm2.gguf" in log, log[-3000:]
+        assert "pulling" not in log, log[-3000:]
+
+        auth = {"Authorization": f"Bearer {_token(kube)}"}
+        t0 = time.monotonic()
+        analysis = http.post(
+            "/llm/api/v1/analyze", json={"symbol": "BTCUSD", "timeframe": "H1"}, headers=auth
+        )
+        _record("analyze_ollama_seconds", time.monotonic() - t0)
+        assert analysis.status_code == 200, analysis.text
+        body = analysis.json()
+        assert body["backend"] == "ollama" and body["model"] == "smollm2", body
+        assert body["attempts"] >= 1, body
+    # the Ollama pod served it: the model is loaded there, and it logged the chat request
+    ip, port = pod["status"]["podIP"], pod["spec"]["containers"][0]["ports"][0]["containerPort"]
+    loaded = httpx.get(f"http://{ip}:{port}/api/ps", timeout=10).json()["models"]
+    assert [m["name"] for m in loaded] == ["smollm2:latest"], loaded
+    log = kube.kubectl("logs", "-n", NAMESPACE, pod["metadata"]["name"]).stdout
+    assert any(" 200 " in line and '"/api/chat"' in line for line in log.splitlines()), log[-3000:]
+    _record("ollama_run_seconds", time.monotonic() - start)
 
 
 def test_stop_leaves_nothing_behind(node_cluster: Any) -> None:
