@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import os
@@ -328,10 +329,62 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
     for key, value in image.build_args.items():
         args += ["--build-arg", f"{key}={value}"]
     UV_CACHE.mkdir(parents=True, exist_ok=True)
+    key = deps_key(image)
+    if load_index().get(f"{image.name}/{arch}", {}).get("deps_key") != key:
+        make_room(image, ref, arch)
     log(f"building {image.ref()} ({arch}) from {image.dockerfile} ...")
     buildah(*args, "--target", "build", "-t", f"{ref}-build", str(REPO))
     buildah(*args, "-t", ref, str(REPO))  # the build stage from the cache, then the image
-    return _export(image.name, ref, image.ref(), arch, time.monotonic() - start, export)
+    entry = _export(image.name, ref, image.ref(), arch, time.monotonic() - start, export)
+    entry["deps_key"] = key
+    index = load_index()
+    index[f"{image.name}/{arch}"] = entry
+    save_index(index)
+    prune()  # the previous build's chain, now untagged (the tests build without `main`)
+    return entry
+
+
+# Free space in buildah's storage that a build needs when its dependency layer is rebuilt: the
+# torch image's venv (about 7 GiB) is laid down in the deps stage, copied into the image, and
+# exported to an archive, while the previous build's layers and archive still exist.
+MIN_FREE_BYTES = {"services-torch": 32 * 2**30}
+DEFAULT_MIN_FREE_BYTES = 6 * 2**30
+
+
+def deps_key(image: Image) -> str:
+    """What the dependency layer is built from: the lock, pyproject, the Dockerfile and the
+    build arguments. When it changes, the previous build's layers are no cache for it."""
+    digest = hashlib.sha256()
+    for path in ("pyproject.toml", "uv.lock", image.dockerfile):
+        digest.update((REPO / path).read_bytes())
+    digest.update(json.dumps(image.build_args, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def make_room(image: Image, ref: str, arch: str) -> None:
+    """Before a build whose dependency layer changed: when the disk cannot hold the new layers
+    beside the old ones (a full disk stopped the torch image's build twice), drop this image's
+    previous build (its tags, then the layers only they held) and its archive first. The
+    previous build is no cache for a changed dependency layer; the base layers stay."""
+    need = MIN_FREE_BYTES.get(image.name, DEFAULT_MIN_FREE_BYTES)
+    where = STORAGE if STORAGE.exists() else STORAGE.parent
+    free = shutil.disk_usage(where).free
+    if free >= need:
+        return
+    log(
+        f"{free / 2**30:.1f} GiB free, {need / 2**30:.0f} GiB needed for {image.ref()}'s new"
+        " dependency layer: removing its previous build first"
+    )
+    for tag in (f"{ref}-build", ref):
+        try:
+            buildah("rmi", "--force", tag)
+        except subprocess.CalledProcessError:
+            pass  # not there
+    stem = f"{image.ref().rsplit('/', 1)[1].replace(':', '_')}_{arch}"
+    for old in IMAGES_DIR.glob(f"{stem}_*.tar"):
+        old.unlink()
+    prune()
+    log(f"{shutil.disk_usage(where).free / 2**30:.1f} GiB free now")
 
 
 def _build_from_context(image: Image, arch: str, export: bool) -> dict[str, object]:

@@ -152,3 +152,47 @@ def test_an_emulated_arm64_sees_each_cpus_midr(tmp_path: Path) -> None:
     for i in range(3):
         midr = (cpus / f"cpu{i}" / "regs" / "identification" / "midr_el1").read_text()
         assert int(midr, 16) >> 24 == 0x41  # implementer: Arm
+
+
+@pytest.mark.parametrize(
+    ("same_deps", "free_gib", "dropped"),
+    [(False, 20, True), (False, 40, False), (True, 20, False)],
+    ids=["changed-deps-full-disk", "changed-deps-room", "same-deps-keeps-cache"],
+)
+def test_a_changed_dependency_layer_on_a_full_disk_drops_the_previous_build_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, same_deps: bool, free_gib: int, dropped: bool
+) -> None:
+    # the previous torch build and its 7 GiB archive, and a disk that cannot hold a second copy
+    calls: list[tuple[str, ...]] = []
+
+    def fake(*args: str, capture: bool = False) -> str:
+        calls.append(args)
+        return "0123456789abcdef" if args[0] == "inspect" else ""
+
+    image = images.BY_NAME["services-torch"]
+    arch = images.host_arch()
+    monkeypatch.setattr(images, "buildah", fake)
+    monkeypatch.setattr(images, "require_tools", lambda arch=None: None)
+    monkeypatch.setattr(images, "base_image", lambda arch: "localhost/base")
+    monkeypatch.setattr(images, "IMAGES_DIR", tmp_path)
+    monkeypatch.setattr(images, "INDEX", tmp_path / "index.json")
+    monkeypatch.setattr(images, "STORAGE", tmp_path / "containers")
+    free = SimpleNamespace(free=free_gib * 2**30)
+    monkeypatch.setattr(images.shutil, "disk_usage", lambda path: free)
+    old_archive = tmp_path / f"tradingstack_{images.version()}-torch_{arch}_feedfacecafe.tar"
+    old_archive.write_bytes(b"old")
+    key = images.deps_key(image) if same_deps else "an-older-lock"
+    images.save_index({f"services-torch/{arch}": {"deps_key": key}})
+
+    entry = images.build_image(image, arch, export=False)
+
+    ref = image.ref()
+    first_bud = next(i for i, c in enumerate(calls) if c[0] == "bud")
+    removed = [c[-1] for c in calls[:first_bud] if c[:2] == ("rmi", "--force")]
+    if dropped:
+        assert removed == [f"{ref}-build", ref] and not old_archive.exists()
+    else:
+        assert removed == [] and old_archive.exists()
+    # the index remembers what the dependency layer was built from, for the next build
+    assert entry["deps_key"] == images.deps_key(image)
+    assert images.load_index()[f"services-torch/{arch}"]["deps_key"] == images.deps_key(image)
