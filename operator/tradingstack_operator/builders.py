@@ -269,6 +269,8 @@ def _container_env(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[di
         ]
         if not ts.ollama.pull:  # offline: no cloud models or web search either
             env.append({"name": "OLLAMA_NO_CLOUD", "value": "1"})
+    if w.name in s.PREPARE_WORKLOADS:
+        env.append({"name": "TS_JOBS_PREPARE", "value": ",".join(ts.prepare)})
     for key, value in sorted(ws.env.items()):
         env.append({"name": key, "value": value})
     return env

@@ -8,12 +8,13 @@ rules are enforced by pydantic validators, so the model and the API server agree
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     create_model,
     field_validator,
     model_validator,
@@ -33,6 +34,11 @@ PAUSE_ANNOTATION = f"{GROUP}/paused"
 
 QUANTITY_PATTERN = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+PREPARE_PATTERN = r"^[A-Za-z0-9._^=-]+(:[A-Za-z0-9]+)?$"
+DEFAULT_PREPARE = ("BTCUSD:H1",)
+"""What the local stack prepares at first start (tradingstack.local.prepare)."""
+PREPARE_WORKLOADS = ("nhits", "tcn", "hmm")
+"""The services given TS_JOBS_PREPARE."""
 
 
 def section(model: type[BaseModel], description: str) -> Any:
@@ -483,6 +489,13 @@ class TradingStackSpec(_Model):
     storage: StorageSpec = section(StorageSpec, "Persistent volumes.")
     ingress: IngressSpec = section(IngressSpec, "Ingress of the UI and the APIs.")
     alerting: AlertingSpec = section(AlertingSpec, "Health alerts.")
+    prepare: list[Annotated[str, StringConstraints(pattern=PREPARE_PATTERN)]] = Field(
+        default_factory=lambda: list(DEFAULT_PREPARE),
+        description="Models nhits, tcn and hmm train when they start without them, as "
+        "SYMBOL:TIMEFRAME (e.g. BTCUSD:H1; passed as TS_JOBS_PREPARE); empty: a model is "
+        "prepared only when a request asks for it.",
+        json_schema_extra={"default": list(DEFAULT_PREPARE)},
+    )
 
     @model_validator(mode="after")
     def _alerting_needs_a_destination(self) -> TradingStackSpec:
