@@ -65,3 +65,19 @@ def test_modules_are_imported_by_their_full_names() -> None:
             if isinstance(node, ast.ImportFrom) and node.module == "tradingstack_operator":
                 aliased += [f"{path.name}: {a.name} as {a.asname}" for a in node.names if a.asname]
     assert set(aliased) <= {"builders.py: spec as s"}
+
+
+def test_chart_readme_lists_every_operator_variable() -> None:
+    """charts/tradingstack/README.md names each OperatorSettings variable, and no other."""
+    import re
+    from pathlib import Path
+
+    from tradingstack_operator.settings import OperatorSettings
+
+    readme = (Path(__file__).resolve().parents[3] / "charts/tradingstack/README.md").read_text()
+    fields = {
+        f"TS_OPERATOR_{name.upper()}"
+        for name, info in OperatorSettings.model_fields.items()
+        if info.validation_alias is None
+    }
+    assert fields <= set(re.findall(r"TS_OPERATOR_[A-Z_]+", readme)) <= fields
