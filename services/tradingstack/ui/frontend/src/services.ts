@@ -1,7 +1,7 @@
 // Typed calls to the services through the gateway, with the answers' types generated from each
 // service's OpenAPI (src/generated/), and the few readers that turn them into what the chart
 // draws (pattern spans, regime segments).
-import { ApiError, getJson } from "./api";
+import { ApiError } from "./api";
 import type { PatternSpan, RegimeSegment } from "./chart";
 import { prefixOf } from "./config";
 import {
@@ -119,7 +119,7 @@ export type JobService = (typeof JOB_SERVICES)[number];
 export async function jobs(service: JobService, signal?: AbortSignal): Promise<JobList> {
   if (service === "nhits") return nhitsClient.get("/api/v1/jobs", { signal });
   if (service === "tcn") return tcnClient.get("/api/v1/jobs", { signal });
-  return getJson<JobList>(`${prefixOf(service)}/api/v1/jobs`, { signal });
+  return hmmClient.get("/api/v1/jobs", { signal });
 }
 
 /** True when the forecast is the naive one (the model has no edge on held-out bars). */

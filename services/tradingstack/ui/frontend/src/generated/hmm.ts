@@ -52,8 +52,9 @@ export interface paths {
         /**
          * Get Regime
          * @description Current regime (forward-filtered), transition matrix, expected durations, history, from
-         *     the saved model. A read never fits: without a model, a 404 `model-not-trained` that says
-         *     how to fit one (`POST /api/v1/regime/{symbol}/fit`).
+         *     the saved model. Never waits for a fit: without a model, the job that fits one is started
+         *     (or found) and the answer is a 503 `model-being-prepared` with that `job`; a model older
+         *     than TS_HMM_REFIT_AFTER_SECONDS is answered (`model.stale`) while its refit runs.
          */
         get: operations["get_regime_api_v1_regime__symbol__get"];
         put?: never;
@@ -75,8 +76,8 @@ export interface paths {
         put?: never;
         /**
          * Fit Regime
-         * @description Fit a new HMM now and answer as GET does (it replaces the model, so it is a POST and
-         *     needs the token; it was `GET ?refit=true`).
+         * @description Start fitting a new HMM (202 with the job; the model replaces the saved one when it
+         *     ends); 409 with the `job` while one is queued or running.
          */
         post: operations["fit_regime_api_v1_regime__symbol__fit_post"];
         delete?: never;
@@ -97,6 +98,9 @@ export interface paths {
         /**
          * Score
          * @description 0-100 score of a long or short signal now, and the features that drove it (SHAP).
+         *     Never waits for a training: without a model, the job that trains the long and short
+         *     models is started (or found) and the answer is a 503 `model-being-prepared` with that
+         *     `job`; a model older than TS_HMM_SCORE_MAX_AGE_SECONDS is answered while it retrains.
          */
         post: operations["score_api_v1_score_post"];
         delete?: never;
@@ -120,6 +124,51 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description The service's recent jobs (training, fits), newest first, with their progress.
+         */
+        get: operations["list_jobs_api_v1_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Job
+         * @description One job: state, progress (percent, step, ETA, message), error.
+         */
+        get: operations["get_job_api_v1_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel Job
+         * @description Cancel a job: a queued one never runs, a running one stops at its next progress
+         *     report and saves nothing.
+         */
+        delete: operations["cancel_job_api_v1_jobs__job_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -266,6 +315,87 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** Job */
+        Job: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description what it does, e.g. `train`, `fit`, `score`
+             */
+            kind: string;
+            /**
+             * Service
+             * @description the service that runs it (nhits, tcn, hmm)
+             */
+            service: string;
+            /** Symbol */
+            symbol?: string | null;
+            /** Timeframe */
+            timeframe?: string | null;
+            /**
+             * Reason
+             * @description why it runs: user, first-start, on-demand, schedule, drift
+             * @default user
+             */
+            reason: string;
+            state: components["schemas"]["JobState"];
+            progress?: components["schemas"]["JobProgress"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /**
+             * Error
+             * @description why it failed, for people
+             */
+            error?: string | null;
+        };
+        /** JobList */
+        JobList: {
+            /** In Progress */
+            in_progress: boolean;
+            /**
+             * Jobs
+             * @description newest first
+             */
+            jobs: components["schemas"]["Job"][];
+        };
+        /** JobProgress */
+        JobProgress: {
+            /**
+             * Percent
+             * @default 0
+             */
+            percent: number;
+            /**
+             * Step
+             * @description what the job is doing now, in words
+             * @default
+             */
+            step: string;
+            /**
+             * Eta Seconds
+             * @description estimated seconds left; null before it can be told, 0 when done
+             */
+            eta_seconds?: number | null;
+            /**
+             * Message
+             * @description the latest detail (e.g. `epoch 3/10, loss 0.41`)
+             * @default
+             */
+            message: string;
+        };
+        /**
+         * JobState
+         * @enum {string}
+         */
+        JobState: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         /** MemoryMetrics */
         MemoryMetrics: {
             /** Total Bytes */
@@ -498,7 +628,7 @@ export interface components {
             degenerate: boolean;
             /**
              * Refitted
-             * @description fitted for this request
+             * @description fitted for this request: always false now (fits are background jobs, GET /api/v1/jobs); kept for clients that read it
              */
             refitted: boolean;
             /**
@@ -781,7 +911,10 @@ export interface components {
              * Format: date-time
              */
             valid_end: string;
-            /** Retrained */
+            /**
+             * Retrained
+             * @description trained for this request: always false now (training is a background job, GET /api/v1/jobs); kept for clients that read it
+             */
             retrained: boolean;
             /**
              * Folds
@@ -906,6 +1039,10 @@ export type FoldInfo = components['schemas']['FoldInfo'];
 export type GpuDevice = components['schemas']['GpuDevice'];
 export type GpuMetrics = components['schemas']['GpuMetrics'];
 export type Health = components['schemas']['Health'];
+export type Job = components['schemas']['Job'];
+export type JobList = components['schemas']['JobList'];
+export type JobProgress = components['schemas']['JobProgress'];
+export type JobState = components['schemas']['JobState'];
 export type MemoryMetrics = components['schemas']['MemoryMetrics'];
 export type ModelQuality = components['schemas']['ModelQuality'];
 export type Platt = components['schemas']['Platt'];
@@ -997,7 +1134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description unknown symbol, no data, or no model */
+            /** @description Unknown symbol (`urn:tradingstack:problem:unknown-symbol`); No data (`urn:tradingstack:problem:no-data`); No data in range (`urn:tradingstack:problem:no-data-in-range`) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1024,7 +1161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Upstream unavailable (`urn:tradingstack:problem:upstream-unavailable`) */
+            /** @description Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1050,12 +1187,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RegimeResult"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description Bad Request */
@@ -1087,6 +1224,15 @@ export interface operations {
             };
             /** @description Unknown symbol (`urn:tradingstack:problem:unknown-symbol`); No data (`urn:tradingstack:problem:no-data`); No data in range (`urn:tradingstack:problem:no-data-in-range`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (`urn:tradingstack:problem:conflict`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1126,7 +1272,7 @@ export interface operations {
     score_api_v1_score_post: {
         parameters: {
             query?: {
-                /** @description train the scoring model anew first */
+                /** @description start retraining the scoring models (a job); the answer is the 503 `model-being-prepared` with it */
                 retrain?: boolean;
             };
             header?: never;
@@ -1202,7 +1348,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Upstream unavailable (`urn:tradingstack:problem:upstream-unavailable`) */
+            /** @description Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1229,6 +1375,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ScoringModelList"];
+                };
+            };
+        };
+    };
+    list_jobs_api_v1_jobs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+        };
+    };
+    get_job_api_v1_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_job_api_v1_jobs__job_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

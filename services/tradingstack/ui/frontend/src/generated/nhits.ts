@@ -973,6 +973,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Model corrupt (`urn:tradingstack:problem:model-corrupt`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -991,7 +1000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description no model yet: it is being trained (urn:tradingstack:problem:model-being-prepared) */
+            /** @description Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
             503: {
                 headers: {
                     [name: string]: unknown;

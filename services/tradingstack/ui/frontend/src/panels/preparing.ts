@@ -104,7 +104,7 @@ export class PreparingPanel {
             h(
               "p",
               { class: "muted" },
-              [p?.step, p?.message, eta ? `ETA ${fmtDuration(eta)}` : j.state === "running" ? "ETA –" : ""]
+              [p?.step === j.state ? "" : p?.step, p?.message, eta ? `ETA ${fmtDuration(eta)}` : j.state === "running" ? "ETA –" : ""]
                 .filter(Boolean)
                 .join(" · "),
             ),

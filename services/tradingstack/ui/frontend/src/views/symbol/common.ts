@@ -67,7 +67,7 @@ export function showPreparing(panel: Panel, what: string, subject: string, job: 
   const percent = p?.percent ?? 0;
   const eta = p?.eta_seconds;
   const detail = [
-    job ? `${job.service} ${job.kind}${job.reason === "first-start" ? " (first start)" : ""}` : "",
+    job?.reason === "first-start" ? "first start" : "",
     p?.step ?? "",
     eta !== undefined && eta !== null && eta > 0 ? `about ${fmtDuration(eta)} left` : "",
   ].filter(Boolean);

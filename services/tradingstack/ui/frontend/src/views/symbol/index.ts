@@ -1,7 +1,7 @@
 // Symbol view: the controls (symbol, timeframe, bars, indicators, layers, keyboard shortcuts)
 // and the load of a selection into its panels, one module each: the chart (chart-panel.ts), the
 // forecast, patterns, regime and scores (each failing, or being prepared, on its own), the
-// watchlist, and the models being prepared on a first start (panels/preparing.ts).
+// models being prepared on a first start (panels/preparing.ts) and the watchlist.
 import { cfg, selection, setSelection, symbols } from "../../config";
 import { clear, field, fmtDuration, h, select } from "../../dom";
 import { PreparingPanel } from "../../panels/preparing";
@@ -104,12 +104,12 @@ export function symbolView(root: HTMLElement, args: string[]): Dispose {
     h(
       "div",
       { class: "grid" },
-      preparing.el,
       chartPanel.el,
       fcPanel.el,
       patPanel.el,
       regPanel.el,
       scorePanel.el,
+      preparing.el,
       watchPanel.el,
     ),
   );

@@ -3,12 +3,16 @@
 import { cfg, selection } from "../../config";
 import { hmmClient, type hmmApi } from "../../contracts";
 import { clear, field, fmtDuration, fmtNumber, h, Panel, select, table } from "../../dom";
+import * as svc from "../../services";
 
 export class HmmPanel {
   readonly panel: Panel;
   private readonly list = h("div", {});
 
-  constructor(private readonly signal: AbortSignal) {
+  constructor(
+    private readonly signal: AbortSignal,
+    onJob: () => void,
+  ) {
     const sel = selection();
     this.panel = new Panel("Regimes and signal scoring (HMM)", {
       id: "hmm-models",
@@ -21,31 +25,39 @@ export class HmmPanel {
     const refit = h("button", { type: "button" }, "Refit regime model");
     this.panel.body.append(h("div", { class: "controls" }, field("Symbol", symbol), field("Timeframe", tf), retrain, refit), this.list);
     const sym = () => symbol.value.trim().toUpperCase();
+    // both answer with the job that fits (a retrain: the 503 model-being-prepared holding it);
+    // the "Models being prepared" panel above follows it, and the list is re-read
     retrain.addEventListener("click", () =>
       void this.panel.run(async () => {
-        this.panel.info("Training the long and short scoring models …");
         const body = (direction: "long" | "short"): hmmApi.ScoreRequest => ({
           symbol: sym(),
           timeframe: tf.value as hmmApi.Timeframe,
           direction,
         });
-        const [l, s] = await Promise.all(
-          (["long", "short"] as const).map((d) => hmmClient.post("/api/v1/score", body(d), { query: { retrain: true } })),
+        const started = await Promise.all(
+          (["long", "short"] as const).map(async (d) => {
+            try {
+              const r = await hmmClient.post("/api/v1/score", body(d), { query: { retrain: true } });
+              return `${d} score ${fmtNumber(r.score, 1)}`;
+            } catch (exc) {
+              const prep = svc.preparingJob(exc);
+              if (!prep) throw exc;
+              return `${d}: job ${prep.job?.id ?? "?"}`;
+            }
+          }),
         );
-        this.panel.ok(`Retrained: long score ${fmtNumber(l.score, 1)}, short score ${fmtNumber(s.score, 1)}.`);
-        await this.loadScoring();
+        this.panel.ok(`Retraining the scoring models of ${sym()} ${tf.value} (${started.join(", ")}).`);
+        onJob();
       }, "Scoring"),
     );
     refit.addEventListener("click", () =>
       void this.panel.run(async () => {
-        this.panel.info("Fitting the regime HMM …");
-        const r = await hmmClient.post("/api/v1/regime/{symbol}/fit", undefined, {
+        const job = await hmmClient.post("/api/v1/regime/{symbol}/fit", undefined, {
           params: { symbol: sym() },
           query: { timeframe: tf.value },
         });
-        this.panel.ok(
-          `Regime model fitted on ${r.model.n_obs} bars in ${fmtNumber(r.model.fit_seconds, 2)} s (${r.model.converged ? "converged" : "not converged"}); current regime ${r.current_regime.replace(/_/g, " ")}.`,
-        );
+        this.panel.ok(`Fitting the regime model of ${job.symbol ?? sym()} ${job.timeframe ?? tf.value}: job ${job.id} ${job.state}.`);
+        onJob();
       }, "Regime"),
     );
   }

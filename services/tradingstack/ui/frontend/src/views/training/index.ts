@@ -12,10 +12,17 @@ export function trainingView(root: HTMLElement): Dispose {
   const controller = new AbortController();
   const signal = controller.signal;
   let timer: number | undefined;
+  let hmmBusy = false; // the scoring list is re-read when the hmm's jobs end
+  const preparing = new PreparingPanel({
+    onJobs: (active) => {
+      const busy = active.some((j) => j.service === "hmm");
+      if (hmmBusy && !busy) void hmm.loadScoring();
+      hmmBusy = busy;
+    },
+  });
   const nhits = new NhitsPanels(signal, () => void poll());
   const tcn = new TcnPanel(signal, () => ({ symbol: nhits.symbolSelect.value, timeframe: nhits.tfSelect.value }), () => void poll());
-  const hmm = new HmmPanel(signal);
-  const preparing = new PreparingPanel();
+  const hmm = new HmmPanel(signal, () => void preparing.start());
   root.append(
     h("div", { class: "grid two" }, preparing.el, nhits.start.el, nhits.jobs.el, tcn.panel.el, nhits.models.el, hmm.panel.el),
   );
