@@ -8,7 +8,9 @@ Deployment's status changed (a status-only pass). Events that arrive during a pa
 coalesced into the next one: a spec or child change is reconciled at once, and the
 status-only passes of one stack run at most every `status_interval_seconds` (1 s), so a burst
 of pod events is one status write and the writes that create children go first. Failures
-back off exponentially (up to 60 s).
+back off exponentially (up to 60 s). A new generation never waits for the pass in flight:
+that pass is dropped (`_preemptible_pass`) and the new spec is applied at once, even while
+a request of the old pass is being retried.
 
 The live children come from the watches (`reconcile.Children`), listed once when a worker
 starts and again every `maintenance` period (with the token Secret's re-check), so a
@@ -69,6 +71,8 @@ class Worker:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     urgent: asyncio.Event = field(default_factory=asyncio.Event)
     """Set with `apply_needed`: a status-only hold ends at once."""
+    newer: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the generation or pause annotation changed: the pass in flight is dropped."""
     apply_needed: bool = True
     """The next pass builds and applies (else it only writes the status)."""
     task: asyncio.Task[None] | None = None
@@ -175,6 +179,7 @@ class Controller:
             worker.apply_needed = True
             worker.urgent.set()
             worker.wake.set()
+            worker.newer.set()
 
     def _forget(self, key: Key) -> None:
         self.children.pop(key, None)
@@ -227,7 +232,7 @@ class Controller:
     async def _loop(self, worker: Worker) -> None:
         backoff = 1.0
         while True:
-            ok = await self._pass(worker)
+            ok = await self._preemptible_pass(worker)
             passed = time.monotonic()
             delay = self.settings.resync_seconds if ok else min(backoff, 60.0)
             backoff = 1.0 if ok else min(backoff * 2, 60.0)
@@ -242,6 +247,33 @@ class Controller:
             if not worker.apply_needed and hold > 0:  # pods changed: one write per burst
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(worker.urgent.wait(), timeout=hold)
+
+    async def _preemptible_pass(self, worker: Worker) -> bool:
+        """`_pass`, dropped when a new generation (or pause) of the stack comes during it.
+
+        A pass can wait long on the API: each request is retried (5 tries, 30 s each, on a
+        5xx, 429 or timeout), so a slow or failing write held a spec change back for minutes.
+        A new generation cancels the pass in flight (its applies are idempotent) and the next
+        pass, for the new spec, starts at once."""
+        worker.newer.clear()
+        current = asyncio.create_task(self._pass(worker), name=f"pass:{worker.key}")
+        newer = asyncio.create_task(worker.newer.wait())
+        try:
+            await asyncio.wait({current, newer}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the loop is stopped
+            current.cancel()
+            raise
+        finally:
+            newer.cancel()
+        if not current.done():
+            current.cancel()
+            await asyncio.wait({current})
+        if current.cancelled():
+            log.info("%s/%s: a new generation: the pass in flight is dropped", *worker.key)
+            worker.apply_needed = True
+            worker.wake.set()
+            return True
+        return current.result()
 
     async def _pass(self, worker: Worker) -> bool:
         """One reconcile of the worker's stack; False when it failed."""

@@ -4,6 +4,7 @@ children cache fed by watch events, and which events ask for a full pass."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from tradingstack_operator import builders, controller, reconcile
@@ -166,3 +167,47 @@ async def test_a_burst_of_pod_events_is_one_status_pass_and_spec_changes_wait_fo
         assert len(passes) == 4 and passes[-1][0] - asked < 0.3
     finally:
         task.cancel()
+
+
+async def test_a_new_generation_does_not_wait_for_a_stuck_pass() -> None:
+    """A pass stuck on the API (here: the Deployment applies of generation 1 never answer, as
+    a request retried for minutes) is dropped when the spec changes: generation 2's
+    Deployment is applied at once."""
+    from tradingstack_operator.settings import OperatorSettings
+
+    stuck = asyncio.Event()
+    applied: list[tuple[str, Any]] = []
+
+    class StuckKube(Kube):
+        async def request(self, method: str, url: str, **kwargs: Any) -> Any:
+            body = kwargs.get("body") or {}
+            if method == "PATCH" and "kind" in body:
+                if body["kind"] == "Deployment":
+                    if body["spec"]["replicas"] == 1 and url.endswith("demo-data"):
+                        await stuck.wait()  # never set
+                    applied.append((body["metadata"]["name"], body["spec"]["replicas"]))
+                return {**body, "metadata": {**body["metadata"], "resourceVersion": "1"}}
+            if method == "GET" and url.startswith("/apis/traefik"):
+                return {"resources": []}
+            return {"items": []}
+
+    settings = OperatorSettings(resync_seconds=60, health_checks=False)
+    ctl = controller.Controller(kube=StuckKube(api=None), settings=settings)  # type: ignore[arg-type]
+    ctl.observe(stack_body(1), deleted=False)
+    try:
+        await asyncio.sleep(0.3)
+        assert ("demo-data", 1) not in applied  # generation 1's pass is stuck
+        ctl.observe(stack_body(2, spec={"workloads": {"data": {"replicas": 2}}}), deleted=False)
+        asked = asyncio.get_running_loop().time()
+        for _ in range(40):
+            if ("demo-data", 2) in applied:
+                break
+            await asyncio.sleep(0.05)
+        assert ("demo-data", 2) in applied
+        assert asyncio.get_running_loop().time() - asked < 1.0
+    finally:
+        for w in list(ctl.workers.values()):
+            assert w.task is not None
+            w.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await w.task
