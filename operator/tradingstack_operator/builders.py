@@ -17,16 +17,16 @@ from tradingstack.core import catalog
 from tradingstack.core.catalog import Workload
 from tradingstack.core.http import SERVER_KEEP_ALIVE_SECONDS
 
-from tradingstack_operator import spec as s
+from tradingstack_operator import spec
 
 Manifest = dict[str, Any]
 
 MANAGER = "tradingstack-operator"
-STACK_LABEL = f"{s.GROUP}/stack"
-WORKLOAD_LABEL = f"{s.GROUP}/workload"
+STACK_LABEL = f"{spec.GROUP}/stack"
+WORKLOAD_LABEL = f"{spec.GROUP}/workload"
 TOKEN_KEY = "token"
 UID = 10001
-CONFIG_HASH_ANNOTATION = f"{s.GROUP}/config-hash"
+CONFIG_HASH_ANNOTATION = f"{spec.GROUP}/config-hash"
 TRAEFIK_MIDDLEWARE_API = "traefik.io/v1alpha1"
 OPERATOR_PODS = {"matchLabels": {"app.kubernetes.io/name": "tradingstack-operator"}}
 """The operator's pods (chart and manifests/): allowed to reach every workload's health port."""
@@ -84,8 +84,8 @@ def selector(stack: Stack, workload: str) -> dict[str, str]:
 def owner_reference(stack: Stack) -> dict[str, Any]:
     """The controller owner reference to the TradingStack (garbage collection on delete)."""
     return {
-        "apiVersion": s.API_VERSION,
-        "kind": s.KIND,
+        "apiVersion": spec.API_VERSION,
+        "kind": spec.KIND,
         "name": stack.name,
         "uid": stack.uid,
         "controller": True,
@@ -144,7 +144,7 @@ def token_secret(stack: Stack, token: str) -> Manifest:
 
 
 def config_data(
-    stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None
+    stack: Stack, ts: spec.TradingStackSpec, opts: Options | None = None
 ) -> dict[str, str]:
     """Settings shared by every service, as TS_... environment variables."""
     data = {
@@ -172,7 +172,7 @@ def config_data(
     return data
 
 
-def config_map(stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None) -> Manifest:
+def config_map(stack: Stack, ts: spec.TradingStackSpec, opts: Options | None = None) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -191,7 +191,7 @@ def service_account(stack: Stack) -> Manifest:
     }
 
 
-def image_for(ts: s.TradingStackSpec, w: Workload) -> str:
+def image_for(ts: spec.TradingStackSpec, w: Workload) -> str:
     """The image of a workload: its own override, else the stack's service image.
 
     With a GPU and a GPU suffix, the GPU variant (it has everything); otherwise the torch
@@ -212,7 +212,7 @@ def image_for(ts: s.TradingStackSpec, w: Workload) -> str:
     return f"{ts.image.registry}/{ts.image.repository}:{ts.image.tag}{suffix}"
 
 
-def resources_for(ts: s.TradingStackSpec, w: Workload) -> dict[str, dict[str, str]]:
+def resources_for(ts: spec.TradingStackSpec, w: Workload) -> dict[str, dict[str, str]]:
     """Requests and limits: the spec's, else the catalog's; GPUs in limits."""
     ws = ts.workload(w.name)
     d = w.resources
@@ -229,7 +229,7 @@ def resources_for(ts: s.TradingStackSpec, w: Workload) -> dict[str, dict[str, st
     return {"requests": requests, "limits": limits}
 
 
-def _container_env(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[dict[str, Any]]:
+def _container_env(stack: Stack, ts: spec.TradingStackSpec, w: Workload) -> list[dict[str, Any]]:
     ws = ts.workload(w.name)
     env: list[dict[str, Any]] = [
         {
@@ -269,7 +269,7 @@ def _container_env(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[di
         ]
         if not ts.ollama.pull:  # offline: no cloud models or web search either
             env.append({"name": "OLLAMA_NO_CLOUD", "value": "1"})
-    if w.name in s.PREPARE_WORKLOADS:
+    if w.name in spec.PREPARE_WORKLOADS:
         env.append({"name": "TS_JOBS_PREPARE", "value": ",".join(ts.prepare)})
     for key, value in sorted(ws.env.items()):
         env.append({"name": key, "value": value})
@@ -329,7 +329,7 @@ def _probe(w: Workload, period: int, failures: int) -> dict[str, Any]:
     }
 
 
-def _volumes(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> tuple[list[Any], list[Any]]:
+def _volumes(stack: Stack, ts: spec.TradingStackSpec, w: Workload) -> tuple[list[Any], list[Any]]:
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
     mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]
     for v in w.volumes:
@@ -343,14 +343,14 @@ def _volumes(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> tuple[list[An
     return volumes, mounts
 
 
-def config_hash(stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None) -> str:
+def config_hash(stack: Stack, ts: spec.TradingStackSpec, opts: Options | None = None) -> str:
     """A hash of the ConfigMap's data: in the pod template so a change rolls the pods."""
     raw = json.dumps(config_data(stack, ts, opts), sort_keys=True).encode()
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def deployment(
-    stack: Stack, ts: s.TradingStackSpec, w: Workload, opts: Options | None = None
+    stack: Stack, ts: spec.TradingStackSpec, w: Workload, opts: Options | None = None
 ) -> Manifest:
     """The Deployment of one workload."""
     ws = ts.workload(w.name)
@@ -435,7 +435,7 @@ def service(stack: Stack, w: Workload) -> Manifest:
     }
 
 
-def pvcs(stack: Stack, ts: s.TradingStackSpec, w: Workload) -> list[Manifest]:
+def pvcs(stack: Stack, ts: spec.TradingStackSpec, w: Workload) -> list[Manifest]:
     """One claim per catalog volume of an enabled workload (none when storage is ephemeral)."""
     if ts.storage.ephemeral:
         return []
@@ -469,11 +469,11 @@ def auth_middleware_name(stack: Stack) -> str:
     return stack.child("basic-auth")
 
 
-def _routed(ts: s.TradingStackSpec) -> list[Workload]:
+def _routed(ts: spec.TradingStackSpec) -> list[Workload]:
     return [w for w in ts.enabled() if w.path is not None]
 
 
-def middlewares(stack: Stack, ts: s.TradingStackSpec, opts: Options) -> list[Manifest]:
+def middlewares(stack: Stack, ts: spec.TradingStackSpec, opts: Options) -> list[Manifest]:
     """Traefik Middlewares (only with class traefik and when their CRD exists)."""
     ing = ts.ingress
     if not ing.enabled or ing.class_name != "traefik" or not opts.traefik_middleware:
@@ -501,7 +501,7 @@ def middlewares(stack: Stack, ts: s.TradingStackSpec, opts: Options) -> list[Man
     return out
 
 
-def ingresses(stack: Stack, ts: s.TradingStackSpec, opts: Options) -> list[Manifest]:
+def ingresses(stack: Stack, ts: spec.TradingStackSpec, opts: Options) -> list[Manifest]:
     """One Ingress per routed workload: the UI at /, the APIs at their catalog prefixes.
 
     One per workload because nginx's x-forwarded-prefix is an Ingress-wide annotation, and so
@@ -559,7 +559,7 @@ def ingresses(stack: Stack, ts: s.TradingStackSpec, opts: Options) -> list[Manif
     return out
 
 
-def url(stack: Stack, ts: s.TradingStackSpec) -> str:
+def url(stack: Stack, ts: spec.TradingStackSpec) -> str:
     """Where the UI is: the Ingress host, else the UI Service inside the cluster."""
     ui = catalog.get("ui")
     if ts.ingress.enabled and ts.ingress.host:
@@ -580,7 +580,7 @@ def _workloads_selector(stack: Stack, names: list[str]) -> dict[str, Any]:
     }
 
 
-def internet_workloads(ts: s.TradingStackSpec) -> list[str]:
+def internet_workloads(ts: spec.TradingStackSpec) -> list[str]:
     """Workloads allowed to reach the internet: data, and ollama only when it pulls models."""
     names = []
     for w in ts.enabled():
@@ -601,24 +601,80 @@ def _policy(
     egress: list[dict[str, Any]] | None = None,
 ) -> Manifest:
     """A NetworkPolicy adding `ingress` and/or `egress` rules to some workloads of the stack."""
-    spec: dict[str, Any] = {
+    body: dict[str, Any] = {
         "podSelector": _workloads_selector(stack, workloads),
         "policyTypes": [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules],
     }
     if ingress:
-        spec["ingress"] = ingress
+        body["ingress"] = ingress
     if egress:
-        spec["egress"] = egress
+        body["egress"] = egress
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": _meta(stack, stack.child(suffix)),
-        "spec": spec,
+        "spec": body,
     }
 
 
+def _internal_policy(stack: Stack) -> Manifest:
+    """Every pod of the stack: ingress from the stack's own pods and from the operator's pods
+    (its health checks, any namespace), egress to the namespace's pods and to DNS; nothing
+    else (a default deny for the stack)."""
+    stack_pods = {"matchLabels": {STACK_LABEL: stack.name}}
+    dns_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(stack, stack.child("internal")),
+        "spec": {
+            "podSelector": stack_pods,
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {"from": [{"podSelector": stack_pods}]},
+                {"from": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}]},
+            ],
+            "egress": [
+                {"to": [{"podSelector": {}}]},
+                {"to": [{"namespaceSelector": {}}], "ports": dns_ports},
+            ],
+        },
+    }
+
+
+def _from_ingress_policy(stack: Stack, routed: list[str]) -> Manifest:
+    """Routed workloads: ingress on their port from the Ingress controller and Prometheus,
+    from any namespace."""
+    ingress = [
+        {"from": [{"namespaceSelector": {}}], "ports": [{"protocol": "TCP", "port": "http"}]}
+    ]
+    return _policy(stack, "from-ingress", routed, ingress=ingress)
+
+
+def _ui_to_operator_policy(stack: Stack, port: int) -> Manifest:
+    """The dashboard (its server side) reads the operator's status API."""
+    egress = [
+        {
+            "to": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}],
+            "ports": [{"protocol": "TCP", "port": port}],
+        }
+    ]
+    return _policy(stack, "ui-to-operator", ["ui"], egress=egress)
+
+
+def _internet_policy(stack: Stack, workloads: list[str]) -> Manifest:
+    """Egress to the internet on 80/443."""
+    egress = [
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}],
+            "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 80}],
+        }
+    ]
+    return _policy(stack, "internet-egress", workloads, egress=egress)
+
+
 def network_policies(
-    stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None
+    stack: Stack, ts: spec.TradingStackSpec, opts: Options | None = None
 ) -> list[Manifest]:
     """Enforce the data-flow rules in the cluster.
 
@@ -629,84 +685,23 @@ def network_policies(
       namespace (the Ingress controller, Prometheus).
     - data (and ollama when model pulls are enabled): egress to the internet on 80/443.
     """
-    stack_pods = {"matchLabels": {STACK_LABEL: stack.name}}
-    dns_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-    out: list[Manifest] = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": _meta(stack, stack.child("internal")),
-            "spec": {
-                "podSelector": stack_pods,
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [
-                    {"from": [{"podSelector": stack_pods}]},
-                    {"from": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}]},
-                ],
-                "egress": [
-                    {"to": [{"podSelector": {}}]},
-                    {"to": [{"namespaceSelector": {}}], "ports": dns_ports},
-                ],
-            },
-        }
-    ]
+    out = [_internal_policy(stack)]
     routed = [w.name for w in _routed(ts)]
     if routed:
-        # the Ingress controller and Prometheus, from any namespace
-        out.append(
-            _policy(
-                stack,
-                "from-ingress",
-                routed,
-                ingress=[
-                    {
-                        "from": [{"namespaceSelector": {}}],
-                        "ports": [{"protocol": "TCP", "port": "http"}],
-                    }
-                ],
-            )
-        )
+        out.append(_from_ingress_policy(stack, routed))
     status = urlsplit((opts or Options()).status_url or "")
     if status.port and ts.workload("ui").enabled:
-        # the dashboard (its server side) reads the operator's status API
-        out.append(
-            _policy(
-                stack,
-                "ui-to-operator",
-                ["ui"],
-                egress=[
-                    {
-                        "to": [{"namespaceSelector": {}, "podSelector": OPERATOR_PODS}],
-                        "ports": [{"protocol": "TCP", "port": status.port}],
-                    }
-                ],
-            )
-        )
+        out.append(_ui_to_operator_policy(stack, status.port))
     internet = internet_workloads(ts)
     if internet:
-        out.append(
-            _policy(
-                stack,
-                "internet-egress",
-                internet,
-                egress=[
-                    {
-                        "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}],
-                        "ports": [
-                            {"protocol": "TCP", "port": 443},
-                            {"protocol": "TCP", "port": 80},
-                        ],
-                    }
-                ],
-            )
-        )
+        out.append(_internet_policy(stack, internet))
     return out
 
 
 # ---- everything ---------------------------------------------------------------------------
 
 
-def build(stack: Stack, ts: s.TradingStackSpec, opts: Options | None = None) -> list[Manifest]:
+def build(stack: Stack, ts: spec.TradingStackSpec, opts: Options | None = None) -> list[Manifest]:
     """Every child object of the stack except the token Secret, in apply order."""
     opts = opts or Options()
     enabled = ts.enabled()
