@@ -98,7 +98,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kw)
 
 
-def upsert(engine: Engine, table: Table) -> Any:
+def upsert(engine: Engine, table: Table) -> postgresql.Insert | sqlite.Insert:
     """The dialect's INSERT that supports ON CONFLICT (SQLite and PostgreSQL)."""
     if engine.dialect.name == "postgresql":
         return postgresql.insert(table)
@@ -110,13 +110,13 @@ def upsert(engine: Engine, table: Table) -> Any:
 def upsert_bars(engine: Engine, conn: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt: Insert = upsert(engine, bars)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+    insert = upsert(engine, bars)
+    stmt: Insert = insert.on_conflict_do_update(
         index_elements=["symbol", "timeframe", "time"],
         set_={
-            c: getattr(stmt.excluded, c)
+            c: getattr(insert.excluded, c)
             for c in ("open", "high", "low", "close", "volume", "provider")
-        },  # type: ignore[attr-defined]
+        },
     )
     # Chunk to stay under SQLite's bound-parameter limit.
     for i in range(0, len(rows), 2000):

@@ -43,7 +43,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "volume": ("volume", "vol", "v", "vol.", "volume_traded", "tick_volume", "tickvol"),
 }
 if TYPE_CHECKING:
-    from _csv import _reader
+    from _csv import Reader
 
 MAX_REPORTED = 20
 # Beyond any quote in any currency (Berkshire A is ~7e5 USD; rupiah quotes ~1e8): a unit slip.
@@ -94,7 +94,7 @@ def _parse_times(raw: pd.Series) -> pd.Series:
     return pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
 
 
-def _rows_with_lines(reader: _reader) -> Iterator[tuple[int, list[str]]]:
+def _rows_with_lines(reader: Reader) -> Iterator[tuple[int, list[str]]]:
     """Each row with the file line it starts on; `line_num` counts the lines a row spans."""
     while True:
         first = reader.line_num + 1

@@ -27,7 +27,7 @@ class Category(StrEnum):
     forex = "forex"
     crypto = "crypto"
     stock = "stock"
-    index = "index"
+    index = "index"  # type: ignore[assignment]  # the API's value; it shadows str.index here only
     commodity = "commodity"
     etf = "etf"
 
