@@ -1,8 +1,14 @@
 """Market analysis: gather every input concurrently, then assess them.
 
 Inputs: bars and indicators (data, through DataClient), forecast (nhits), patterns (tcn),
-regime and long/short scores (hmm), context (rag). Each has its own timeout; an input that
-fails is listed as missing and left out of the evidence: nothing is made up for it.
+regime and long/short scores (hmm), context (rag). The bars come first (their last bar is the
+cache key); the others are fetched concurrently, each with its own timeout, and kept per
+(symbol, timeframe, last bar time) for a while (`InputCache`): a second analysis of the same bar
+asks no service again. An input that fails is listed as missing and left out of the evidence:
+nothing is made up for it. An input whose model is still being trained (503
+`model-being-prepared`) is "preparing", with the job's progress: counted for nothing, never an
+error, and asked again next time. No analysis fits a model (the services train in the
+background).
 
 The direction, confidence and levels are computed from the inputs by the rule in
 `tradingstack.llm.decision`; the model only writes the rationale (`tradingstack.llm.rationale`).
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,8 +27,9 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
-from tradingstack.core.errors import MODEL_NOT_TRAINED, validation_text
+from tradingstack.core.errors import MODEL_NOT_TRAINED, MODEL_PREPARING, validation_text
 from tradingstack.core.http import read_problem, segment
+from tradingstack.core.jobs import Job
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.hmm.schemas import RegimeResult, ScoreResult
 from tradingstack.llm.decision import (
@@ -53,6 +61,16 @@ class Gathered:
     seconds: float
     data: Any = None
     error: str | None = None
+    preparing: bool = False  # its model is being trained (`job`); counted for nothing
+    job: Job | None = None
+    cached: bool = False  # kept from an earlier analysis of the same bar
+
+    @property
+    def state(self) -> str:
+        return "ok" if self.ok else "preparing" if self.preparing else "missing"
+
+
+Stage = Callable[[Gathered], Awaitable[None]]
 
 
 class UnknownSymbol(Exception):
@@ -73,6 +91,60 @@ class UpstreamProblem(Exception):
         self.type = type_
 
 
+class Preparing(Exception):
+    """The service is training the model this input needs (503 `model-being-prepared`)."""
+
+    def __init__(self, detail: str, job: Job | None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.job = job
+
+
+def _preparing(resp: httpx.Response) -> Preparing:
+    detail, _ = read_problem(resp, 300)
+    try:
+        job: Job | None = Job.model_validate(resp.json().get("job"))
+    except (ValueError, AttributeError, ValidationError):
+        job = None
+    return Preparing(detail[:300], job)
+
+
+class InputCache:
+    """The gathered inputs (all but the bars) of the last analyses, per (symbol, timeframe,
+    last bar time): a new bar is a new key. An entry also ends after `ttl` seconds (a model
+    retrained within a long bar is seen), and the oldest go past `size` keys. Only inputs that
+    were gathered are kept; a missing or preparing one is asked again."""
+
+    def __init__(self, ttl: float, size: int = 64) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._d: OrderedDict[tuple[str, str, str], tuple[float, dict[str, Gathered]]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: tuple[str, str, str]) -> dict[str, Gathered]:
+        hit = self._d.get(key)
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            self._d.pop(key, None)
+            return {}
+        self._d.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: tuple[str, str, str], got: dict[str, Gathered]) -> None:
+        kept = {n: g for n, g in got.items() if g.ok and n != "bars"}
+        old = self.get(key)
+        if not kept and not old:
+            return
+        born = self._d[key][0] if key in self._d else time.monotonic()
+        self._d[key] = (born, {**old, **kept})
+        self._d.move_to_end(key)
+        while len(self._d) > self.size:
+            self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        self._d.clear()
+
+
 class Scores(BaseModel):
     """The hmm service's score of each direction."""
 
@@ -91,9 +163,12 @@ class Gatherer:
         self.s = settings
         self.data = data
         self.http = http
+        self.cache = InputCache(settings.analysis_cache_seconds)
 
     async def _call(self, model: type[M], method: str, url: str, **kw: Any) -> M:
         resp = await self.http.request(method, url, **kw)
+        if resp.status_code == 503 and read_problem(resp)[1] == MODEL_PREPARING:
+            raise _preparing(resp)
         if resp.status_code >= 400:
             detail, type_ = read_problem(resp, 300)
             raise UpstreamProblem(resp.status_code, detail[:300], type_)
@@ -106,6 +181,10 @@ class Gatherer:
             return Gathered(name, True, time.perf_counter() - t0, data=data)
         except UnknownSymbolError:
             raise
+        except Preparing as exc:
+            return Gathered(
+                name, False, time.perf_counter() - t0, error=exc.detail, preparing=True, job=exc.job
+            )
         except TimeoutError:
             err = f"timed out after {self.s.upstream_timeout_seconds:g} s"
         except DataServiceError as exc:
@@ -119,10 +198,13 @@ class Gatherer:
         return Gathered(name, False, time.perf_counter() - t0, error=str(err)[:400])
 
     async def regime(self, symbol: str, tf: Timeframe) -> RegimeResult:
-        """The saved regime model's answer; without one, or with a stale one, a new fit (the
-        analysis is a POST with the stack's token, so it may write)."""
+        """The saved regime model's answer (the hmm service trains it in the background: a
+        model being prepared is `Preparing`). With `analysis_fit_in_request` (the old path,
+        kept for bench/analysis_bench.py) a missing or stale model is fitted in the request."""
         url = f"{self.s.hmm_url}/api/v1/regime/{segment(symbol)}"
         params = {"timeframe": str(tf)}
+        if not self.s.analysis_fit_in_request:
+            return await self._call(RegimeResult, "GET", url, params=params)
         try:
             found = await self._call(RegimeResult, "GET", url, params=params)
         except UpstreamProblem as exc:
@@ -133,8 +215,33 @@ class Gatherer:
                 return found
         return await self._call(RegimeResult, "POST", f"{url}/fit", params=params)
 
-    async def gather(self, symbol: str, tf: Timeframe, rag_query: str) -> dict[str, Gathered]:
+    async def bars(self, symbol: str, tf: Timeframe) -> Gathered:
+        """The bars (first: their last bar keys the cache); UnknownSymbol when there is no such
+        symbol or no bars for it."""
+        try:
+            return await self._one("bars", lambda: self.data.ohlcv(symbol, tf, limit=self.s.bars))
+        except UnknownSymbolError as exc:
+            raise UnknownSymbol(exc) from None
+
+    async def gather(
+        self,
+        symbol: str,
+        tf: Timeframe,
+        rag_query: str,
+        *,
+        bars: Gathered | None = None,
+        on_stage: Stage | None = None,
+    ) -> dict[str, Gathered]:
+        """Every input; `on_stage` is awaited with each as it arrives (the bars first)."""
         s, p = self.s, {"timeframe": str(tf)}
+        if bars is None:
+            bars = await self.bars(symbol, tf)
+        if on_stage is not None:
+            await on_stage(bars)
+        key: tuple[str, str, str] | None = None
+        if bars.ok and bars.data.bars and s.analysis_cache_seconds > 0:
+            key = (symbol, str(tf), bars.data.bars[-1].time.isoformat())
+        cached = self.cache.get(key) if key else {}
 
         async def score() -> Scores:
             url = f"{s.hmm_url}/api/v1/score"
@@ -162,7 +269,6 @@ class Gatherer:
             )
 
         jobs: dict[str, Callable[[], Awaitable[Any]]] = {
-            "bars": lambda: self.data.ohlcv(symbol, tf, limit=s.bars),
             "indicators": lambda: self.data.indicators(symbol, tf, INDICATORS, limit=s.bars),
             "forecast": lambda: self._call(
                 Forecast, "GET", f"{s.nhits_url}/api/v1/forecast/{segment(symbol)}", params=p
@@ -174,17 +280,29 @@ class Gatherer:
             "score": score,
             "rag": rag,
         }
-        assert tuple(jobs) == INPUTS
-        results = await asyncio.gather(
-            *(self._one(n, f) for n, f in jobs.items()), return_exceptions=True
-        )
-        out: dict[str, Gathered] = {}
+        assert ("bars", *jobs) == INPUTS
+
+        async def one(name: str) -> Gathered:
+            hit = cached.get(name)
+            g = (
+                Gathered(name, True, 0.0, data=hit.data, cached=True)
+                if hit is not None
+                else await self._one(name, jobs[name])
+            )
+            if on_stage is not None:
+                await on_stage(g)
+            return g
+
+        results = await asyncio.gather(*(one(n) for n in jobs), return_exceptions=True)
+        out: dict[str, Gathered] = {"bars": bars}
         for name, r in zip(jobs, results, strict=True):
             if isinstance(r, UnknownSymbolError):
                 raise UnknownSymbol(r)
             if isinstance(r, BaseException):
                 raise r
             out[name] = r
+        if key is not None:
+            self.cache.put(key, out)
         return out
 
 
@@ -277,6 +395,7 @@ class Assessment:
     levels: Levels
     missing: list[str]
     rag: QueryResponse | None = None
+    preparing: list[str] = field(default_factory=list)
     indicators: dict[str, float] = field(default_factory=dict)
     regime: RegimeResult | None = None
     patterns: DetectResult | None = None
@@ -341,9 +460,15 @@ def assess(symbol: str, tf: Timeframe, got: dict[str, Gathered]) -> Assessment:
     if got["rag"].ok:
         ctx = _rag_text(got["rag"].data)
         lines.append("Knowledge base:\n" + ("\n".join(ctx) if ctx else "- nothing relevant stored"))
-    missing = [n for n, g in got.items() if not g.ok]
+    missing = [n for n, g in got.items() if not g.ok and not g.preparing]
+    preparing = [n for n, g in got.items() if g.preparing]
     if missing:
         lines.append(f"Not available (do not assume anything about them): {', '.join(missing)}.")
+    if preparing:
+        lines.append(
+            f"Being prepared (their models are training; counted for nothing): "
+            f"{', '.join(preparing)}."
+        )
     decision = decide(signals)
     levels = compute_levels(decision.direction, last, atr, forecast)
     if decision.direction != "neutral" and levels.entry is None:
@@ -374,6 +499,7 @@ def assess(symbol: str, tf: Timeframe, got: dict[str, Gathered]) -> Assessment:
         decision=decision,
         levels=levels,
         missing=missing,
+        preparing=preparing,
         rag=got["rag"].data if got["rag"].ok else None,
         indicators=latest,
         regime=got["regime"].data if got["regime"].ok else None,

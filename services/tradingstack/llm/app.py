@@ -1,14 +1,16 @@
 """The LLM service: `POST /api/v1/analyze` (composed, validated JSON) and `POST /api/v1/chat`.
 
-Backends: embedded llama-cpp-python with the bundled SmolLM2 GGUF (default) or Ollama.
+Backends: llama-cpp-python in-process with the bundled SmolLM2 GGUF (default), llama.cpp's
+server in a child process (xllamacpp), or Ollama.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,10 +21,10 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from tradingstack.core.app import create_service_app, registry_of
 from tradingstack.core.data_client import DATA_PROBLEMS, DataClient, data_problem
-from tradingstack.core.errors import ProblemError, problems
+from tradingstack.core.errors import DomainError, ProblemError, problems
 from tradingstack.core.http import service_client
 from tradingstack.core.settings import load_settings
-from tradingstack.llm.analyze import Gatherer, UnknownSymbol, assess
+from tradingstack.llm.analyze import Gathered, Gatherer, UnknownSymbol, assess
 from tradingstack.llm.backends import Backend, BackendError, make_backend
 from tradingstack.llm.decision import RULE, Signal
 from tradingstack.llm.generation import FinishReason, notice, stream_guarded
@@ -31,6 +33,7 @@ from tradingstack.llm.rationale import write as write_rationale
 from tradingstack.llm.schemas import (
     INPUTS,
     Analysis,
+    AnalyzeEvent,
     AnalyzeRequest,
     ChatRequest,
     ChatResponse,
@@ -65,40 +68,85 @@ def _backend_problem(exc: BackendError) -> ProblemError:
     )
 
 
-@router.post("/analyze", response_model=Analysis, responses=DATA_PROBLEMS)
-async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
-    """Gather bars, indicators, forecast, patterns, regime, scores and RAG context (each with
-    a timeout). The direction, confidence and levels come from those inputs by a documented
-    rule (`rule` in the answer; an input without a measured edge counts for nothing); the model
-    writes only the rationale, which is checked against the evidence and replaced by one built
-    from the evidence when it names what the evidence does not contain. `inputs_used` and
-    `inputs_missing` say what was actually gathered; nothing is invented for a missing input."""
+Emit = Callable[[AnalyzeEvent], Awaitable[None]]
+# one line of /analyze/stream; the models it names are the components /analyze documents
+ANALYZE_EVENT = {
+    k: v
+    for k, v in AnalyzeEvent.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    ).items()
+    if k != "$defs"
+}
+
+
+class NDJSONResponse(StreamingResponse):
+    media_type = "application/x-ndjson"
+
+
+def _status(g: Gathered) -> InputStatus:
+    return InputStatus(
+        ok=g.ok,
+        seconds=round(g.seconds, 4),
+        error=g.error,
+        state=g.state,  # type: ignore[arg-type]
+        cached=g.cached,
+        job=g.job,
+    )
+
+
+async def _bars(request: Request, body: AnalyzeRequest) -> Gathered:
+    """The bars, first: no such symbol is the data service's 404, no bars a 503."""
+    try:
+        bars = await request.app.state.gatherer.bars(body.symbol, body.timeframe)
+    except UnknownSymbol as exc:
+        raise data_problem(exc.error, body.symbol, body.timeframe) from None
+    if not bars.ok or not bars.data.bars:
+        request.app.state.m_analyses.labels("no_data").inc()
+        raise ProblemError(
+            503,
+            f"No price data for {body.symbol} {body.timeframe}: {bars.error or 'no bars'}. "
+            "An analysis without prices would be invented; retry when the data service answers.",
+            inputs_missing=list(INPUTS),
+            inputs={"bars": _status(bars).model_dump(mode="json")},
+        )
+    return bars
+
+
+async def _analysis(
+    request: Request, body: AnalyzeRequest, t0: float, bars: Gathered, emit: Emit | None
+) -> Analysis:
     st = request.app.state
     symbol = body.symbol  # canonical (upper case) by its type
-    t0 = time.perf_counter()
+
+    def event(kind: str, **kw: Any) -> AnalyzeEvent:
+        return AnalyzeEvent(event=kind, elapsed=round(time.perf_counter() - t0, 4), **kw)  # type: ignore[arg-type]
+
+    async def on_stage(g: Gathered) -> None:
+        if emit is not None:
+            await emit(event("input", input=g.name, status=_status(g)))
+
     try:
         got = await st.gatherer.gather(
-            symbol, body.timeframe, f"{symbol} market news, outlook and analysis"
+            symbol,
+            body.timeframe,
+            f"{symbol} market news, outlook and analysis",
+            bars=bars,
+            on_stage=on_stage,
         )
     except UnknownSymbol as exc:
         raise data_problem(exc.error, symbol, body.timeframe) from None
     gather_s = time.perf_counter() - t0
     st.m_gather.observe(gather_s)
-    inputs = {
-        n: InputStatus(ok=g.ok, seconds=round(g.seconds, 4), error=g.error) for n, g in got.items()
-    }
+    inputs = {n: _status(g) for n, g in got.items()}
     used = [n for n in INPUTS if got[n].ok]
-    missing = [n for n in INPUTS if not got[n].ok]
-    if not got["bars"].ok or not got["bars"].data.bars:
-        st.m_analyses.labels("no_data").inc()
-        raise ProblemError(
-            503,
-            f"No price data for {symbol} {body.timeframe}: {got['bars'].error or 'no bars'}. "
-            "An analysis without prices would be invented; retry when the data service answers.",
-            inputs_missing=missing,
-            inputs={k: v.model_dump() for k, v in inputs.items()},
-        )
+    missing = [n for n in INPUTS if not got[n].ok and not got[n].preparing]
+    preparing = [n for n in INPUTS if got[n].preparing]
     a = assess(symbol, body.timeframe, got)
+    if emit is not None:
+        await emit(
+            event("decision", direction=a.decision.direction, confidence=a.decision.confidence)
+        )
+        await emit(event("rationale"))
     backend = _backend(request)
     s: LlmSettings = st.llm_settings
     t1 = time.perf_counter()
@@ -128,6 +176,7 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
         last_close=a.last_close,
         inputs_used=used,
         inputs_missing=missing,
+        inputs_preparing=preparing,
         inputs=inputs,
         backend=backend.name,
         model=_model_label(backend),
@@ -136,6 +185,86 @@ async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
         generation_seconds=round(gen_s, 4),
         prompt=a.evidence + "\n\n" + facts(a) if body.include_prompt else None,
     )
+
+
+@router.post("/analyze", response_model=Analysis, responses=DATA_PROBLEMS)
+async def analyze(request: Request, body: AnalyzeRequest) -> Analysis:
+    """Gather bars, indicators, forecast, patterns, regime, scores and RAG context (each with
+    a timeout; kept per bar, so a second analysis of the same bar asks no service again). The
+    direction, confidence and levels come from those inputs by a documented rule (`rule` in
+    the answer; an input without a measured edge counts for nothing); the model writes only
+    the rationale, which is checked against the evidence and replaced by one built from the
+    evidence when it names what the evidence does not contain. `inputs_used`,
+    `inputs_missing` and `inputs_preparing` (models still training, with their jobs) say what
+    was actually gathered; nothing is invented for a missing input. `POST /analyze/stream`
+    answers the same with its stages as they happen."""
+    t0 = time.perf_counter()
+    bars = await _bars(request, body)
+    return await _analysis(request, body, t0, bars, None)
+
+
+@router.post(
+    "/analyze/stream",
+    response_class=NDJSONResponse,
+    response_model=None,
+    responses={
+        200: {
+            "description": "newline-delimited JSON, one `AnalyzeEvent` a line: `input` per "
+            "input as it arrives, `decision`, `rationale` (the model is writing), then `done` "
+            "with the whole analysis (as `POST /analyze` answers it) or `error`",
+            "content": {"application/x-ndjson": {"itemSchema": ANALYZE_EVENT}},
+        },
+        **DATA_PROBLEMS,
+    },
+)
+async def analyze_stream(request: Request, body: AnalyzeRequest) -> NDJSONResponse:
+    """`POST /analyze` with its stages streamed (NDJSON), for a client that shows progress:
+    each input as it arrives (`preparing` ones with their job's progress), the call, the
+    rationale being written, then the answer. An unknown symbol or no bars is answered before
+    the stream starts (404/503 problem+json, as `/analyze`)."""
+    t0 = time.perf_counter()
+    bars = await _bars(request, body)
+    queue: asyncio.Queue[AnalyzeEvent | None] = asyncio.Queue()
+
+    async def run() -> None:
+        try:
+            a = await _analysis(request, body, t0, bars, queue.put)
+            done = AnalyzeEvent(
+                event="done", elapsed=round(time.perf_counter() - t0, 4), analysis=a
+            )
+            await queue.put(done)
+        except DomainError as exc:
+            await queue.put(
+                AnalyzeEvent(
+                    event="error",
+                    elapsed=round(time.perf_counter() - t0, 4),
+                    problem_status=exc.status,
+                    detail=exc.detail,
+                )
+            )
+        except Exception as exc:  # reported in the stream: the 200 is already sent
+            await queue.put(
+                AnalyzeEvent(
+                    event="error",
+                    elapsed=round(time.perf_counter() - t0, 4),
+                    problem_status=500,
+                    detail=f"{type(exc).__name__}: {exc}",
+                )
+            )
+        finally:
+            await queue.put(None)
+
+    async def lines() -> AsyncIterator[str]:
+        task = asyncio.create_task(run())
+        try:
+            while (ev := await queue.get()) is not None:
+                yield ev.model_dump_json(exclude_none=True) + "\n"
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return NDJSONResponse(lines(), headers={"Cache-Control": "no-cache"})
 
 
 def _signal_out(x: Signal) -> SignalOut:
@@ -163,7 +292,7 @@ def _rationale_note(r: Rationale) -> str | None:
 
 
 def _model_label(backend: Backend) -> str:
-    return backend.model.rsplit("/", 1)[-1] if backend.name == "llamacpp" else backend.model
+    return backend.model if backend.name == "ollama" else backend.model.rsplit("/", 1)[-1]
 
 
 @router.get("/model", response_model=ModelInfo)
@@ -178,7 +307,7 @@ async def model_info(request: Request) -> dict[str, Any]:
         "status": status,
         "details": details,
         "max_tokens": s.max_tokens,
-        "n_ctx": s.n_ctx if b.name == "llamacpp" else None,
+        "n_ctx": None if b.name == "ollama" else s.n_ctx,
     }
 
 

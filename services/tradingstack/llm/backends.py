@@ -1,13 +1,21 @@
-"""LLM backends: embedded llama-cpp-python (default) and Ollama (through the `ollama` client).
+"""LLM backends: llama-cpp-python in-process (`llamacpp`, the default), llama.cpp's server in a
+child process (`llama-server`, xllamacpp's prebuilt wheel) and Ollama (through the `ollama`
+client).
 
-Both take chat messages; `complete(..., schema=...)` constrains the answer to a JSON schema
+All take chat messages; `complete(..., schema=...)` constrains the answer to a JSON schema
 (llama.cpp: a grammar compiled from the schema; Ollama: `format=<schema>`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
+import sys
 import threading
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +26,7 @@ import httpx
 from tradingstack.llm.settings import LlmSettings
 
 Message = dict[str, str]
+log = logging.getLogger("tradingstack.llm")
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class LlamaCppBackend:
             model_path=self.model,
             n_ctx=self.settings.n_ctx,
             n_threads=self.settings.n_threads,
+            n_threads_batch=self.settings.n_threads_batch or self.settings.n_threads,
             n_gpu_layers=self.settings.n_gpu_layers,
             seed=self.settings.seed,
             chat_format=self.settings.chat_format,
@@ -201,6 +211,261 @@ class LlamaCppBackend:
         if llm is not None:
             with self._lock:
                 llm.close()
+
+
+class LlamaServerBackend:
+    """llama.cpp's server (`tradingstack.llm.llama_server`) in a child process, over its HTTP
+    API: started with the service, watched (a process that dies is started again, after a
+    pause that grows with each death in a row), stopped with the service (stdin closed, then
+    SIGTERM, then SIGKILL). While it (re)starts, requests answer 503."""
+
+    name = "llama-server"
+
+    def __init__(self, settings: LlmSettings) -> None:
+        self.settings = settings
+        self.model = settings.model_name()
+        self.url: str | None = None
+        self.error: str | None = None
+        self.restarts = 0
+        self.pid: int | None = None
+        self._proc: asyncio.subprocess.Process | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._drain: asyncio.Task[None] | None = None
+        self._closing = False
+        self._log: deque[str] = deque(maxlen=40)  # the child's last stderr lines
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(settings.ollama_timeout_seconds))
+
+    def command(self) -> list[str]:
+        s = self.settings
+        cmd = [sys.executable, "-m", "tradingstack.llm.llama_server", "--model", self.model]
+        cmd += ["--n-ctx", str(s.n_ctx), "--n-gpu-layers", str(s.n_gpu_layers)]
+        if s.n_threads:
+            cmd += ["--threads", str(s.n_threads)]
+        if s.n_threads_batch or s.n_threads:
+            cmd += ["--threads-batch", str(s.n_threads_batch or s.n_threads)]
+        if s.chat_format:
+            cmd += ["--chat-template", s.chat_format]
+        return cmd
+
+    async def _drain_stderr(self, stream: asyncio.StreamReader) -> None:
+        async for line in stream:
+            self._log.append(line.decode(errors="replace").rstrip())
+
+    def _last_log(self) -> str:
+        lines = [x for x in self._log if x.strip()]
+        return " | ".join(lines[-3:])[-600:]
+
+    async def _spawn(self) -> None:
+        """Start the child and wait for its `LISTENING <url>` line."""
+        if not await asyncio.to_thread(Path(self.model).is_file):
+            raise BackendError(
+                503, f"GGUF model file {self.model} does not exist; set TS_LLM_MODEL to a GGUF path"
+            )
+        self._log.clear()
+        proc = await asyncio.create_subprocess_exec(
+            *self.command(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self._proc, self.pid = proc, proc.pid
+        assert proc.stdout is not None and proc.stderr is not None
+        self._drain = asyncio.create_task(self._drain_stderr(proc.stderr))
+        deadline = time.monotonic() + self.settings.server_start_timeout_seconds
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = await asyncio.wait_for(proc.stdout.readline(), max(left, 0.01))
+            except TimeoutError:
+                await self._stop(proc)
+                raise BackendError(
+                    503,
+                    f"llama-server did not load {Path(self.model).name} within "
+                    f"{self.settings.server_start_timeout_seconds:g} s",
+                ) from None
+            if not line:  # it exited before it listened
+                await proc.wait()
+                await asyncio.sleep(0.05)  # the last stderr lines
+                raise BackendError(
+                    503,
+                    f"llama-server exited with code {proc.returncode} while loading: "
+                    f"{self._last_log() or 'no output'}",
+                )
+            text = line.decode(errors="replace").strip()
+            if text.startswith("LISTENING "):
+                self.url = text.split(" ", 1)[1]
+                self.error = None
+                return
+
+    async def start(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            return
+        try:
+            await self._spawn()
+        except BackendError as exc:
+            self.error = exc.detail
+            return
+        self._watch = asyncio.create_task(self._watcher())
+
+    async def _watcher(self) -> None:
+        """Start the server again whenever it dies (not when the service stops it)."""
+        failures = 0
+        while not self._closing:
+            proc = self._proc
+            if proc is None:
+                return
+            code = await proc.wait()
+            if self._closing:
+                return
+            self.url = None
+            self.error = f"llama-server exited with code {code}; restarting"
+            log.warning("llama-server (pid %s) exited with code %s: %s", proc.pid, code,
+                        self._last_log())  # fmt: skip
+            while not self._closing:
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                failures += 1
+                try:
+                    await self._spawn()
+                except BackendError as exc:
+                    self.error = f"{exc.detail}; retrying"
+                    continue
+                self.restarts += 1
+                failures = 0
+                break
+
+    def _require(self) -> str:
+        if self.url is None:
+            raise BackendError(
+                503, f"the llama.cpp server is not ready: {self.error or 'starting'}"
+            )
+        return self.url
+
+    def _body(self, messages: list[Message], max_tokens: int | None) -> dict[str, Any]:
+        return {
+            "messages": messages,
+            "max_tokens": max_tokens or self.settings.max_tokens,
+            "temperature": self.settings.temperature,
+            "seed": self.settings.seed,
+            "repeat_penalty": self.settings.repeat_penalty,
+            "cache_prompt": True,
+        }
+
+    def _answer_error(self, status: int, text: str) -> BackendError:
+        try:
+            err = json.loads(text).get("error", {})
+            message, kind = str(err.get("message", text)), str(err.get("type", ""))
+        except (ValueError, AttributeError):
+            message, kind = text[:300], ""
+        if status == 400 and "context" in kind:  # the prompt exceeds n_ctx: the client's
+            return BackendError(422, f"llama.cpp refused the prompt: {message}")
+        if status == 503:
+            return BackendError(503, f"the llama.cpp server is loading: {message}")
+        return BackendError(502, f"llama.cpp answered HTTP {status}: {message}")
+
+    def _unreachable(self, exc: Exception, pieces: int = 0) -> BackendError:
+        if pieces:
+            return BackendError(
+                502,
+                f"llama-server broke off the answer after {pieces} pieces "
+                f"({type(exc).__name__}); the reply is incomplete",
+            )
+        return BackendError(503, f"llama-server is unreachable ({type(exc).__name__}): restarting")
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+    ) -> str:
+        url = self._require()
+        body = self._body(messages, max_tokens)
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
+        try:
+            resp = await self._http.post(f"{url}/v1/chat/completions", json=body)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        if resp.status_code != 200:
+            raise self._answer_error(resp.status_code, resp.text)
+        return str(resp.json()["choices"][0]["message"].get("content") or "")
+
+    async def stream(
+        self, messages: list[Message], *, max_tokens: int | None = None
+    ) -> AsyncIterator[str | Finish]:
+        url = self._require()
+        body = {**self._body(messages, max_tokens), "stream": True}
+        pieces = 0
+        try:
+            async with self._http.stream("POST", f"{url}/v1/chat/completions", json=body) as r:
+                if r.status_code != 200:
+                    raise self._answer_error(r.status_code, (await r.aread()).decode())
+                async for line in r.aiter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    part = json.loads(line[6:])
+                    if "error" in part:
+                        raise BackendError(
+                            502, f"llama.cpp failed while generating: {part['error']}"
+                        )
+                    choice = part["choices"][0]
+                    delta = (choice.get("delta") or {}).get("content")
+                    if delta:
+                        pieces += 1
+                        yield delta
+                    if choice.get("finish_reason"):
+                        yield Finish(str(choice["finish_reason"]))
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc, pieces) from exc
+
+    async def health(self) -> tuple[str, dict[str, Any]]:
+        details: dict[str, Any] = {
+            "backend": self.name,
+            "model": Path(self.model).name,
+            "pid": self.pid,
+            "restarts": self.restarts,
+        }
+        if self.url is None:
+            details["error"] = self.error or "starting"
+            return "unhealthy", details
+        try:
+            resp = await self._http.get(f"{self.url}/health", timeout=5.0)
+        except httpx.HTTPError as exc:
+            details["error"] = f"llama-server does not answer ({type(exc).__name__})"
+            return "unhealthy", details
+        if resp.status_code != 200:
+            details["error"] = f"llama-server /health answered {resp.status_code}"
+            return "unhealthy", details
+        return "healthy", details
+
+    async def _stop(self, proc: asyncio.subprocess.Process) -> None:
+        if proc.returncode is None:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            try:
+                await asyncio.wait_for(proc.wait(), 5.0)
+            except TimeoutError:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 5.0)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+        if self._drain is not None:
+            self._drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drain
+
+    async def aclose(self) -> None:
+        self._closing = True
+        self.url = None
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        if self._proc is not None:
+            await self._stop(self._proc)
+        await self._http.aclose()
 
 
 class OllamaBackend:
@@ -327,4 +592,6 @@ class OllamaBackend:
 def make_backend(settings: LlmSettings) -> Backend:
     if settings.backend == "ollama":
         return OllamaBackend(settings)
-    return LlamaCppBackend(settings)
+    if settings.backend == "llamacpp":
+        return LlamaCppBackend(settings)
+    return LlamaServerBackend(settings)

@@ -289,6 +289,8 @@ def facts(a: Assessment) -> str:
         lines.append("- " + ", ".join(extras) + ".")
     if a.missing:
         lines.append(f"- Not available: {', '.join(a.missing)}.")
+    if a.preparing:
+        lines.append(f"- Being prepared (not counted): {', '.join(a.preparing)}.")
     lines.append(f'Explain this decision in three sentences. Begin with: "{opening(a)}"')
     return "\n".join(lines)
 
@@ -333,6 +335,8 @@ def template(a: Assessment) -> str:
         )
     if a.missing:
         out.append(f"Not available: {', '.join(a.missing)}.")
+    if a.preparing:
+        out.append(f"Being prepared (models training, not counted): {', '.join(a.preparing)}.")
     return " ".join(out)
 
 

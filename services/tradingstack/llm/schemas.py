@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tradingstack.core.jobs import Job
 from tradingstack.core.schemas import ModelQuality, Symbol
 from tradingstack.core.timeframes import Timeframe
 
@@ -62,6 +63,13 @@ class InputStatus(BaseModel):
     ok: bool
     seconds: float
     error: str | None = None
+    state: Literal["ok", "missing", "preparing"] = Field(
+        default="ok",
+        description="ok: gathered; missing: could not be gathered (nothing is guessed); "
+        "preparing: its model is being trained (`job`), counted for nothing",
+    )
+    cached: bool = Field(default=False, description="kept from an earlier analysis of the same bar")
+    job: Job | None = Field(default=None, description="the job preparing its model")
 
 
 class SignalOut(BaseModel):
@@ -102,6 +110,11 @@ class Analysis(ModelAnalysis):
     last_close: float
     inputs_used: list[str] = Field(description="inputs gathered and given to the model")
     inputs_missing: list[str] = Field(description="inputs that could not be gathered (no guess)")
+    inputs_preparing: list[str] = Field(
+        default_factory=list,
+        description="inputs whose models are being trained (see `inputs[name].job`); counted "
+        "for nothing, asked again next time",
+    )
     inputs: dict[str, InputStatus]
     backend: str
     model: str
@@ -109,6 +122,24 @@ class Analysis(ModelAnalysis):
     gather_seconds: float
     generation_seconds: float
     prompt: str | None = None
+
+
+class AnalyzeEvent(BaseModel):
+    """One line of `POST /analyze/stream` (NDJSON): the analysis's stages as they happen."""
+
+    event: Literal["input", "decision", "rationale", "done", "error"] = Field(
+        description="input: an input arrived (or failed, or is being prepared); decision: the "
+        "rule's call; rationale: the model started writing; done: the whole `analysis`; "
+        "error: the analysis failed (`status`, `detail`)"
+    )
+    elapsed: float = Field(description="seconds since the request arrived")
+    input: str | None = None
+    status: InputStatus | None = Field(default=None, description="event input: how it went")
+    direction: Literal["long", "short", "neutral"] | None = None
+    confidence: float | None = None
+    analysis: Analysis | None = Field(default=None, description="event done: the answer")
+    problem_status: int | None = Field(default=None, description="event error: HTTP status")
+    detail: str | None = Field(default=None, description="event error: why")
 
 
 class ChatRequest(BaseModel):
@@ -173,9 +204,9 @@ class SessionList(BaseModel):
 class ModelInfo(BaseModel):
     """The backend and model answering (`GET /api/v1/model`)."""
 
-    backend: Literal["llamacpp", "ollama"]
-    model: str = Field(description="the GGUF file (llamacpp) or the Ollama model name")
+    backend: Literal["llama-server", "llamacpp", "ollama"]
+    model: str = Field(description="the GGUF file (llama.cpp) or the Ollama model name")
     status: Literal["healthy", "degraded", "unhealthy"]
     details: dict[str, Any] = Field(description="what the backend reports (an error, its URL)")
     max_tokens: int
-    n_ctx: int | None = Field(description="the context window (llamacpp; null for ollama)")
+    n_ctx: int | None = Field(description="the context window (llama.cpp; null for ollama)")

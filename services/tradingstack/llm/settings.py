@@ -28,10 +28,11 @@ def bundled_gguf() -> Path:
 class LlmSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TS_LLM_", extra="ignore", protected_namespaces=())
 
-    backend: Literal["llamacpp", "ollama"] = Field(
+    backend: Literal["llama-server", "llamacpp", "ollama"] = Field(
         default="llamacpp",
-        description="llamacpp: embedded llama-cpp-python (default for `make up`); ollama: the "
-        "Ollama server",
+        description="llamacpp: llama-cpp-python in-process (the default); llama-server: "
+        "llama.cpp's server in a child process (needs the xllamacpp wheel: prebuilt, no "
+        "compile step); ollama: the Ollama server",
     )
     model: str | None = Field(
         default=None,
@@ -44,7 +45,15 @@ class LlmSettings(BaseSettings):
     )
     ollama_timeout_seconds: float = Field(default=600.0, gt=0)
     n_ctx: int = Field(default=4096, ge=256, description="llama.cpp context window (tokens)")
-    n_threads: int | None = Field(default=None, ge=1)
+    n_threads: int | None = Field(default=None, ge=1, description="llama.cpp decode threads")
+    n_threads_batch: int | None = Field(
+        default=None,
+        ge=1,
+        description="llama.cpp prompt threads (default: n_threads; both unset: every core)",
+    )
+    server_start_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="llama-server: time to load the model"
+    )
     chat_format: str | None = Field(
         default=None,
         description="llama.cpp chat format (e.g. chatml, gemma); default: the GGUF's template",
@@ -85,6 +94,18 @@ class LlmSettings(BaseSettings):
         "2 or 3 for a larger Ollama model)",
     )
     bars: int = Field(default=200, ge=30, description="bars fetched for the analysis")
+    analysis_cache_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="gathered inputs are kept per (symbol, timeframe, last bar) at most this "
+        "long; 0: never kept",
+    )
+    analysis_fit_in_request: bool = Field(
+        default=False,
+        description="the old path, for bench/analysis_bench.py: a missing or stale regime "
+        "model is fitted inside the analysis request (off: the hmm service trains it in the "
+        "background and the regime is 'being prepared')",
+    )
     rag_k: int = Field(default=3, ge=0, le=20)
     max_sessions: int = Field(default=100, ge=1)
     session_ttl_seconds: float = Field(default=3600.0, gt=0)
@@ -94,4 +115,4 @@ class LlmSettings(BaseSettings):
     def model_name(self) -> str:
         if self.model:
             return self.model
-        return str(bundled_gguf()) if self.backend == "llamacpp" else "llama3.1:70b"
+        return "llama3.1:70b" if self.backend == "ollama" else str(bundled_gguf())

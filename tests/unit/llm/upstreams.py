@@ -25,7 +25,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from tradingstack.core.errors import MODEL_NOT_TRAINED, UNKNOWN_SYMBOL, problem_response
+from tradingstack.core.errors import (
+    MODEL_NOT_TRAINED,
+    MODEL_PREPARING,
+    UNKNOWN_SYMBOL,
+    problem_response,
+)
+from tradingstack.core.jobs import Job
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.hmm.regime import REGIMES
 from tradingstack.hmm.schemas import (
@@ -214,18 +220,37 @@ def regime_result(
     )
 
 
-def create_hmm(data_url: str, delay: float = 0.0, *, fitted: bool = True) -> FastAPI:
-    """`app.state.fits`: how many fits were asked for (POST .../fit)."""
+def create_hmm(
+    data_url: str, delay: float = 0.0, *, fitted: bool = True, preparing: Job | None = None
+) -> FastAPI:
+    """`app.state.fits`: how many fits were asked for (POST .../fit); `app.state.calls`: regime
+    and score requests. With `preparing` (while `app.state.preparing` is set), regime and score
+    answer 503 model-being-prepared with that job, as the real service does while it trains."""
     app = FastAPI()
     app.state.fitted = fitted
     app.state.fits = 0
+    app.state.calls = 0
+    app.state.preparing = preparing
+
+    def being_prepared(symbol: str) -> Any:
+        job: Job = app.state.preparing
+        return problem_response(
+            503,
+            f"The model for {symbol} is being trained ({job.progress.percent:.0f} %).",
+            type_=MODEL_PREPARING,
+            headers={"Retry-After": "30"},
+            job=job.model_dump(mode="json"),
+        )
 
     @app.get("/api/v1/regime/{symbol}")
     async def regime(symbol: str, timeframe: Timeframe = Timeframe.H1) -> Any:
         await asyncio.sleep(delay)
+        app.state.calls += 1
         last = await _last_close(data_url, symbol, timeframe)
         if last is None:
             return _unknown(symbol)
+        if app.state.preparing is not None:
+            return being_prepared(symbol)
         if not app.state.fitted:
             return problem_response(
                 404, f"No regime model for {symbol} {timeframe}.", type_=MODEL_NOT_TRAINED
@@ -244,9 +269,12 @@ def create_hmm(data_url: str, delay: float = 0.0, *, fitted: bool = True) -> Fas
     @app.post("/api/v1/score")
     async def score(body: ScoreRequest) -> Any:
         await asyncio.sleep(delay)
+        app.state.calls += 1
         last = await _last_close(data_url, body.symbol, body.timeframe)
         if last is None:
             return _unknown(body.symbol)
+        if app.state.preparing is not None:
+            return being_prepared(body.symbol)
         as_of = last[1]
         value = 64.0 if body.direction == "long" else 31.0
         return ScoreResult(
