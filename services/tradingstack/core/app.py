@@ -87,6 +87,25 @@ def create_service_app(
     http_metrics = HttpMetrics(app.state.registry, name)
 
     install_error_handlers(app)
+    _add_service_routes(app, name, health_check, training_in_progress)
+    _add_api_routes(app, routers)
+    _document_problems(app)
+    # Added last = outermost: the prefix first, then metrics, then the token (or origin)
+    # check, then the JSON check of what passed it.
+    app.add_middleware(StrictJsonMiddleware)
+    app.add_middleware(TokenAuthMiddleware, token=token)
+    app.add_middleware(MetricsMiddleware, metrics=http_metrics)
+    app.add_middleware(ForwardedPrefixMiddleware, prefix=workload.prefix)
+    return app
+
+
+def _add_service_routes(
+    app: FastAPI,
+    name: str,
+    health_check: HealthCheck | None,
+    training_in_progress: Callable[[], bool] | None,
+) -> None:
+    """`/health`, `/metrics` and `/`: what every service answers outside its API."""
 
     @app.get("/health", response_model=Health, tags=["system"])
     async def health(response: Response) -> Health:
@@ -113,17 +132,6 @@ def create_service_app(
     async def metrics() -> Response:
         return Response(generate_latest(app.state.registry), media_type=CONTENT_TYPE_LATEST)
 
-    system_router = APIRouter(tags=["system"])
-
-    @system_router.get("/system/metrics", response_model=system.SystemMetrics)
-    async def system_metrics() -> system.SystemMetrics:
-        """CPU (percent, cores, temperature), memory, and GPU (NVML or Jetson sysfs)."""
-        return await run_in_threadpool(system.collect)
-
-    app.include_router(system_router, prefix=API_PREFIX)
-    for router in routers:
-        app.include_router(router, prefix=API_PREFIX)
-
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> JSONResponse:
         root = request.scope.get("root_path", "")
@@ -137,6 +145,23 @@ def create_service_app(
             }
         )
 
+
+def _add_api_routes(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """The kit's `/api/v1/system/metrics` and the service's own routers, under `/api/v1`."""
+    system_router = APIRouter(tags=["system"])
+
+    @system_router.get("/system/metrics", response_model=system.SystemMetrics)
+    async def system_metrics() -> system.SystemMetrics:
+        """CPU (percent, cores, temperature), memory, and GPU (NVML or Jetson sysfs)."""
+        return await run_in_threadpool(system.collect)
+
+    app.include_router(system_router, prefix=API_PREFIX)
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """The OpenAPI document says what the kit answers on errors (built once, on first use)."""
     plain_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -145,11 +170,3 @@ def create_service_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-    # Added last = outermost: the prefix first, then metrics, then the token (or origin)
-    # check, then the JSON check of what passed it.
-    app.add_middleware(StrictJsonMiddleware)
-    app.add_middleware(TokenAuthMiddleware, token=token)
-    app.add_middleware(MetricsMiddleware, metrics=http_metrics)
-    app.add_middleware(ForwardedPrefixMiddleware, prefix=workload.prefix)
-    return app
