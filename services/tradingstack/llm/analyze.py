@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from tradingstack.core.data_client import DataClient, DataServiceError, UnknownSymbolError
-from tradingstack.core.errors import MODEL_NOT_TRAINED, MODEL_PREPARING, validation_text
+from tradingstack.core.errors import MODEL_PREPARING, validation_text
 from tradingstack.core.http import read_problem, segment
 from tradingstack.core.jobs import Job
 from tradingstack.core.timeframes import Timeframe
@@ -198,22 +198,10 @@ class Gatherer:
         return Gathered(name, False, time.perf_counter() - t0, error=str(err)[:400])
 
     async def regime(self, symbol: str, tf: Timeframe) -> RegimeResult:
-        """The saved regime model's answer (the hmm service trains it in the background: a
-        model being prepared is `Preparing`). With `analysis_fit_in_request` (the old path,
-        kept for bench/analysis_bench.py) a missing or stale model is fitted in the request."""
+        """The saved regime model's answer. Nothing is fitted in the request: the hmm service
+        trains in the background, and a model being prepared is `Preparing`."""
         url = f"{self.s.hmm_url}/api/v1/regime/{segment(symbol)}"
-        params = {"timeframe": str(tf)}
-        if not self.s.analysis_fit_in_request:
-            return await self._call(RegimeResult, "GET", url, params=params)
-        try:
-            found = await self._call(RegimeResult, "GET", url, params=params)
-        except UpstreamProblem as exc:
-            if exc.type != MODEL_NOT_TRAINED:
-                raise
-        else:
-            if not found.model.stale:
-                return found
-        return await self._call(RegimeResult, "POST", f"{url}/fit", params=params)
+        return await self._call(RegimeResult, "GET", url, params={"timeframe": str(tf)})
 
     async def bars(self, symbol: str, tf: Timeframe) -> Gathered:
         """The bars (first: their last bar keys the cache); UnknownSymbol when there is no such

@@ -100,12 +100,6 @@ class LlmSettings(BaseSettings):
         description="gathered inputs are kept per (symbol, timeframe, last bar) at most this "
         "long; 0: never kept",
     )
-    analysis_fit_in_request: bool = Field(
-        default=False,
-        description="the old path, for bench/analysis_bench.py: a missing or stale regime "
-        "model is fitted inside the analysis request (off: the hmm service trains it in the "
-        "background and the regime is 'being prepared')",
-    )
     rag_k: int = Field(default=3, ge=0, le=20)
     max_sessions: int = Field(default=100, ge=1)
     session_ttl_seconds: float = Field(default=3600.0, gt=0)

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from pydantic import BaseModel, create_model
 from tradingstack.core.data_client import DataClient
-from tradingstack.core.errors import MODEL_NOT_TRAINED, PROBLEM_JSON
-from tradingstack.core.jobs import Job, JobList
+from tradingstack.core.errors import PROBLEM_JSON, ModelPreparing
+from tradingstack.core.jobs import Job, JobList, JobProgress, JobState
 from tradingstack.core.schemas import OHLCV, Bar, Indicators, IndicatorSeries
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.embedder.schemas import TextEmbedResponse
@@ -138,20 +138,18 @@ def _doubles(overrides: dict[str, dict[str, Any]] | None = None) -> httpx.MockTr
         parts = request.url.path.strip("/").split("/")
         key = parts[2]  # /api/v1/<key>/...
         if key == "regime" and "regime" not in answers:
-            if request.method == "GET":
-                return httpx.Response(
-                    404,
-                    json={
-                        "type": MODEL_NOT_TRAINED,
-                        "title": "No trained model",
-                        "status": 404,
-                        "detail": "No regime model for BTCUSD H1.",
-                    },
-                    headers={"content-type": PROBLEM_JSON},
-                )
-            answers["fits"] = answers.get("fits", 0) + 1
-            fitted = upstreams.regime_result("BTCUSD", Timeframe.H1, NOW, refitted=True)
-            return httpx.Response(200, json=fitted.model_dump(mode="json"))
+            if request.method != "GET":
+                answers["fits"] = answers.get("fits", 0) + 1
+            # what hmm answers while its first-start job trains the model
+            job = Job(id="j1", kind="fit", service="hmm", symbol="BTCUSD", timeframe="H1",
+                      reason="on-demand", state=JobState.RUNNING, created_at=NOW,
+                      progress=JobProgress(percent=40.0, step="fitting"))  # fmt: skip
+            job_json = job.model_dump(mode="json")
+            problem = ModelPreparing("The regime model for BTCUSD H1 is being prepared.",
+                                     job=job_json)  # fmt: skip
+            body = {"type": problem.type, "title": problem.title, "status": problem.status,
+                    "detail": problem.detail, **problem.extensions}  # fmt: skip
+            return httpx.Response(503, json=body, headers={"content-type": PROBLEM_JSON})
         return httpx.Response(200, json=answers[key])
 
     transport = httpx.MockTransport(handle)
@@ -345,14 +343,16 @@ def test_a_field_renamed_in_a_producers_model_fails_the_analysis_input(
     assert all(g.ok for n, g in got.items() if n != name)
 
 
-def test_without_a_regime_model_the_analysis_fits_one() -> None:
+def test_a_regime_model_being_prepared_is_read_with_its_job_and_never_fitted() -> None:
     transport = _doubles()
     answers = transport.answers  # type: ignore[attr-defined]
-    del answers["regime"]  # hmm answers model-not-trained to the GET
+    del answers["regime"]  # hmm answers 503 model-being-prepared with the job that trains it
     got = _gather(transport)
-    assert got["regime"].ok, got["regime"].error
-    assert got["regime"].data.model.refitted is True  # the answer of POST .../fit
-    assert answers["fits"] == 1
+    regime = got["regime"]
+    assert not regime.ok and regime.preparing, regime.error
+    assert regime.job is not None and Job.model_validate(regime.job).progress.percent == 40.0
+    assert answers.get("fits", 0) == 0  # the analysis never fits a model itself
+    assert all(g.ok for name, g in got.items() if name != "regime")
 
 
 # --- the rag service, consumer of the embedder ---------------------------------------------------

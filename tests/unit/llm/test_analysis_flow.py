@@ -149,11 +149,6 @@ def test_the_analysis_never_fits_a_model(ups: Ups) -> None:
     a = r.json()
     assert ups.untrained_app.state.fits == 0
     assert "regime" in a["inputs_missing"] and "No regime model" in a["inputs"]["regime"]["error"]
-    # the old path, kept selectable for the benchmark, still fits
-    with _llm(ups, ups.untrained, analysis_fit_in_request=True) as es:
-        r = es.client.post("/api/v1/analyze", json=BODY)  # type: ignore[attr-defined]
-    assert r.status_code == 200 and ups.untrained_app.state.fits == 1
-    ups.untrained_app.state.fitted = False
 
 
 def test_inputs_are_kept_per_bar_and_a_second_analysis_asks_no_model_again(ups: Ups) -> None:
