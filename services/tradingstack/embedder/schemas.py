@@ -36,6 +36,16 @@ class TextEmbedResponse(BaseModel):
         default=None, description="with encoding=base64: the vectors, float32 little-endian"
     )
 
+    @model_validator(mode="after")
+    def _vectors_in_their_encoding(self) -> TextEmbedResponse:
+        # a request embeds at least one text: an answer without its vectors (a renamed field
+        # read as the empty default) is a broken contract, not zero vectors
+        if self.encoding == "float" and not self.embeddings:
+            raise ValueError("embeddings: the vectors are required with encoding=float")
+        if self.encoding == "base64" and not self.embeddings_base64:
+            raise ValueError("embeddings_base64: the vectors are required with encoding=base64")
+        return self
+
 
 class SentimentRequest(BaseModel):
     texts: list[str] = Field(min_length=1)
