@@ -8,11 +8,13 @@ into the data service's URL as it came: `../symbols/BTCUSD` made hmm call data's
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from tradingstack.core.data_client import DataClient, UnknownSymbolError
 from tradingstack.core.http import segment
+from tradingstack.core.schemas import OHLCV, Bar
 from tradingstack.core.timeframes import Timeframe
 from tradingstack.llm.analyze import Gatherer, UnknownSymbol
 from tradingstack.llm.settings import LlmSettings
@@ -31,11 +33,21 @@ def test_a_segment_is_one_segment_that_decodes_to_the_value(value: str) -> None:
     assert url.raw_path.startswith(b"/api/v1/ohlcv/")  # no dot segment resolved away
 
 
-def _recording() -> tuple[list[bytes], httpx.MockTransport]:
+def _recording(bars_for: str | None = None) -> tuple[list[bytes], httpx.MockTransport]:
+    """A transport that records each path; 404 for all, except the data service's bars of
+    `bars_for` (the analyst asks for the bars first and the other inputs only when there are
+    some)."""
     seen: list[bytes] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.url.raw_path.split(b"?")[0])
+        if bars_for is not None and request.url.path == f"/api/v1/ohlcv/{bars_for}":
+            bar = Bar(time=datetime(2024, 1, 2, tzinfo=UTC), open=1, high=2, low=0.5, close=1.5,
+                      volume=1)  # fmt: skip
+            ohlcv = OHLCV(symbol=bars_for, timeframe=Timeframe.H1, provider="embedded",
+                          fetched_at=datetime.now(UTC), age_seconds=0, stale=False,
+                          bars=[bar])  # fmt: skip
+            return httpx.Response(200, content=ohlcv.model_dump_json())
         return httpx.Response(404, json={"detail": "unknown symbol"})
 
     return seen, httpx.MockTransport(answer)
@@ -57,21 +69,21 @@ def test_the_data_client_keeps_a_symbol_inside_its_segment(symbol: str) -> None:
 
 
 def test_the_analyst_keeps_a_symbol_inside_its_segment() -> None:
-    seen, transport = _recording()
+    symbol = "../symbols/BTCUSD"
+    seen, transport = _recording(bars_for=symbol)
     settings = LlmSettings(
         nhits_url="http://nhits", tcn_url="http://tcn", hmm_url="http://hmm", rag_url="http://rag"
     )
-    symbol = "../symbols/BTCUSD"
 
     async def gather() -> None:
         async with httpx.AsyncClient(transport=transport) as http:
             gatherer = Gatherer(settings, DataClient("http://data", transport=transport), http)
-            # every input is fetched at once; the data service's 404 then ends the analysis
+            # the bars first, then every other input at once; the indicators' 404 then ends it
             with pytest.raises(UnknownSymbol):
                 await gatherer.gather(symbol, Timeframe.H1, "q")
 
     asyncio.run(gather())
     quoted = segment(symbol).encode()
-    for route in (b"/api/v1/forecast/", b"/api/v1/detect/", b"/api/v1/regime/"):
+    for route in (b"/api/v1/ohlcv/", b"/api/v1/forecast/", b"/api/v1/detect/", b"/api/v1/regime/"):
         assert route + quoted in seen, seen
     assert not any(path.startswith(b"/api/v1/symbols") for path in seen), seen
