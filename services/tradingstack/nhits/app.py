@@ -13,12 +13,17 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DATA_PROBLEMS, DataClient
+from tradingstack.core.data_client import DataClient
 from tradingstack.core.errors import (
     Conflict,
     ModelCorrupt,
+    ModelNotTrained,
     ModelPreparing,
-    ProblemError,
+    NoData,
+    NoDataInRange,
+    UnknownSymbol,
+    UpstreamFailed,
+    UpstreamUnavailable,
     problems,
 )
 from tradingstack.core.jobs import (
@@ -53,11 +58,14 @@ def _conflict(exc: JobConflictError) -> Conflict:
     job = exc.job
     return Conflict(
         f"A training job for {job.symbol} {job.timeframe} is already {job.state} (job "
-        f"{job.id}); follow it at GET /api/v1/jobs/{job.id}.",
+        f"{job.id}, in `job`).",
         title="Training already running",
         job=job.model_dump(mode="json"),
     )
 
+
+# the data service's problems, passed through as they are (core.data_client)
+DATA = (UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
 
 router = APIRouter(tags=["nhits"])
 
@@ -66,7 +74,7 @@ router = APIRouter(tags=["nhits"])
     "/forecast/{symbol}/train",
     status_code=202,
     response_model=Job,
-    responses={**DATA_PROBLEMS, **problems(409)},
+    responses=problems(*DATA, Conflict, ModelNotTrained, ModelCorrupt),
 )
 async def train(
     request: Request,
@@ -94,10 +102,10 @@ async def train(
 Horizon = Annotated[int | None, Query(ge=1, description="bars ahead (<= the model's)")]
 
 
-PREPARING = problems(ModelPreparing, ModelCorrupt)
+PREPARING = (ModelPreparing, ModelCorrupt)
 
 
-@router.get("/forecast/{symbol}", response_model=Forecast, responses={**DATA_PROBLEMS, **PREPARING})
+@router.get("/forecast/{symbol}", response_model=Forecast, responses=problems(*DATA, *PREPARING))
 async def forecast(
     request: Request,
     symbol: SymbolPath,
@@ -114,7 +122,7 @@ async def forecast(
 @router.get(
     "/forecast/{symbol}/evaluation",
     response_model=Evaluation,
-    responses={**DATA_PROBLEMS, **problems(409)},
+    responses=problems(*DATA, ModelNotTrained, ModelCorrupt),
 )
 async def evaluation(
     request: Request, symbol: SymbolPath, timeframe: TF = Timeframe.H1
@@ -130,7 +138,7 @@ async def models(request: Request) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@router.delete("/models/{symbol}", status_code=204, responses=problems(409))
+@router.delete("/models/{symbol}", status_code=204, responses=problems(Conflict, ModelNotTrained))
 async def delete_model(
     request: Request, symbol: SymbolPath, timeframe: TF = Timeframe.H1
 ) -> Response:
@@ -138,9 +146,9 @@ async def delete_model(
     service = _service(request)
     sym = service.symbol(symbol)
     if service.jobs.active((sym, timeframe)) is not None:
-        raise ProblemError(409, f"{sym} {timeframe} is training; delete it after the job ends.")
+        raise Conflict(f"{sym} {timeframe} is training; delete it after the job ends.")
     if not await run_in_threadpool(service.registry.delete, sym, timeframe):
-        raise ProblemError(404, f"No NHITS model for {sym} {timeframe}.")
+        raise ModelNotTrained(f"No NHITS model for {sym} {timeframe}: nothing to delete.")
     return Response(status_code=204)
 
 

@@ -10,7 +10,8 @@ Layout, one directory per model (symbol, timeframe):
 A save writes a new version directory under a temporary name, renames it into place, then
 replaces `current.json` with os.replace: readers see the old model or the new one, never half
 of one. Nothing is pickled: weights are safetensors, everything else JSON. A model whose files
-are missing, truncated or altered raises `CorruptModelError` (the API answers 409: retrain).
+are missing, truncated or altered raises `CorruptModelError`, a `ModelCorrupt` (409
+`model-corrupt`: train it again).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tradingstack.core.errors import ModelCorrupt, ModelNotTrained
 from tradingstack.core.timeframes import Timeframe
 
 WEIGHTS = "weights.safetensors"
@@ -35,12 +37,12 @@ POINTER = "current.json"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=^-]{0,39}$")
 
 
-class ModelNotFoundError(Exception):
-    pass
+class ModelNotFoundError(ModelNotTrained):
+    """No model is saved for this symbol and timeframe."""
 
 
-class CorruptModelError(Exception):
-    pass
+class CorruptModelError(ModelCorrupt):
+    """A model is saved but its files are missing, damaged or altered."""
 
 
 def safe_symbol(symbol: str) -> str:

@@ -20,12 +20,14 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
-from tradingstack.core.data_client import (
-    DataClient,
-    DataServiceError,
-    data_problem,
+from tradingstack.core.data_client import DataClient
+from tradingstack.core.errors import (
+    DomainError,
+    InvalidRequest,
+    ModelCorrupt,
+    ModelNotTrained,
+    NoData,
 )
-from tradingstack.core.errors import ModelCorrupt, ModelNotTrained, NoData, ProblemError
 from tradingstack.core.jobs import (
     Job,
     JobConflictError,
@@ -275,7 +277,7 @@ class NhitsService:
         try:
             return safe_symbol(symbol)
         except ValueError as exc:
-            raise ProblemError(422, str(exc)) from None
+            raise InvalidRequest(str(exc)) from None
 
     def hyper(self, timeframe: Timeframe) -> nh.Hyper:
         s = self.settings
@@ -337,10 +339,11 @@ class NhitsService:
                 if len(frame) < n:
                     break
                 end = frame.index[0].to_pydatetime() - timedelta(seconds=1)
-        except DataServiceError as exc:
-            # paging back past the first bar ends the series; anything else is the answer
-            if not (frames and isinstance(exc, NoData)):
-                raise data_problem(exc, symbol, timeframe) from None
+        except NoData:
+            # paging back past the first bar ends the series (no-data-in-range, a kind of
+            # NoData); any other data problem passes through as the answer
+            if not frames:
+                raise
         if not frames:
             return pd.Series(dtype=np.float64), provider
         series = pd.concat(frames)["close"].sort_index()
@@ -378,13 +381,12 @@ class NhitsService:
         split = self.plan(hyper, len(series))
         if split is None:
             need = self.min_fit(hyper) + (3 * skill.MIN_WINDOWS + 1) * hyper.h
-            raise ProblemError(
-                422,
+            raise InvalidRequest(
                 f"{symbol} {timeframe} has {len(series)} bars; training needs at least {need} "
                 f"({self.min_fit(hyper)} to fit on, then {skill.MIN_WINDOWS} validation and "
                 f"{skill.MIN_WINDOWS} calibration horizons of {hyper.h} bars and "
                 f"{skill.MIN_WINDOWS} held-out origins). Use a longer history or smaller "
-                "TS_NHITS_INPUT_SIZES/HORIZONS.",
+                "TS_NHITS_INPUT_SIZES/HORIZONS."
             )
         init_states = nh.clone_states(base.ensemble) if base is not None else None
 
@@ -550,17 +552,16 @@ class NhitsService:
             return await run_in_threadpool(self._load, symbol, timeframe)
         except ModelNotFoundError:
             raise ModelNotTrained(
-                f"No NHITS model for {symbol} {timeframe} yet. A forecast request "
-                f"(GET /api/v1/forecast/{symbol}?timeframe={timeframe}) starts training a small "
-                f"one; POST /api/v1/forecast/{symbol}/train?timeframe={timeframe} trains a full "
-                "one. Follow either at GET /api/v1/jobs.",
+                f"No NHITS model for {symbol} {timeframe} yet: a forecast request starts "
+                "training a small one in the background, a training request a full one; the "
+                "jobs list shows their progress.",
                 symbol=symbol,
                 timeframe=str(timeframe),
             ) from None
         except CorruptModelError as exc:
             raise ModelCorrupt(
-                f"The NHITS model for {symbol} {timeframe} is corrupt ({exc}). Retrain it with "
-                f"POST /api/v1/forecast/{symbol}/train?timeframe={timeframe}.",
+                f"The NHITS model for {symbol} {timeframe} is corrupt ({exc}); training it "
+                "again replaces it.",
                 symbol=symbol,
                 timeframe=str(timeframe),
             ) from None
@@ -616,19 +617,17 @@ class NhitsService:
         h = loaded.hyper.h
         horizon = horizon or h
         if horizon > h:
-            raise ProblemError(
-                422,
+            raise InvalidRequest(
                 f"horizon {horizon} is longer than this model's {h} bars; ask for at most {h}, "
-                f"or retrain with a longer horizon (TS_NHITS_HORIZONS).",
+                f"or retrain with a longer horizon (TS_NHITS_HORIZONS)."
             )
         hyper = loaded.hyper
         need = hyper.input_size + hyper.vol_window + 1
         series, provider = await self.closes(symbol, timeframe, need)
         if len(series) < hyper.input_size:
-            raise ProblemError(
-                422,
+            raise InvalidRequest(
                 f"{symbol} {timeframe} has {len(series)} bars; the model needs the last "
-                f"{hyper.input_size} to forecast.",
+                f"{hyper.input_size} to forecast."
             )
         close = series.to_numpy()
 
@@ -800,7 +799,7 @@ class NhitsService:
                 trained_at = datetime.fromisoformat(loaded.meta["trained_at"])
                 try:
                     r = await self.rolling(symbol, tf, loaded)
-                except ProblemError as exc:
+                except DomainError as exc:  # e.g. the data service down: keep the decision
                     log.warning("rolling evaluation of %s %s failed: %s", symbol, tf, exc.detail)
                     r = None
                 if r is not None:
@@ -843,7 +842,7 @@ class NhitsService:
                 self.metrics.retrains.labels(reason).inc()
                 try:
                     job = await self.start_training(symbol, tf, "full", reason=reason)
-                except (JobConflictError, ProblemError) as exc:
+                except (JobConflictError, DomainError) as exc:
                     decision["error"] = str(getattr(exc, "detail", exc))
                 else:
                     decision["job_id"] = job.id

@@ -14,7 +14,15 @@ import httpx
 import numpy as np
 import pytest
 from tradingstack.core.data_client import DataClient
-from tradingstack.core.errors import MODEL_NOT_TRAINED, MODEL_PREPARING
+from tradingstack.core.errors import (
+    CONFLICT,
+    INVALID_REQUEST,
+    MODEL_CORRUPT,
+    MODEL_NOT_TRAINED,
+    MODEL_PREPARING,
+    NO_DATA,
+    UNKNOWN_SYMBOL,
+)
 from tradingstack.core.jobs import Job, JobList
 from tradingstack.core.schemas import ModelQuality, has_edge
 from tradingstack.core.timeframes import Timeframe
@@ -191,6 +199,10 @@ def test_second_training_of_a_model_is_409_with_the_running_job(client: httpx.Cl
         again = client.post("/api/v1/forecast/AMZN/train", params={"timeframe": "D1"})
         assert again.status_code == 409
         assert again.json()["job"]["id"] == job_id and job_id in again.json()["detail"]
+        assert again.json()["type"] == CONFLICT and "/api/" not in again.json()["detail"]
+        # deleting a model while it trains: the same conflict (it was an untyped 409)
+        r = client.delete("/api/v1/models/AMZN", params={"timeframe": "D1"})
+        assert r.status_code == 409 and r.json()["type"] == CONFLICT, r.text
         assert client.get("/health").json()["training_in_progress"] is True
         # progress moves: percent, the step in words, loss and an ETA while it runs
         deadline = time.monotonic() + 90
@@ -210,6 +222,25 @@ def test_second_training_of_a_model_is_409_with_the_running_job(client: httpx.Cl
     assert done["state"] == "cancelled"
     assert client.get("/health").json()["training_in_progress"] is False
     assert client.get("/api/v1/models").json()["count"] == 1  # a cancelled job saves nothing
+
+
+def test_the_data_services_problems_pass_through_as_the_same_type(client: httpx.Client) -> None:
+    # unknown symbol and no bars are two problems with one status: the type tells them apart
+    r = client.post("/api/v1/forecast/NOSUCHSYM/train", params={"timeframe": "H1"})
+    assert r.status_code == 404 and r.json()["type"] == UNKNOWN_SYMBOL, r.text
+    r = client.get("/api/v1/forecast/NOSUCHSYM", params={"timeframe": "H1"})
+    assert r.status_code == 404 and r.json()["type"] == UNKNOWN_SYMBOL, r.text
+    r = client.post("/api/v1/forecast/NVDA/train", params={"timeframe": "M15"})
+    assert r.status_code == 404 and r.json()["type"] == NO_DATA, r.text
+    assert r.json()["upstream"] == "data" and "M15" in r.json()["detail"]
+
+
+def test_deleting_a_missing_model_is_model_not_trained(client: httpx.Client) -> None:
+    r = client.delete("/api/v1/models/NOSUCHSYM", params={"timeframe": "H1"})
+    assert r.status_code == 404 and r.json()["type"] == MODEL_NOT_TRAINED, r.text  # was untyped
+    r = client.post("/api/v1/forecast/TSLA/train", params={"timeframe": "D1", "mode": "finetune"})
+    assert r.status_code == 404 and r.json()["type"] == MODEL_NOT_TRAINED
+    assert "/api/" not in r.json()["detail"]
 
 
 # --- train -> progress -> forecast -> evaluation ------------------------------------------------
@@ -261,6 +292,7 @@ def test_forecast_has_future_times_and_ordered_intervals(
     assert len(short["median"]) == 3 and short["timestamps"] == body["timestamps"][:3]
     r = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1", "horizon": H1_H + 1})
     assert r.status_code == 422 and f"at most {H1_H}" in r.json()["detail"]
+    assert r.json()["type"] == INVALID_REQUEST  # was an untyped 422
 
 
 def test_forecast_says_what_it_serves_and_what_it_is_worth(
@@ -393,10 +425,8 @@ def test_corrupt_model_is_a_clear_409_and_the_retrain_check_repairs_it(
     reg.weights_path("BTCUSD", Timeframe.H1).write_bytes(b"\x00garbage, not safetensors")
     r = client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"})
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
-    assert (
-        "corrupt" in r.json()["detail"]
-        and "POST /api/v1/forecast/BTCUSD/train" in r.json()["detail"]
-    )
+    assert r.json()["type"] == MODEL_CORRUPT and "corrupt" in r.json()["detail"]
+    assert "/api/" not in r.json()["detail"]  # what to do is the type's, not a route
     items = client.get("/api/v1/models").json()["items"]
     assert any(i["symbol"] == "BTCUSD" and i["status"] == "ok" for i in items)  # meta is fine
     # broken metadata too: still a 409, and the listing says corrupt
@@ -413,6 +443,23 @@ def test_corrupt_model_is_a_clear_409_and_the_retrain_check_repairs_it(
     assert all(d["action"] == "keep" for d in decisions if d["symbol"] != "BTCUSD")
     assert 'tradingstack_nhits_retrains_total{reason="corrupt"} 1.0' in client.get("/metrics").text
     assert client.get("/api/v1/forecast/BTCUSD", params={"timeframe": "H1"}).status_code == 200
+
+
+def test_retrain_check_with_the_data_service_down_decides_for_each_model(
+    trained: dict[str, Any], nhits: tuple[str, Path]
+) -> None:
+    # the same registry, a data service that cannot be reached, every model too old: the
+    # check answers a decision per model with the reason it could not retrain (it raised the
+    # data error and answered 503 for the whole check: only ProblemError was caught)
+    settings = tiny_settings(nhits[1]).model_copy(update={"max_model_age": timedelta(0)})
+    dead = DataClient("http://127.0.0.1:9", attempts=1)
+    app = create_app(settings, data_client=dead, configure_logs=False)
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        r = c.post("/api/v1/retrain/check")
+    assert r.status_code == 200, r.text
+    btc = next(d for d in r.json()["decisions"] if d["symbol"] == "BTCUSD")
+    assert btc["action"] == "retrain" and btc["reason"] == "age", btc
+    assert "unavailable" in btc["error"] and btc["job_id"] is None
 
 
 def test_registry_saves_atomically_and_keeps_one_version(tmp_path: Path) -> None:
