@@ -19,19 +19,20 @@ from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 from prometheus_client import Counter, Gauge
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import (
-    DATA_PROBLEMS,
-    DataClient,
-    DataServiceError,
-    data_problem,
-)
+from tradingstack.core.data_client import DataClient, DataServiceError
 from tradingstack.core.errors import (
     Conflict,
     DomainError,
+    InvalidRequest,
     ModelCorrupt,
     ModelNotTrained,
     ModelPreparing,
-    ProblemError,
+    NoData,
+    NoDataInRange,
+    TooLarge,
+    UnknownSymbol,
+    UpstreamFailed,
+    UpstreamUnavailable,
     problems,
 )
 from tradingstack.core.jobs import (
@@ -66,6 +67,9 @@ from tradingstack.tcn.schemas import (
 )
 from tradingstack.tcn.settings import TcnSettings
 from tradingstack.tcn.store import ModelCorruptError, ModelMeta, ModelStore
+
+# the data service's problems, passed through as they are (core.data_client)
+DATA = (UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
 
 router = APIRouter(tags=["patterns"])
 
@@ -244,10 +248,7 @@ async def _detect(
 ) -> DetectResult:
     model, meta = await _model(state)
     limit = bars or state.settings.default_bars
-    try:
-        ohlcv = await state.data.ohlcv(symbol, timeframe, limit=limit)
-    except DataServiceError as exc:
-        raise data_problem(exc, symbol, timeframe) from None
+    ohlcv = await state.data.ohlcv(symbol, timeframe, limit=limit)  # its problems pass through
     frame = pd.DataFrame(
         [b.model_dump() for b in ohlcv.bars],
         columns=["time", "open", "high", "low", "close", "volume"],
@@ -255,9 +256,8 @@ async def _detect(
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame = frame.set_index("time")
     if len(frame) < WINDOW:
-        raise ProblemError(
-            422,
-            f"{symbol} {timeframe} has {len(frame)} bars; detection needs at least {WINDOW}.",
+        raise InvalidRequest(
+            f"{symbol} {timeframe} has {len(frame)} bars; detection needs at least {WINDOW}."
         )
     calib = meta.calibration
     run = await asyncio.to_thread(
@@ -326,12 +326,10 @@ Unvalidated = Annotated[
 ScanBars = Annotated[int | None, Query(ge=32, le=5000, description="newest N bars to scan")]
 
 
-PREPARING = problems(ModelPreparing, ModelCorrupt)
+PREPARING = (ModelPreparing, ModelCorrupt)
 
 
-@router.get(
-    "/detect/{symbol}", response_model=DetectResult, responses={**DATA_PROBLEMS, **PREPARING}
-)
+@router.get("/detect/{symbol}", response_model=DetectResult, responses=problems(*DATA, *PREPARING))
 async def detect_patterns(
     request: Request,
     symbol: SymbolPath,
@@ -349,16 +347,15 @@ async def detect_patterns(
     )
 
 
-@router.post("/scan", response_model=ScanResult, responses={**DATA_PROBLEMS, **PREPARING})
+@router.post("/scan", response_model=ScanResult, responses=problems(*DATA, *PREPARING, TooLarge))
 async def scan(request: Request, body: ScanRequest) -> ScanResult:
     """Detect patterns for every symbol x timeframe; failures are reported per item."""
     state = _state(request)
     pairs = [(s, tf) for s in dict.fromkeys(body.symbols) for tf in dict.fromkeys(body.timeframes)]
     if len(pairs) > state.settings.max_scan_items:
-        raise ProblemError(
-            422,
+        raise TooLarge(
             f"{len(pairs)} symbol x timeframe pairs; at most {state.settings.max_scan_items} per "
-            "scan (TS_TCN_MAX_SCAN_ITEMS).",
+            "scan (TS_TCN_MAX_SCAN_ITEMS)."
         )
     await _model(state)  # no model: one clear 503 instead of one per item
     items: list[ScanItem] = []
@@ -367,7 +364,14 @@ async def scan(request: Request, body: ScanRequest) -> ScanResult:
             result = await _detect(state, symbol, tf, body.min_confidence, body.bars)
         except DomainError as exc:
             items.append(
-                ScanItem(symbol=symbol, timeframe=tf, ok=False, error=exc.detail, status=exc.status)
+                ScanItem(
+                    symbol=symbol,
+                    timeframe=tf,
+                    ok=False,
+                    error=exc.detail,
+                    status=exc.status,
+                    type=exc.type,
+                )
             )
         else:
             items.append(ScanItem(symbol=symbol, timeframe=tf, ok=True, result=result))

@@ -104,6 +104,10 @@ class ScanItem(BaseModel):
     ok: bool
     error: str | None = None
     status: int | None = Field(default=None, description="HTTP status the error would have")
+    type: str | None = Field(
+        default=None,
+        description="the problem type the error would have (docs/problems.md): branch on it",
+    )
     result: DetectResult | None = None
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from tradingstack.core.errors import ModelCorrupt
 from tradingstack.core.schemas import ModelQuality
 from tradingstack.tcn.calibration import Calibration
 from tradingstack.tcn.model import TCNClassifier, TCNConfig
@@ -33,8 +34,9 @@ FORMAT_VERSION = 2
 """2: vol-unit features (3 channels), calibrated rules, temperature and quality."""
 
 
-class ModelCorruptError(Exception):
-    """The saved model cannot be loaded; the message says why and how to fix it."""
+class ModelCorruptError(ModelCorrupt):
+    """The saved model cannot be loaded; the message says why (409 `model-corrupt` where it
+    reaches a route: training again replaces it)."""
 
 
 class ModelMeta(BaseModel):
@@ -103,8 +105,8 @@ class ModelStore:
             return ModelMeta.model_validate(json.loads(self.meta_path.read_text(encoding="utf-8")))
         except (OSError, ValueError, ValidationError) as exc:
             raise ModelCorruptError(
-                f"the model metadata {self.meta_path} cannot be read ({type(exc).__name__}: "
-                f"{str(exc)[:200]}); retrain with POST /api/v1/train"
+                f"the model metadata {self.meta_path.name} cannot be read "
+                f"({type(exc).__name__}: {str(exc)[:200]})"
             ) from exc
 
     def load(self, device: torch.device | str = "cpu") -> tuple[TCNClassifier, ModelMeta]:
@@ -112,25 +114,22 @@ class ModelStore:
         if meta.format_version != FORMAT_VERSION:
             raise ModelCorruptError(
                 f"the saved model has format {meta.format_version}, this service reads "
-                f"{FORMAT_VERSION}; retrain with POST /api/v1/train"
+                f"{FORMAT_VERSION}"
             )
         if not self.weights_path.exists():
-            raise ModelCorruptError(
-                f"the weights {self.weights_path} are missing; retrain with POST /api/v1/train"
-            )
+            raise ModelCorruptError(f"the weights {self.weights_path.name} are missing")
         if _sha256(self.weights_path) != meta.weights_sha256:
             raise ModelCorruptError(
-                f"the weights {self.weights_path} do not match their checksum in "
-                f"{self.meta_path.name} (a partial write or a damaged file); retrain with "
-                "POST /api/v1/train"
+                f"the weights {self.weights_path.name} do not match their checksum in "
+                f"{self.meta_path.name} (a partial write or a damaged file)"
             )
         model = TCNClassifier(meta.config)
         try:
             model.load_state_dict(load_file(str(self.weights_path), device="cpu"), strict=True)
         except (SafetensorError, RuntimeError, OSError) as exc:
             raise ModelCorruptError(
-                f"the weights {self.weights_path} cannot be loaded ({type(exc).__name__}: "
-                f"{str(exc)[:200]}); retrain with POST /api/v1/train"
+                f"the weights {self.weights_path.name} cannot be loaded "
+                f"({type(exc).__name__}: {str(exc)[:200]})"
             ) from exc
         model.to(device).eval()
         return model, meta

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
-from tradingstack.core.errors import MODEL_CORRUPT, MODEL_NOT_TRAINED, MODEL_PREPARING
+from tradingstack.core.errors import (
+    INVALID_REQUEST,
+    MODEL_CORRUPT,
+    MODEL_NOT_TRAINED,
+    MODEL_PREPARING,
+    NO_DATA,
+    TOO_LARGE,
+    UNKNOWN_SYMBOL,
+)
 from tradingstack.core.jobs import Job, JobList
 from tradingstack.tcn import training
 from tradingstack.tcn.app import create_app
@@ -89,6 +97,10 @@ def test_bad_input(client: TestClient) -> None:
     assert r.status_code == 422 and "min_confidence" in r.json()["detail"]
     assert client.post("/api/v1/scan", json={"symbols": []}).status_code == 422
     assert client.post("/api/v1/scan", json={}).status_code == 422
+    # a batch over the service's limit is 413 too-large (the table's type; it was an untyped 422)
+    r = client.post("/api/v1/scan", json={"symbols": [f"S{i}" for i in range(51)]})
+    assert r.status_code == 413 and r.json()["type"] == TOO_LARGE, r.text
+    assert "at most 50" in r.json()["detail"]
     r = client.post("/api/v1/train", json={"epochs": 0})
     assert r.status_code == 422 and "epochs" in r.json()["detail"]
     # a misspelt key was ignored and started a full training with the defaults
@@ -167,6 +179,12 @@ def test_train_progress_conflict_and_detect(client: TestClient) -> None:
     # unknown symbol, too few bars
     r = client.get("/api/v1/detect/NOPE", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOPE" in r.json()["detail"]
+    assert r.json()["type"] == UNKNOWN_SYMBOL and r.json()["upstream"] == "data"
+    r = client.get("/api/v1/detect/NVDA", params={"timeframe": "M15"})  # no bars there
+    assert r.status_code == 404 and r.json()["type"] == NO_DATA, r.text
+    r = client.get("/api/v1/detect/BTCUSD", params={"timeframe": "H1", "bars": 32})
+    assert r.status_code == 422 and r.json()["type"] == INVALID_REQUEST, r.text  # was untyped
+    assert "at least 64" in r.json()["detail"]
 
     scan = client.post(
         "/api/v1/scan",
@@ -176,6 +194,7 @@ def test_train_progress_conflict_and_detect(client: TestClient) -> None:
     items = {i["symbol"]: i for i in scan.json()["items"]}
     assert items["BTCUSD"]["ok"] and items["NVDA"]["ok"]
     assert not items["NOPE"]["ok"] and items["NOPE"]["status"] == 404
+    assert items["NOPE"]["type"] == UNKNOWN_SYMBOL  # a client branches on the type
     assert scan.json()["detections"] == sum(
         len(i["result"]["detections"]) for i in scan.json()["items"] if i["ok"]
     )
@@ -201,7 +220,7 @@ def test_train_on_demand_and_corrupt_model(data_url: str, tmp_path: Path) -> Non
     with TestClient(create_app(settings, data_url=data_url), raise_server_exceptions=False) as c:
         r = c.get("/api/v1/detect/NVDA", params={"timeframe": "D1"})
         assert r.status_code == 409 and r.json()["type"] == MODEL_CORRUPT  # as in nhits
-        assert "train a new one" in r.json()["detail"]
+        assert "train a new one" in r.json()["detail"] and "/api/" not in r.json()["detail"]
         assert c.get("/health").json()["status"] == "degraded"
     store.meta_path.write_text("{not json")
     with pytest.raises(ModelCorruptError, match="cannot be read"):
