@@ -24,18 +24,16 @@ from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import (
-    DATA_PROBLEMS,
-    DataClient,
-    DataServiceError,
-    data_problem,
-    to_frame,
-)
+from tradingstack.core.data_client import DataClient, to_frame
 from tradingstack.core.errors import (
     Conflict,
     InvalidRequest,
     ModelPreparing,
-    ProblemError,
+    NoData,
+    NoDataInRange,
+    UnknownSymbol,
+    UpstreamFailed,
+    UpstreamUnavailable,
     problems,
 )
 from tradingstack.core.jobs import (
@@ -83,6 +81,9 @@ from tradingstack.hmm.scoring import (
     train_scorer,
 )
 from tradingstack.hmm.settings import HmmSettings
+
+# the data service's problems, passed through as they are (core.data_client)
+DATA = (UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
 
 router = APIRouter()
 
@@ -285,10 +286,9 @@ def _state(request: Request) -> HmmState:
 
 
 async def _bars(state: HmmState, symbol: str, timeframe: Timeframe) -> tuple[str, pd.DataFrame]:
-    try:
-        ohlcv = await state.data.ohlcv(symbol, timeframe, limit=state.settings.bars)
-    except DataServiceError as exc:
-        raise data_problem(exc, symbol, timeframe) from None
+    """The newest bars (the data service's problems pass through: unknown-symbol, no-data,
+    upstream-unavailable, ...)."""
+    ohlcv = await state.data.ohlcv(symbol, timeframe, limit=state.settings.bars)
     return ohlcv.symbol, to_frame(ohlcv)
 
 
@@ -347,7 +347,7 @@ def _fit_with_quality(
     "/regime/{symbol}",
     response_model=RegimeResult,
     tags=["regimes"],
-    responses={**DATA_PROBLEMS, **problems(ModelPreparing)},
+    responses=problems(*DATA, ModelPreparing),
 )
 async def get_regime(
     request: Request, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
@@ -364,7 +364,7 @@ async def get_regime(
     response_model=Job,
     status_code=202,
     tags=["regimes"],
-    responses={**DATA_PROBLEMS, **problems(Conflict)},
+    responses=problems(*DATA, Conflict),
 )
 async def fit_regime(
     request: Request, response: Response, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
@@ -392,9 +392,8 @@ async def _regime(request: Request, symbol: str, timeframe: Timeframe) -> Regime
     raw = regime_features(frame["close"], s.vol_window, s.ma_window)
     need = s.ma_window + 40
     if len(raw) < 40:
-        raise ProblemError(
-            422,
-            f"{name} {timeframe} has {len(frame)} bars; regimes need at least {need}.",
+        raise InvalidRequest(
+            f"{name} {timeframe} has {len(frame)} bars; regimes need at least {need}."
         )
     model = await _regime_model(state, name, timeframe)
     probs = await asyncio.to_thread(model.regime_probabilities, raw.to_numpy())
@@ -449,19 +448,16 @@ async def _regime(request: Request, symbol: str, timeframe: Timeframe) -> Regime
 
 
 async def _indicators(state: HmmState, symbol: str, timeframe: Timeframe) -> Indicators:
-    try:
-        return await state.data.indicators(
-            symbol, timeframe, names=state.settings.indicators, limit=state.settings.bars
-        )
-    except DataServiceError as exc:
-        raise data_problem(exc, symbol, timeframe) from None
+    return await state.data.indicators(
+        symbol, timeframe, names=state.settings.indicators, limit=state.settings.bars
+    )
 
 
 @router.post(
     "/score",
     response_model=ScoreResult,
     tags=["scoring"],
-    responses={**DATA_PROBLEMS, **problems(ModelPreparing)},
+    responses=problems(*DATA, ModelPreparing),
 )
 async def score(
     request: Request,
@@ -497,7 +493,7 @@ async def score(
     try:
         result = await asyncio.to_thread(score_latest, scorer, table, s.top_features)
     except ValueError as exc:
-        raise ProblemError(422, f"Cannot score {name} {body.timeframe}: {exc}") from None
+        raise InvalidRequest(f"Cannot score {name} {body.timeframe}: {exc}") from None
     state.scores.labels(body.direction).inc()
     m = scorer.meta
     return ScoreResult(

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
+from tradingstack.core.errors import ModelCorrupt
 from tradingstack.core.schemas import Indicators, ModelQuality, has_edge
 from tradingstack.hmm.evaluation import (
     Platt,
@@ -58,8 +59,9 @@ from tradingstack.hmm.regime import REGIMES, RegimeModel, fit_regimes, regime_fe
 from tradingstack.hmm.schemas import Direction, ScoreMetrics
 
 
-class ScoringModelError(Exception):
-    """A saved scoring model cannot be used; the message says why."""
+class ScoringModelError(ModelCorrupt):
+    """A saved scoring model cannot be used; the message says why (the service trains a new
+    one in its place)."""
 
 
 def indicator_features(ind: Indicators, close: pd.Series) -> pd.DataFrame:
@@ -500,12 +502,11 @@ class ScorerStore:
         except (OSError, ValueError, ValidationError, lgb.basic.LightGBMError) as exc:
             raise ScoringModelError(
                 f"the scoring model {model_path.name} cannot be loaded ({type(exc).__name__}: "
-                f"{str(exc)[:200]}); retrain with ?retrain=true"
+                f"{str(exc)[:200]})"
             ) from exc
         if booster.feature_name() != meta.features:
             raise ScoringModelError(
-                f"the scoring model {model_path.name} does not match its metadata; retrain "
-                "with ?retrain=true"
+                f"the scoring model {model_path.name} does not match its metadata"
             )
         return TrainedScorer(booster, meta)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tradingstack.core.errors import MODEL_PREPARING
+from tradingstack.core.errors import INVALID_REQUEST, MODEL_PREPARING, UNKNOWN_SYMBOL
 from tradingstack.core.jobs import Job, JobList
 from tradingstack.hmm.app import create_app
 from tradingstack.hmm.regime import REGIMES
@@ -143,7 +143,9 @@ def test_regime_daily_and_bad_input(client: TestClient) -> None:
     )
     r = client.get("/api/v1/regime/NOPE", params={"timeframe": "H1"})
     assert r.status_code == 404 and "NOPE" in r.json()["detail"]
-    assert client.post("/api/v1/regime/NOPE/fit").status_code == 404
+    assert r.json()["type"] == UNKNOWN_SYMBOL
+    r = client.post("/api/v1/regime/NOPE/fit")
+    assert r.status_code == 404 and r.json()["type"] == UNKNOWN_SYMBOL
     r = client.get("/api/v1/regime/BTCUSD", params={"timeframe": "W1"})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert client.get("/api/v1/jobs/nope").status_code == 404
@@ -256,6 +258,19 @@ def test_the_data_services_problem_type_is_kept_downstream(
         assert r.status_code == 503, r.text
         assert r.json()["type"] == "urn:tradingstack:problem:upstream-unavailable"
         assert int(r.headers["Retry-After"]) > 0
+
+
+def test_too_few_bars_for_regimes_is_invalid_request(
+    data_url: str, settings: HmmSettings, tmp_path: Path
+) -> None:
+    # 200 bars and a 190-bar moving average leave fewer than the 40 feature rows a fit needs:
+    # 422 `invalid-request` (it was an untyped 422), before any job is started
+    few = settings.model_copy(update={"dir": tmp_path / "models", "bars": 200, "ma_window": 190})
+    with TestClient(create_app(few, data_url=data_url), raise_server_exceptions=False) as c:
+        r = c.get("/api/v1/regime/BTCUSD", params={"timeframe": "H1"})
+        assert r.status_code == 422 and r.json()["type"] == INVALID_REQUEST, r.text
+        assert "at least 230" in r.json()["detail"]
+        assert c.get("/api/v1/jobs").json()["jobs"] == []
 
 
 def test_first_start_fits_the_missing_models_once(
