@@ -218,6 +218,28 @@ def evaluated_on(meta: dict[str, Any]) -> str:
     )
 
 
+def _data_meta(index: pd.Index, split: skill.Split, h: int, provider: str) -> dict[str, Any]:
+    """The saved model's `data` record: which bars it was fitted, validated, calibrated and
+    evaluated on."""
+    return {
+        "provider": provider,
+        "bars": len(index),
+        "start": index[0].isoformat(),
+        "end": index[-1].isoformat(),
+        "train_start": index[0].isoformat(),
+        "train_end": index[split.calib_start - 1].isoformat(),
+        "validation_start": index[split.fit_bars].isoformat(),
+        "validation_windows": split.val_windows,
+        "calibration_start": index[split.calib_start].isoformat(),
+        "calibration_windows": split.calib_windows,
+        "calibration_bars": split.calib_windows * h,
+        "holdout_start": index[split.eval_start].isoformat(),
+        "holdout_bars": split.eval_bars,
+        "holdout_origins": split.eval_origins,
+        "holdout_stride": split.eval_stride,
+    }
+
+
 def _finite(value: Any) -> Any:
     """JSON-safe copy: NaN and infinities become None."""
     if isinstance(value, float):
@@ -449,8 +471,6 @@ class NhitsService:
             weights = nh.state_bytes(trained.nets)
             ensemble = nh.rebuild(hyper, nh.states_from_bytes(weights, hyper.seeds), s.accelerator)
             result = assess(ensemble, close, split, season=s.season(job.timeframe))
-            base_steps = int(base.meta.get("training", {}).get("total_steps", 0)) if base else 0
-            index = series.index
             meta = {
                 "symbol": job.symbol,
                 "timeframe": str(job.timeframe),
@@ -460,38 +480,10 @@ class NhitsService:
                 "job_id": report.job_id,
                 "base_version": base.version if base else None,
                 "hyper": hyper.to_json(),
-                "training": {
-                    "steps": trained.steps,
-                    "max_steps": job.max_steps,
-                    "max_steps_per_seed": per_seed,
-                    "total_steps": base_steps + trained.steps,
-                    "seeds": hyper.seed_list,
-                    "best_steps": trained.best_steps,
-                    "best_val_losses": _finite(trained.val_losses),
-                    "early_stopping": f"patience {s.early_stop_patience} checks of "
-                    f"{s.val_check_steps} steps on {split.val_windows} validation horizons",
-                    "learning_rate": lr,
-                    "final_loss": progress.loss,
-                    "duration_seconds": round(duration, 3),
-                    "device": nh.device() if s.accelerator != "cpu" else "cpu",
-                },
-                "data": {
-                    "provider": provider,
-                    "bars": len(close),
-                    "start": index[0].isoformat(),
-                    "end": index[-1].isoformat(),
-                    "train_start": index[0].isoformat(),
-                    "train_end": index[split.calib_start - 1].isoformat(),
-                    "validation_start": index[split.fit_bars].isoformat(),
-                    "validation_windows": split.val_windows,
-                    "calibration_start": index[split.calib_start].isoformat(),
-                    "calibration_windows": split.calib_windows,
-                    "calibration_bars": split.calib_windows * hyper.h,
-                    "holdout_start": index[split.eval_start].isoformat(),
-                    "holdout_bars": split.eval_bars,
-                    "holdout_origins": split.eval_origins,
-                    "holdout_stride": split.eval_stride,
-                },
+                "training": self._training_meta(
+                    job, hyper, trained, split, base, lr=lr, loss=progress.loss, duration=duration
+                ),
+                "data": _data_meta(series.index, split, hyper.h, provider),
                 "serving": _finite(result["serving"]),
                 "intervals": _finite(result["intervals"]),
                 "evaluation": _finite(result["evaluation"]),
@@ -515,6 +507,38 @@ class NhitsService:
             if status != "succeeded" and report.cancelled:
                 status = "cancelled"
             self.metrics.jobs.labels(job.mode, status).inc()
+
+    def _training_meta(
+        self,
+        job: TrainSpec,
+        hyper: nh.Hyper,
+        trained: nh.Trained,
+        split: skill.Split,
+        base: Loaded | None,
+        *,
+        lr: float,
+        loss: float | None,
+        duration: float,
+    ) -> dict[str, Any]:
+        """The saved model's `training` record: steps (the base model's included), seeds,
+        early stopping, learning rate, time and device."""
+        s = self.settings
+        base_steps = int(base.meta.get("training", {}).get("total_steps", 0)) if base else 0
+        return {
+            "steps": trained.steps,
+            "max_steps": job.max_steps,
+            "max_steps_per_seed": max(1, job.max_steps // hyper.seeds),
+            "total_steps": base_steps + trained.steps,
+            "seeds": hyper.seed_list,
+            "best_steps": trained.best_steps,
+            "best_val_losses": _finite(trained.val_losses),
+            "early_stopping": f"patience {s.early_stop_patience} checks of "
+            f"{s.val_check_steps} steps on {split.val_windows} validation horizons",
+            "learning_rate": lr,
+            "final_loss": loss,
+            "duration_seconds": round(duration, 3),
+            "device": nh.device() if s.accelerator != "cpu" else "cpu",
+        }
 
     async def wait(self, job: Job) -> Job:
         done = await self.jobs.wait_async(job.id)

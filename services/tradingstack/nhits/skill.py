@@ -343,6 +343,46 @@ def baseline(w: Windows, levels: list[int]) -> Paths:
 
 
 # --- evaluation -------------------------------------------------------------------------------
+def _interval_scores(
+    w: Windows, served: Paths, base: Paths, levels: list[int]
+) -> dict[str, dict[str, Any]]:
+    """Per level (keyed by its string): coverage (overall and per step), the volatility
+    baseline's coverage, both Winkler scores and the mean width of the served interval."""
+    out: dict[str, dict[str, Any]] = {
+        key: {}
+        for key in (
+            "coverage",
+            "coverage_per_step",
+            "coverage_volatility_baseline",
+            "winkler",
+            "winkler_volatility_baseline",
+            "mean_width",
+        )
+    }
+    for lv in levels:
+        inside = (w.actual >= served.lower[lv]) & (w.actual <= served.upper[lv])
+        b_inside = (w.actual >= base.lower[lv]) & (w.actual <= base.upper[lv])
+        out["coverage"][str(lv)] = float(inside.mean())
+        out["coverage_per_step"][str(lv)] = [float(v) for v in inside.mean(axis=0)]
+        out["coverage_volatility_baseline"][str(lv)] = float(b_inside.mean())
+        out["winkler"][str(lv)] = winkler(served.lower[lv], served.upper[lv], w.actual, lv)
+        out["winkler_volatility_baseline"][str(lv)] = winkler(
+            base.lower[lv], base.upper[lv], w.actual, lv
+        )
+        out["mean_width"][str(lv)] = float(np.mean(served.upper[lv] - served.lower[lv]))
+    return out
+
+
+def _directions(w: Windows) -> tuple[float, float]:
+    """NHITS's directional accuracy and the share of up moves, over the steps that moved."""
+    last = w.last[:, None]
+    true_dir, pred_dir = np.sign(w.actual - last), np.sign(w.median(1.0) - last)
+    moved = true_dir != 0
+    da = float(np.mean(pred_dir[moved] == true_dir[moved])) if moved.any() else float("nan")
+    up = float(np.mean(true_dir[moved] > 0)) if moved.any() else float("nan")
+    return da, up
+
+
 def evaluate(
     w: Windows,
     serving: dict[str, Any],
@@ -371,21 +411,9 @@ def evaluate(
         return {"value": value, "ci_low": lo, "ci_high": hi}
 
     rel_served, rel_nhits = rel(err_served), rel(err_nhits)
-    coverage, per_step, base_cov, scores, base_scores, widths = {}, {}, {}, {}, {}, {}
-    for lv in levels:
-        inside = (w.actual >= served.lower[lv]) & (w.actual <= served.upper[lv])
-        b_inside = (w.actual >= base.lower[lv]) & (w.actual <= base.upper[lv])
-        coverage[str(lv)] = float(inside.mean())
-        per_step[str(lv)] = [float(v) for v in inside.mean(axis=0)]
-        base_cov[str(lv)] = float(b_inside.mean())
-        scores[str(lv)] = winkler(served.lower[lv], served.upper[lv], w.actual, lv)
-        base_scores[str(lv)] = winkler(base.lower[lv], base.upper[lv], w.actual, lv)
-        widths[str(lv)] = float(np.mean(served.upper[lv] - served.lower[lv]))
-    last = w.last[:, None]
-    true_dir, pred_dir = np.sign(w.actual - last), np.sign(w.median(1.0) - last)
-    moved = true_dir != 0
-    da = float(np.mean(pred_dir[moved] == true_dir[moved])) if moved.any() else float("nan")
-    up = float(np.mean(true_dir[moved] > 0)) if moved.any() else float("nan")
+    bands = _interval_scores(w, served, base, levels)
+    scores, base_scores = bands["winkler"], bands["winkler_volatility_baseline"]
+    da, up = _directions(w)
     dm = dm_test(err_naive, err_served, lag)
     dm_nhits = dm_test(err_naive, err_nhits, lag)
     edge = rel_served["ci_high"] < 1.0 and serving.get("served") != "naive"
@@ -412,16 +440,16 @@ def evaluate(
         "dm_nhits_vs_naive": dm_nhits,
         "directional_accuracy_nhits": da,
         "directional_base_rate": max(up, 1 - up) if math.isfinite(up) else float("nan"),
-        "coverage": coverage,
-        "coverage_per_step": per_step,
-        "coverage_volatility_baseline": base_cov,
+        "coverage": bands["coverage"],
+        "coverage_per_step": bands["coverage_per_step"],
+        "coverage_volatility_baseline": bands["coverage_volatility_baseline"],
         "interval_method": {k: v["method"] for k, v in intervals["levels"].items()},
         "winkler": scores,
         "winkler_volatility_baseline": base_scores,
         "winkler_ratio": {
             k: (scores[k] / base_scores[k] if base_scores[k] > 0 else float("nan")) for k in scores
         },
-        "mean_width": widths,
+        "mean_width": bands["mean_width"],
         "beats_naive": bool(edge),
     }
     if snaive is not None:
