@@ -382,20 +382,11 @@ def _random_walk_series(rng: np.random.Generator, n: int = 4000) -> np.ndarray:
     return 100.0 * np.exp(np.cumsum(0.01 * synthetic.noise(n, rng)))
 
 
-def train(
-    cfg: TrainConfig,
-    frames: dict[str, pd.DataFrame] | None = None,
-    progress: Progress | None = None,
-) -> TrainResult:
-    """Calibrate, label, train, calibrate the probabilities, evaluate (see the module doc);
-    `frames` are the real series (name -> bars)."""
-    report: Progress = progress or (lambda *_, **__: None)
-    t0 = time.monotonic()
-    rng = np.random.default_rng(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    device = pick_device(cfg.device)
-    length = cfg.window_length
-
+def _real_parts(
+    frames: dict[str, pd.DataFrame] | None, cfg: TrainConfig
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+    """Each real series cut by time into train, validation and test bars (step 1), and what
+    was used of each (a series under three windows is skipped)."""
     parts: dict[str, dict[str, np.ndarray]] = {}
     summary: dict[str, Any] = {}
     for name, frame in (frames or {}).items():
@@ -413,65 +404,50 @@ def train(
             "test_from": str(frame.index[b]),
             "last": str(frame.index[-1]),
         }
-    train_closes = {n: p["train"][:, 3] for n, p in parts.items()}
-    if not train_closes:  # no real data: calibrate on a random walk (nothing will be served)
-        train_closes = {"random_walk": _random_walk_series(rng)}
+    return parts, summary
 
-    kept = SurrogateWindows([], [])
-    calib = calibrate(
-        train_closes,
-        target=cfg.calibration_target,
-        fit_paths=cfg.surrogate_paths,
-        eval_paths=cfg.surrogate_paths,
-        seed=cfg.seed,
-        progress=report,
-        keep=kept,
-    )
-    thresholds, served = calib.thresholds, calib.served
 
-    report("labelling real windows with the calibrated rules")
+def _real_datasets(
+    parts: dict[str, dict[str, np.ndarray]], thresholds: dict[str, float], length: int
+) -> tuple[Dataset, Dataset, Dataset]:
+    """The real train, validation and test windows, labelled by the calibrated rules (3)."""
     real: dict[str, list[Dataset]] = {"train": [], "validation": [], "test": []}
     for p in parts.values():
         for part, sub in p.items():
             if len(sub) >= rules.WINDOW:
                 real[part].append(labelled_windows(sub, thresholds, length)[0])
     real_train, real_val, real_test = (Dataset.concat(*real[k]) for k in real)
+    return real_train, real_val, real_test
 
-    pool_parts = [
-        synthetic.standardise(log_returns(c)) for c in train_closes.values() if len(c) > 40
-    ]
-    pool = np.concatenate(pool_parts) if pool_parts else None
-    report("generating synthetic windows labelled by the rules")
-    n_none = cfg.synthetic_none if cfg.synthetic_none is not None else 2 * cfg.synthetic_per_class
-    syn_train, syn_info = synthetic_dataset(
-        cfg.synthetic_per_class,
-        n_none,
-        thresholds,
-        rng,
-        pool=pool,
-        length=length,
-        max_tries=cfg.synthetic_max_tries,
-        strength_range=cfg.strength_range,
-        surrogates=kept,
-    )
-    del kept
-    data = Dataset.concat(syn_train, real_train)
-    val = real_val if len(real_val) else syn_train
-    if not len(data):
-        raise ValueError("no training windows: give real sources or synthetic_per_class > 0")
-    source_w = np.concatenate(
-        [np.ones(len(syn_train)), np.full(len(real_train), cfg.real_weight)]
-    ).astype(np.float32)
 
-    counts = np.bincount(data.y, minlength=len(CLASSES)).astype(np.float64)
-    weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1.0)), 0.0)
-    weights = weights / weights[counts > 0].mean()
-    model = TCNClassifier(cfg.model_config_()).to(device)
+@dataclass
+class _Fit:
+    """What the training loop (step 5) leaves besides the model: the losses per epoch and the
+    epoch whose weights were kept."""
+
+    history: list[float]
+    val_history: list[float]
+    best_epoch: int
+
+
+def _fit(
+    model: TCNClassifier,
+    data: Dataset,
+    val: Dataset,
+    source_w: np.ndarray,
+    class_weights: np.ndarray,
+    cfg: TrainConfig,
+    device: torch.device,
+    report: Progress,
+) -> _Fit:
+    """Train `model` in place (step 5): weighted cross-entropy, AdamW, one-cycle learning rate,
+    early stopping on the validation log loss; the best epoch's weights are loaded at the
+    end."""
     optim = torch.optim.AdamW(
         model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
     )
     loss_fn = torch.nn.CrossEntropyLoss(
-        reduction="none", weight=torch.tensor(weights, dtype=torch.float32, device=device)
+        reduction="none", weight=torch.tensor(class_weights, dtype=torch.float32, device=device)
     )
     X = torch.from_numpy(data.X)
     y = torch.from_numpy(data.y)
@@ -519,10 +495,32 @@ def train(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    return _Fit(history, val_history, best_epoch)
 
-    report("calibrating the probabilities")
+
+@dataclass
+class _ProbabilityCalibration:
+    """Step 6: the logit bias (the label-shift correction, or zeros) and the temperature."""
+
+    bias: np.ndarray
+    temperature: float
+    val_logits: np.ndarray
+    f1_plain: float
+    f1_shift: float
+
+
+def _calibrate_probabilities(
+    model: TCNClassifier,
+    val: Dataset,
+    real_train: Dataset,
+    weighted_counts: np.ndarray,
+    device: torch.device,
+) -> _ProbabilityCalibration:
+    """The label-shift correction (log real prior - log training prior), kept only if it does
+    not lower the validation macro-F1, then a temperature fitted on the validation windows
+    (`weighted_counts`: the training classes' counts times their loss weights)."""
     val_logits = predict_logits(model, val.X, device)
-    prior_train = (counts * weights + 1.0) / (counts * weights + 1.0).sum()
+    prior_train = (weighted_counts + 1.0) / (weighted_counts + 1.0).sum()
     real_counts = np.bincount(real_train.y, minlength=len(CLASSES)).astype(np.float64)
     prior_real = (real_counts + 1.0) / (real_counts + 1.0).sum()
     shift = np.log(prior_real) - np.log(prior_train)
@@ -530,24 +528,66 @@ def train(
     f1_shift = evaluation.macro_f1(val.y, (val_logits + shift).argmax(axis=1))
     bias = shift if len(real_train) and f1_shift >= f1_plain else np.zeros(len(CLASSES))
     temperature = evaluation.fit_temperature(val_logits + bias, val.y)
+    return _ProbabilityCalibration(bias, temperature, val_logits, f1_plain, f1_shift)
 
-    report("evaluating")
+
+def _synthetic_train(
+    cfg: TrainConfig,
+    train_closes: dict[str, np.ndarray],
+    thresholds: dict[str, float],
+    rng: np.random.Generator,
+    kept: SurrogateWindows,
+) -> tuple[Dataset, dict[str, Any]]:
+    """The synthetic windows (step 4): the surrogate windows kept by the calibration, then
+    planted shapes on the training parts' standardised returns, all labelled by the rules."""
+    pool_parts = [
+        synthetic.standardise(log_returns(c)) for c in train_closes.values() if len(c) > 40
+    ]
+    pool = np.concatenate(pool_parts) if pool_parts else None
+    n_none = cfg.synthetic_none if cfg.synthetic_none is not None else 2 * cfg.synthetic_per_class
+    return synthetic_dataset(
+        cfg.synthetic_per_class,
+        n_none,
+        thresholds,
+        rng,
+        pool=pool,
+        length=cfg.window_length,
+        max_tries=cfg.synthetic_max_tries,
+        strength_range=cfg.strength_range,
+        surrogates=kept,
+    )
+
+
+def _metrics(
+    model: TCNClassifier,
+    sets: dict[str, Dataset],
+    served: list[str],
+    probs: _ProbabilityCalibration,
+    fit: _Fit,
+    where: str,
+    device: torch.device,
+) -> tuple[dict[str, Any], ModelQuality]:
+    """Step 7: the scores on the untouched real test windows (their served macro-F1 is the
+    model's quality), on the validation windows, and the fit to the synthetic ones; `sets`
+    holds the test, validation and synthetic datasets, `where` says which series."""
+    real_test, val, syn_train = sets["test"], sets["validation"], sets["synthetic"]
+    temperature, bias = probs.temperature, probs.bias
     test_logits = predict_logits(model, real_test.X, device)
     test_eval = evaluate(calibrated_proba(test_logits, temperature, bias), real_test.y, served)
     if len(real_test):
         test_eval["ece_before_temperature"] = round(
             evaluation.ece(calibrated_proba(test_logits, 1.0, bias), real_test.y), 4
         )
-    where = (
-        f"{test_eval.get('n', 0)} windows of {rules.WINDOW} bars from the last "
-        f"{cfg.test_fraction:.0%} of {', '.join(parts) or 'no real series'} (never trained, "
+    held_out = (
+        f"{test_eval.get('n', 0)} windows of {rules.WINDOW} bars from {where} (never trained, "
         "calibrated or tuned on), labelled by the calibrated rules"
     )
-    quality = quality_from(test_eval, served, where)
+    quality = quality_from(test_eval, served, held_out)
     syn_val_logits = predict_logits(model, syn_train.X[: min(len(syn_train), 2000)], device)
+    val_proba = calibrated_proba(probs.val_logits, temperature, bias)
     metrics = {
         "real_test": test_eval,
-        "real_validation": evaluate(calibrated_proba(val_logits, temperature, bias), val.y, served),
+        "real_validation": evaluate(val_proba, val.y, served),
         "synthetic_train_fit": {
             "n": int(min(len(syn_train), 2000)),
             "accuracy": round(
@@ -556,12 +596,76 @@ def train(
             if len(syn_train)
             else None,
         },
-        "train_loss_per_epoch": history,
-        "validation_loss_per_epoch": val_history,
-        "best_epoch": best_epoch,
+        "train_loss_per_epoch": fit.history,
+        "validation_loss_per_epoch": fit.val_history,
+        "best_epoch": fit.best_epoch,
         "label_shift_correction": bool(np.any(bias != 0)),
-        "validation_macro_f1_plain_vs_shifted": [round(f1_plain, 4), round(f1_shift, 4)],
+        "validation_macro_f1_plain_vs_shifted": [
+            round(probs.f1_plain, 4),
+            round(probs.f1_shift, 4),
+        ],
     }
+    return metrics, quality
+
+
+def train(
+    cfg: TrainConfig,
+    frames: dict[str, pd.DataFrame] | None = None,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Calibrate, label, train, calibrate the probabilities, evaluate (see the module doc);
+    `frames` are the real series (name -> bars)."""
+    report: Progress = progress or (lambda *_, **__: None)
+    t0 = time.monotonic()
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    device = pick_device(cfg.device)
+    length = cfg.window_length
+
+    parts, summary = _real_parts(frames, cfg)
+    train_closes = {n: p["train"][:, 3] for n, p in parts.items()}
+    if not train_closes:  # no real data: calibrate on a random walk (nothing will be served)
+        train_closes = {"random_walk": _random_walk_series(rng)}
+
+    kept = SurrogateWindows([], [])
+    calib = calibrate(
+        train_closes,
+        target=cfg.calibration_target,
+        fit_paths=cfg.surrogate_paths,
+        eval_paths=cfg.surrogate_paths,
+        seed=cfg.seed,
+        progress=report,
+        keep=kept,
+    )
+    thresholds, served = calib.thresholds, calib.served
+
+    report("labelling real windows with the calibrated rules")
+    real_train, real_val, real_test = _real_datasets(parts, thresholds, length)
+
+    report("generating synthetic windows labelled by the rules")
+    syn_train, syn_info = _synthetic_train(cfg, train_closes, thresholds, rng, kept)
+    del kept
+    data = Dataset.concat(syn_train, real_train)
+    val = real_val if len(real_val) else syn_train
+    if not len(data):
+        raise ValueError("no training windows: give real sources or synthetic_per_class > 0")
+    source_w = np.concatenate(
+        [np.ones(len(syn_train)), np.full(len(real_train), cfg.real_weight)]
+    ).astype(np.float32)
+
+    counts = np.bincount(data.y, minlength=len(CLASSES)).astype(np.float64)
+    weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1.0)), 0.0)
+    weights = weights / weights[counts > 0].mean()
+    model = TCNClassifier(cfg.model_config_()).to(device)
+    fit = _fit(model, data, val, source_w, weights, cfg, device, report)
+
+    report("calibrating the probabilities")
+    probs = _calibrate_probabilities(model, val, real_train, counts * weights, device)
+
+    report("evaluating")
+    where = f"the last {cfg.test_fraction:.0%} of {', '.join(parts) or 'no real series'}"
+    sets = {"test": real_test, "validation": val, "synthetic": syn_train}
+    metrics, quality = _metrics(model, sets, served, probs, fit, where, device)
     duration = time.monotonic() - t0
     meta = ModelMeta(
         trained_at=datetime.now(UTC),
@@ -569,8 +673,8 @@ def train(
         weights_sha256="",
         device=str(device),
         duration_seconds=round(duration, 3),
-        temperature=round(temperature, 4),
-        logit_bias=[round(float(b), 5) for b in bias],
+        temperature=round(probs.temperature, 4),
+        logit_bias=[round(float(b), 5) for b in probs.bias],
         calibration=calib,
         quality=quality,
         training={
@@ -583,4 +687,4 @@ def train(
         },
         metrics=metrics,
     )
-    return TrainResult(model=model, meta=meta, history=history)
+    return TrainResult(model=model, meta=meta, history=fit.history)
