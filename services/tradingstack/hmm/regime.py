@@ -447,6 +447,87 @@ def _shares(model: GaussianHMM, X: np.ndarray) -> np.ndarray:
     return np.bincount(probs.argmax(axis=1), minlength=N_STATES) / len(X)
 
 
+def _standardised(raw: np.ndarray, clip: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The emission features standardised and clipped at `clip`, with their mean, their std
+    and the volatility floor (1 % of the median positive realised volatility)."""
+    positive = raw[:, 1][raw[:, 1] > 0]
+    vol_floor = float(np.median(positive)) * 1e-2 if len(positive) else 1e-12
+    E = emission_features(raw, vol_floor)
+    mean, std = E.mean(axis=0), E.std(axis=0)
+    std = np.where(std > 1e-12, std, 1.0)
+    return np.clip((E - mean) / std, -clip, clip), mean, std, vol_floor
+
+
+def _candidates(
+    X: np.ndarray,
+    lengths: list[int] | None,
+    warm: GaussianHMM | None,
+    restarts: int,
+    n_iter: int,
+    tol: float,
+    seed: int,
+    screen_iter: int,
+    anchor: float,
+) -> list[_Fit]:
+    """Screen a few EM iterations from each random start (and from `warm`, the previous
+    model's parameters); the best random start and the warm start run on to convergence."""
+    screened: list[tuple[float, GaussianHMM, bool]] = []
+    rng = np.random.default_rng(seed)
+    for i in range(restarts):
+        hmm = _anchored(X, tol, rng if i else None, anchor)
+        score = _em(hmm, X, lengths, min(screen_iter, n_iter))
+        if score is not None:
+            screened.append((score, hmm, False))
+    if warm is not None:
+        score = _em(warm, X, lengths, min(screen_iter, n_iter))
+        if score is not None:
+            screened.append((score, warm, True))
+    if not screened:
+        raise ValueError("every HMM restart failed (degenerate features?)")
+    screened.sort(key=lambda s: -s[0])
+    fits: list[_Fit] = []
+    # run on: the best random start and the warm start (the candidates most likely to win)
+    finalists = [screened[0]] + [s for s in screened[1:] if s[2]]
+    for _, hmm, is_warm in finalists:
+        hmm.init_params = ""
+        score = _em(hmm, X, lengths, n_iter)
+        if score is None:
+            continue
+        fits.append(_Fit(hmm, score, em_converged(hmm.monitor_), _shares(hmm, X), warm=is_warm))
+    if not fits:
+        raise ValueError("every HMM restart failed (degenerate features?)")
+    return fits
+
+
+def _state_returns(m: GaussianHMM, X: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each state's log-return mean and variance on the training bars (`r`), weighted by its
+    filtered probability (the variance floored at 1e-3 of the overall one)."""
+    w = (
+        forward_filter(m.startprob_, m.transmat_, gaussian_log_densities(X, m.means_, m.covars_))
+        + 1e-12
+    )
+    r_mean = (w * r[:, None]).sum(axis=0) / w.sum(axis=0)
+    r_var = (w * (r[:, None] - r_mean) ** 2).sum(axis=0) / w.sum(axis=0)
+    return r_mean, np.maximum(r_var, max(float(r.var()), 1e-18) * 1e-3)
+
+
+def _match_to_previous(
+    model: RegimeModel, previous: RegimeModel, raw_shared: np.ndarray, means: np.ndarray
+) -> None:
+    """Name `model`'s states after `previous`'s on the bars both were fitted on (when the
+    names keep their meaning), and record how often the two agree there."""
+    names, agreement = match_states(previous, model, raw_shared)
+    if names_respect_meaning(names, means):
+        model.state_regimes = names
+        model.matched_to_previous = True
+    else:
+        agreement = float(
+            np.mean(previous.regime_labels(raw_shared) == model.regime_labels(raw_shared))
+        )
+    model.refit_agreement = round(agreement, 4)
+    model.shared_bars = len(raw_shared)
+
+
 def fit_regimes(
     raw: np.ndarray,
     *,
@@ -474,40 +555,15 @@ def fit_regimes(
     if len(raw) < 10 * N_STATES:
         raise ValueError(f"{len(raw)} bars of features; fitting 4 regimes needs at least 40")
     t0 = time.monotonic()
-    positive = raw[:, 1][raw[:, 1] > 0]
-    vol_floor = float(np.median(positive)) * 1e-2 if len(positive) else 1e-12
-    E = emission_features(raw, vol_floor)
-    mean, std = E.mean(axis=0), E.std(axis=0)
-    std = np.where(std > 1e-12, std, 1.0)
-    X = np.clip((E - mean) / std, -clip, clip)
+    X, mean, std, vol_floor = _standardised(raw, clip)
     with threadpool_limits(limits=1):
-        # screen: a few EM iterations from each random start; the best runs on to convergence
-        screened: list[tuple[float, GaussianHMM, bool]] = []
-        rng = np.random.default_rng(seed)
-        for i in range(restarts):
-            hmm = _anchored(X, tol, rng if i else None, anchor_weight * len(X) / N_STATES)
-            score = _em(hmm, X, lengths, min(screen_iter, n_iter))
-            if score is not None:
-                screened.append((score, hmm, False))
-        if previous is not None and len(previous.means) == N_STATES:
-            warm = _warm_start(previous, mean, std, tol, anchor_weight * len(X) / N_STATES)
-            score = _em(warm, X, lengths, min(screen_iter, n_iter))
-            if score is not None:
-                screened.append((score, warm, True))
-        if not screened:
-            raise ValueError("every HMM restart failed (degenerate features?)")
-        screened.sort(key=lambda s: -s[0])
-        fits: list[_Fit] = []
-        # run on: the best random start and the warm start (the candidates most likely to win)
-        finalists = [screened[0]] + [s for s in screened[1:] if s[2]]
-        for _, hmm, is_warm in finalists:
-            hmm.init_params = ""
-            score = _em(hmm, X, lengths, n_iter)
-            if score is None:
-                continue
-            fits.append(_Fit(hmm, score, em_converged(hmm.monitor_), _shares(hmm, X), warm=is_warm))
-        if not fits:
-            raise ValueError("every HMM restart failed (degenerate features?)")
+        anchor = anchor_weight * len(X) / N_STATES
+        warm = (
+            _warm_start(previous, mean, std, tol, anchor)
+            if previous is not None and len(previous.means) == N_STATES
+            else None
+        )
+        fits = _candidates(X, lengths, warm, restarts, n_iter, tol, seed, screen_iter, anchor)
         ok = [f for f in fits if f.shares.min() >= min_state_share]
         # a degenerate candidate only when every candidate is; converged before not converged
         pool = ok or fits
@@ -520,15 +576,7 @@ def fit_regimes(
         log.warning("the HMM fit did not converge in %d iterations (tol %g)", n_iter, tol)
     m = best.model
     means = np.asarray(m.means_)
-    # each state's log-return moments on the training bars, weighted by its filtered probability
-    w = (
-        forward_filter(m.startprob_, m.transmat_, gaussian_log_densities(X, m.means_, m.covars_))
-        + 1e-12
-    )
-    r = raw[:, 0]
-    r_mean = (w * r[:, None]).sum(axis=0) / w.sum(axis=0)
-    r_var = (w * (r[:, None] - r_mean) ** 2).sum(axis=0) / w.sum(axis=0)
-    r_var = np.maximum(r_var, max(float(r.var()), 1e-18) * 1e-3)
+    r_mean, r_var = _state_returns(m, X, raw[:, 0])
     model = RegimeModel(
         startprob=m.startprob_.tolist(),
         transmat=m.transmat_.tolist(),
@@ -557,16 +605,7 @@ def fit_regimes(
         extra={"warm_start_kept": best.warm},
     )
     if previous is not None and raw_shared is not None and len(raw_shared) >= 2 * N_STATES:
-        names, agreement = match_states(previous, model, raw_shared)
-        if names_respect_meaning(names, means):
-            model.state_regimes = names
-            model.matched_to_previous = True
-        else:
-            agreement = float(
-                np.mean(previous.regime_labels(raw_shared) == model.regime_labels(raw_shared))
-            )
-        model.refit_agreement = round(agreement, 4)
-        model.shared_bars = len(raw_shared)
+        _match_to_previous(model, previous, raw_shared, means)
     model.fit_seconds = round(time.monotonic() - t0, 4)
     return model
 

@@ -50,6 +50,7 @@ from pydantic import BaseModel, Field, ValidationError
 from tradingstack.core.errors import ModelCorrupt
 from tradingstack.core.schemas import Indicators, ModelQuality, has_edge
 from tradingstack.hmm.evaluation import (
+    Fold,
     Platt,
     auc_score,
     score_metrics,
@@ -248,6 +249,179 @@ def score_quality(
     )
 
 
+def _lgb_params(
+    learning_rate: float, num_leaves: int, min_data_in_leaf: int, seed: int, threads: int
+) -> dict[str, Any]:
+    """LightGBM's parameters of every scoring booster (deterministic for a seed)."""
+    return {
+        "objective": "binary",
+        "learning_rate": learning_rate,
+        "num_leaves": num_leaves,
+        "min_data_in_leaf": min_data_in_leaf,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "lambda_l2": 1.0,
+        "seed": seed,
+        "deterministic": True,
+        "verbosity": -1,
+        "num_threads": threads,
+    }
+
+
+@dataclass
+class _Run:
+    """One scorer training: its settings and the labelled rows (`rows`: the bars with complete
+    features and a forward return `r`)."""
+
+    direction: Direction
+    horizon: int
+    threshold_sigma: float
+    max_boost_rounds: int
+    early_stopping_rounds: int
+    hmm_restarts: int
+    hmm_iter: int
+    vol_window: int
+    ma_window: int
+    seed: int
+    params: dict[str, Any]
+    reg_all: pd.DataFrame
+    other: pd.DataFrame
+    rows: pd.Index
+    r: np.ndarray
+
+    def regimes(self, reg: pd.DataFrame, restarts: int, times: Any = None) -> RegimeModel:
+        return fit_regimes(
+            reg.to_numpy(), restarts=restarts, n_iter=self.hmm_iter, seed=self.seed,
+            vol_window=self.vol_window, ma_window=self.ma_window, times=times,
+        )  # fmt: skip
+
+    def features(self, regime_model: RegimeModel) -> pd.DataFrame:
+        regimes = _regime_columns(regime_model, self.reg_all)
+        return pd.concat([regimes, self.other], axis=1).loc[self.rows]
+
+    def labels(self, on: np.ndarray | slice) -> tuple[float, np.ndarray]:
+        """The label threshold (`threshold_sigma` of the returns at `on`) and every row's label."""
+        threshold = float(self.threshold_sigma * self.r[on].std())
+        return threshold, _labels(self.r, threshold, self.direction)
+
+
+@dataclass
+class _OutOfFold:
+    """Each labelled row's walk-forward prediction (NaN where no fold tested it), label, the
+    base rate of its fold's training rows, and its fold (-1: none)."""
+
+    raw: np.ndarray
+    y: np.ndarray
+    ref: np.ndarray
+    fold_of: np.ndarray
+    infos: list[FoldInfo]
+
+
+def _out_of_fold(run: _Run, folds: list[Fold]) -> _OutOfFold:
+    """Fit a regime HMM and a booster on each fold's training rows only (early-stopped on the
+    last 20 % of them) and predict its test rows."""
+    n = len(run.rows)
+    oof = _OutOfFold(
+        np.full(n, np.nan), np.zeros(n, dtype=int), np.full(n, np.nan), np.full(n, -1), []
+    )
+    for k, fold in enumerate(folds):
+        cut = run.rows[fold.train[-1]]
+        X = run.features(run.regimes(run.reg_all.loc[:cut], max(1, run.hmm_restarts - 1)))
+        _, y = run.labels(fold.train)
+        inner = time_split(len(fold.train), 0.8, gap=run.horizon)
+        X_tr, y_tr = X.iloc[fold.train[inner.train]], y[fold.train[inner.train]]
+        X_es, y_es = X.iloc[fold.train[inner.valid]], y[fold.train[inner.valid]]
+        booster = lgb.train(
+            run.params,
+            lgb.Dataset(X_tr, label=y_tr),
+            num_boost_round=run.max_boost_rounds,
+            valid_sets=[lgb.Dataset(X_es, label=y_es)],
+            callbacks=[lgb.early_stopping(run.early_stopping_rounds, verbose=False)],
+        )
+        best = int(booster.best_iteration or run.max_boost_rounds)
+        pred = np.asarray(booster.predict(X.iloc[fold.test], num_iteration=best))
+        oof.raw[fold.test] = pred
+        oof.y[fold.test] = y[fold.test]
+        oof.ref[fold.test] = float(y[fold.train].mean())
+        oof.fold_of[fold.test] = k
+        fold_auc = None
+        if len(set(y[fold.test].tolist())) == 2:
+            fold_auc = round(auc_score(y[fold.test], pred), 4)
+        oof.infos.append(
+            FoldInfo(
+                train_end=cut.to_pydatetime(),
+                test_start=run.rows[fold.test[0]].to_pydatetime(),
+                test_end=run.rows[fold.test[-1]].to_pydatetime(),
+                n_train=len(fold.train),
+                n_test=len(fold.test),
+                best_iteration=best,
+                auc=fold_auc,
+            )
+        )
+    return oof
+
+
+def _labelled_rows(
+    bars: pd.DataFrame, indicators: Indicators, horizon: int, vol_window: int, ma_window: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index, np.ndarray]:
+    """The regime features, the other feature columns, the rows with every feature and a
+    forward return over `horizon` bars, and those returns."""
+    close = bars["close"].astype(np.float64)
+    fwd = forward_returns(close, horizon)
+    reg_all = regime_features(close, vol_window, ma_window)
+    other = _other_columns(close, indicators, vol_window, ma_window)
+    complete = pd.concat([reg_all, other], axis=1).replace([np.inf, -np.inf], np.nan).dropna()
+    rows = complete.index.intersection(fwd.dropna().index)
+    return reg_all, other, rows, fwd.loc[rows].to_numpy()
+
+
+@dataclass
+class _Served:
+    """The served model: a regime HMM and a booster on every labelled row."""
+
+    booster: lgb.Booster
+    regime_model: RegimeModel
+    features: list[str]
+    threshold: float
+    base_rate: float
+    rounds: int
+
+
+def _served_model(run: _Run, infos: list[FoldInfo]) -> _Served:
+    """Fit on every labelled row, for the median early-stopped round count of the folds."""
+    regime_model = run.regimes(run.reg_all, run.hmm_restarts, times=run.reg_all.index)
+    X_all = run.features(regime_model)
+    threshold, y_all = run.labels(slice(None))
+    rounds = max(1, int(np.median([f.best_iteration for f in infos])))
+    booster = lgb.train(run.params, lgb.Dataset(X_all, label=y_all), num_boost_round=rounds)
+    base_rate = round(float(y_all.mean()), 4)
+    return _Served(booster, regime_model, list(X_all.columns), threshold, base_rate, rounds)
+
+
+def _oof_metrics(
+    oof: _OutOfFold, r: np.ndarray, n_folds: int, *, block: int, n_boot: int, seed: int
+) -> ScoreMetrics:
+    """The walk-forward scores of the rows a fold tested: raw and walk-forward calibrated."""
+    e = oof.fold_of >= 0
+    cal = _walk_forward_calibration(oof, n_folds)
+    return score_metrics(
+        oof.y[e], oof.raw[e], r[e], cal[e], np.where(np.isfinite(cal), oof.ref, np.nan)[e],
+        block=block, n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+
+
+def _walk_forward_calibration(oof: _OutOfFold, n_folds: int) -> np.ndarray:
+    """Fold k's predictions through a Platt calibrator fitted on the folds before it (NaN for
+    the first fold and where the earlier folds hold one class only)."""
+    cal = np.full(len(oof.raw), np.nan)
+    for k in range(1, n_folds):
+        before, this = (oof.fold_of >= 0) & (oof.fold_of < k), oof.fold_of == k
+        if len(set(oof.y[before].tolist())) == 2:
+            cal[this] = Platt.fit(oof.raw[before], oof.y[before])(oof.raw[this])
+    return cal
+
+
 def train_scorer(
     symbol: str,
     timeframe: str,
@@ -278,13 +452,13 @@ def train_scorer(
     t0 = time.monotonic()
     embargo = horizon if embargo is None else embargo
     block = bootstrap_block or max(2 * horizon, 10)
-    close = bars["close"].astype(np.float64)
-    fwd = forward_returns(close, horizon)
-    reg_all = regime_features(close, vol_window, ma_window)
-    other = _other_columns(close, indicators, vol_window, ma_window)
-    complete = pd.concat([reg_all, other], axis=1).replace([np.inf, -np.inf], np.nan).dropna()
-    rows = complete.index.intersection(fwd.dropna().index)
-    r = fwd.loc[rows].to_numpy()
+    params = _lgb_params(learning_rate, num_leaves, min_data_in_leaf, seed, threads)
+    run = _Run(
+        direction, horizon, threshold_sigma, max_boost_rounds, early_stopping_rounds,
+        hmm_restarts, hmm_iter, vol_window, ma_window, seed, params,
+        *_labelled_rows(bars, indicators, horizon, vol_window, ma_window),
+    )  # fmt: skip
+    rows = run.rows
     folds = walk_forward_folds(
         len(rows),
         n_folds=n_folds,
@@ -292,93 +466,10 @@ def train_scorer(
         embargo=embargo,
         initial_train_fraction=initial_train_fraction,
     )
-    params = {
-        "objective": "binary",
-        "learning_rate": learning_rate,
-        "num_leaves": num_leaves,
-        "min_data_in_leaf": min_data_in_leaf,
-        "feature_fraction": 0.8,
-        "bagging_fraction": 0.8,
-        "bagging_freq": 1,
-        "lambda_l2": 1.0,
-        "seed": seed,
-        "deterministic": True,
-        "verbosity": -1,
-        "num_threads": threads,
-    }
-
-    def features(regime_model: RegimeModel) -> pd.DataFrame:
-        return pd.concat([_regime_columns(regime_model, reg_all), other], axis=1).loc[rows]
-
-    n = len(rows)
-    oof_raw = np.full(n, np.nan)
-    oof_y = np.zeros(n, dtype=int)
-    oof_ref = np.full(n, np.nan)
-    fold_of = np.full(n, -1)
-    infos: list[FoldInfo] = []
-    for k, fold in enumerate(folds):
-        cut = rows[fold.train[-1]]
-        reg_train = reg_all.loc[:cut]
-        hmm = fit_regimes(
-            reg_train.to_numpy(), restarts=max(1, hmm_restarts - 1), n_iter=hmm_iter,
-            seed=seed, vol_window=vol_window, ma_window=ma_window,
-        )  # fmt: skip
-        X = features(hmm)
-        threshold = float(threshold_sigma * r[fold.train].std())
-        y = _labels(r, threshold, direction)
-        inner = time_split(len(fold.train), 0.8, gap=horizon)
-        X_tr, y_tr = X.iloc[fold.train[inner.train]], y[fold.train[inner.train]]
-        X_es, y_es = X.iloc[fold.train[inner.valid]], y[fold.train[inner.valid]]
-        booster = lgb.train(
-            params,
-            lgb.Dataset(X_tr, label=y_tr),
-            num_boost_round=max_boost_rounds,
-            valid_sets=[lgb.Dataset(X_es, label=y_es)],
-            callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
-        )
-        best = int(booster.best_iteration or max_boost_rounds)
-        pred = np.asarray(booster.predict(X.iloc[fold.test], num_iteration=best))
-        oof_raw[fold.test] = pred
-        oof_y[fold.test] = y[fold.test]
-        oof_ref[fold.test] = float(y[fold.train].mean())
-        fold_of[fold.test] = k
-        fold_auc = None
-        if len(set(y[fold.test].tolist())) == 2:
-            fold_auc = round(auc_score(y[fold.test], pred), 4)
-        infos.append(
-            FoldInfo(
-                train_end=cut.to_pydatetime(),
-                test_start=rows[fold.test[0]].to_pydatetime(),
-                test_end=rows[fold.test[-1]].to_pydatetime(),
-                n_train=len(fold.train),
-                n_test=len(fold.test),
-                best_iteration=best,
-                auc=fold_auc,
-            )
-        )
-    evaluated = fold_of >= 0
-    # walk-forward calibration: fold k by a Platt calibrator fitted on the folds before it
-    oof_cal = np.full(n, np.nan)
-    for k in range(1, len(folds)):
-        before, this = (fold_of >= 0) & (fold_of < k), fold_of == k
-        if len(set(oof_y[before].tolist())) == 2:
-            oof_cal[this] = Platt.fit(oof_raw[before], oof_y[before])(oof_raw[this])
-    e = evaluated
-    metrics = score_metrics(
-        oof_y[e], oof_raw[e], r[e], oof_cal[e], np.where(np.isfinite(oof_cal), oof_ref, np.nan)[e],
-        block=block, n_boot=n_boot, seed=seed,
-    )  # fmt: skip
-    calibration = Platt.fit(oof_raw[e], oof_y[e])
-    # the served model: every labelled row, the median early-stopped round count
-    regime_model = fit_regimes(
-        reg_all.to_numpy(), restarts=hmm_restarts, n_iter=hmm_iter, seed=seed,
-        vol_window=vol_window, ma_window=ma_window, times=reg_all.index,
-    )  # fmt: skip
-    X_all = features(regime_model)
-    threshold = float(threshold_sigma * r.std())
-    y_all = _labels(r, threshold, direction)
-    rounds = max(1, int(np.median([f.best_iteration for f in infos])))
-    booster = lgb.train(params, lgb.Dataset(X_all, label=y_all), num_boost_round=rounds)
+    oof = _out_of_fold(run, folds)
+    e = oof.fold_of >= 0
+    metrics = _oof_metrics(oof, run.r, len(folds), block=block, n_boot=n_boot, seed=seed)
+    served = _served_model(run, oof.infos)
     valid_idx = np.flatnonzero(e)
     valid_start = rows[valid_idx[0]].to_pydatetime()
     valid_end = rows[valid_idx[-1]].to_pydatetime()
@@ -387,29 +478,29 @@ def train_scorer(
         timeframe=timeframe,
         direction=direction,
         trained_at=datetime.now(UTC),
-        features=list(X_all.columns),
+        features=served.features,
         horizon_bars=horizon,
-        threshold=threshold,
+        threshold=served.threshold,
         train_start=rows[0].to_pydatetime(),
         train_end=rows[-1].to_pydatetime(),
         valid_start=valid_start,
         valid_end=valid_end,
-        n_train=n,
+        n_train=len(rows),
         n_valid=int(e.sum()),
-        base_rate_train=round(float(y_all.mean()), 4),
+        base_rate_train=served.base_rate,
         base_rate_valid=metrics.base_rate,
         auc_valid=metrics.auc.value,
-        boost_rounds=rounds,
-        folds=infos,
+        boost_rounds=served.rounds,
+        folds=oof.infos,
         embargo_bars=embargo,
-        calibration=calibration,
+        calibration=Platt.fit(oof.raw[e], oof.y[e]),
         metrics=metrics,
         quality=score_quality(metrics, len(folds), valid_start, valid_end),
         params=params,
-        regime_model=regime_model,
+        regime_model=served.regime_model,
         train_seconds=round(time.monotonic() - t0, 3),
     )
-    return TrainedScorer(booster, meta)
+    return TrainedScorer(served.booster, meta)
 
 
 @dataclass
