@@ -1161,7 +1161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
+            /** @description Upstream unavailable (`urn:tradingstack:problem:upstream-unavailable`); Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1348,7 +1348,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
+            /** @description Upstream unavailable (`urn:tradingstack:problem:upstream-unavailable`); Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
             503: {
                 headers: {
                     [name: string]: unknown;

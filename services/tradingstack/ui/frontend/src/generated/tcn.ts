@@ -715,6 +715,11 @@ export interface components {
              * @description HTTP status the error would have
              */
             status?: number | null;
+            /**
+             * Type
+             * @description the problem type the error would have (docs/problems.md): branch on it
+             */
+            type?: string | null;
             result?: components["schemas"]["DetectResult"] | null;
         };
         /** ScanRequest */
@@ -1159,7 +1164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
+            /** @description Upstream unavailable (`urn:tradingstack:problem:upstream-unavailable`); Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1237,6 +1242,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Content too large (`urn:tradingstack:problem:too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1255,7 +1269,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
+            /** @description Upstream unavailable (`urn:tradingstack:problem:upstream-unavailable`); Model being prepared (`urn:tradingstack:problem:model-being-prepared`) */
             503: {
                 headers: {
                     [name: string]: unknown;
