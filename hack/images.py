@@ -300,6 +300,22 @@ def save_index(index: dict[str, dict[str, object]]) -> None:
     os.replace(tmp, INDEX)
 
 
+def _bud_args(image: Image, arch: str, base: str) -> list[str]:
+    """`buildah bud` and what every image's build shares."""
+    return [
+        # --force-rm: a failed step's working container goes too (it kept its layer, 7 GB
+        # after a full disk stopped the torch image's commit)
+        "bud", "--isolation", "chroot", "--layers", "--pull=never", "--force-rm",
+        "--platform", f"linux/{arch}",
+        "-f", str(REPO / image.dockerfile),
+        "--build-arg", f"BASE={base}",
+        "--build-arg", f"VERSION={version()}",
+        # the commit and its time: the same commit builds the same labels (the layer cache holds)
+        "--build-arg", f"REVISION={_git('rev-parse', '--short=12', 'HEAD')}",
+        "--build-arg", f"CREATED={_git('log', '-1', '--format=%cI')}",
+    ]  # fmt: skip
+
+
 def build_image(image: Image, arch: str, export: bool = True) -> dict[str, object]:
     """Build one image (buildah's layer cache makes an unchanged build a few seconds) and
     export it to a docker archive when it changed. The archive's layers are uncompressed, so
@@ -313,16 +329,7 @@ def build_image(image: Image, arch: str, export: bool = True) -> dict[str, objec
     ref = _arch_ref(image, arch)
     start = time.monotonic()
     args = [
-        # --force-rm: a failed step's working container goes too (it kept its layer, 7 GB
-        # after a full disk stopped the torch image's commit)
-        "bud", "--isolation", "chroot", "--layers", "--pull=never", "--force-rm",
-        "--platform", f"linux/{arch}",
-        "-f", str(REPO / image.dockerfile),
-        "--build-arg", f"BASE={base}",
-        "--build-arg", f"VERSION={version()}",
-        # the commit and its time: the same commit builds the same labels (the layer cache holds)
-        "--build-arg", f"REVISION={_git('rev-parse', '--short=12', 'HEAD')}",
-        "--build-arg", f"CREATED={_git('log', '-1', '--format=%cI')}",
+        *_bud_args(image, arch, base),
         *_ca_bundle_args(),
         "-v", f"{UV_CACHE}:/uv-cache",
     ]  # fmt: skip
@@ -403,15 +410,7 @@ def _build_from_context(image: Image, arch: str, export: bool) -> dict[str, obje
     context.mkdir(parents=True)
     try:
         build_args = image.context(context)
-        args = [
-            "bud", "--isolation", "chroot", "--layers", "--pull=never", "--force-rm",
-            "--platform", f"linux/{arch}",
-            "-f", str(REPO / image.dockerfile),
-            "--build-arg", f"BASE={base}",
-            "--build-arg", f"VERSION={version()}",
-            "--build-arg", f"REVISION={_git('rev-parse', '--short=12', 'HEAD')}",
-            "--build-arg", f"CREATED={_git('log', '-1', '--format=%cI')}",
-        ]  # fmt: skip
+        args = _bud_args(image, arch, base)
         for key, value in {**build_args, **image.build_args}.items():
             args += ["--build-arg", f"{key}={value}"]
         log(f"building {image.ref()} ({arch}) from {image.dockerfile} ...")
