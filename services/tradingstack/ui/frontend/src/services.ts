@@ -111,6 +111,14 @@ export function preparingJob(exc: unknown): { job: Job | null; retryAfter: numbe
   return { job: ok ? (job as Job) : null, retryAfter: exc.retryAfter ?? 10 };
 }
 
+/** The job already queued or running when a service answered 409 conflict with its `job` (a
+ * second training of the same model), else null. */
+export function conflictJob(exc: unknown): Job | null {
+  if (!(exc instanceof ApiError) || exc.status !== 409) return null;
+  const job = exc.problem.job;
+  return job && typeof job === "object" && typeof (job as Job).id === "string" ? (job as Job) : null;
+}
+
 /** The jobs of the services that prepare models (nhits, tcn, hmm): GET /<service>/api/v1/jobs,
  * each answering core.jobs.JobList. A service that is down or has no job route is left out. */
 export const JOB_SERVICES = ["nhits", "tcn", "hmm"] as const;

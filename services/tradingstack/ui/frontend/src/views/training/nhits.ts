@@ -3,6 +3,7 @@
 import { cfg, selection, symbols } from "../../config";
 import { nhitsClient, type nhitsApi } from "../../contracts";
 import { clear, field, fmtDuration, fmtNumber, h, Panel, select, table } from "../../dom";
+import { conflictJob } from "../../services";
 import { jobRow } from "./jobs";
 
 export const ACTIVE = new Set(["queued", "running"]);
@@ -48,11 +49,17 @@ export class NhitsPanels {
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       void this.start.run(async () => {
-        const job = await nhitsClient.post("/api/v1/forecast/{symbol}/train", undefined, {
-          params: { symbol: symbolSelect.value },
-          query: { timeframe: tfSelect.value, mode: mode.value, max_steps: steps.value || undefined },
-        });
-        this.start.ok(`Started job ${job.id} for ${job.symbol} ${job.timeframe}.`);
+        try {
+          const job = await nhitsClient.post("/api/v1/forecast/{symbol}/train", undefined, {
+            params: { symbol: symbolSelect.value },
+            query: { timeframe: tfSelect.value, mode: mode.value, max_steps: steps.value || undefined },
+          });
+          this.start.ok(`Started job ${job.id} for ${job.symbol} ${job.timeframe}.`);
+        } catch (exc) {
+          const running = conflictJob(exc);
+          if (!running) throw exc;
+          this.start.ok(`Job ${running.id} for ${running.symbol} ${running.timeframe} is ${running.state} already; its progress is below.`);
+        }
         this.poll();
       }, "Start");
     });

@@ -3,6 +3,7 @@
 import { ApiError } from "../../api";
 import { tcnClient, type tcnApi } from "../../contracts";
 import { clear, field, fmtDuration, fmtNumber, h, Panel, select } from "../../dom";
+import { conflictJob } from "../../services";
 import { jobRow } from "./jobs";
 
 // A small model of one series: ~15 s on 2 CPU cores (synthetic macro-F1 ~0.85 measured),
@@ -57,8 +58,14 @@ export class TcnPanel {
           size.value === "quick"
             ? ({ ...TCN_QUICK, real_sources: [{ symbol: symbol || "BTCUSD", timeframe }] } as tcnApi.TrainConfig)
             : ({ epochs: Number(epochs.value), synthetic_per_class: Number(perClass.value) } as tcnApi.TrainConfig);
-        const job = await tcnClient.post("/api/v1/train", body);
-        this.panel.ok(`Started job ${job.id}.`);
+        try {
+          const job = await tcnClient.post("/api/v1/train", body);
+          this.panel.ok(`Started job ${job.id}.`);
+        } catch (exc) {
+          const running = conflictJob(exc);
+          if (!running) throw exc;
+          this.panel.ok(`Job ${running.id} is ${running.state} already; its progress is below.`);
+        }
         poll();
       }, "Start");
     });
