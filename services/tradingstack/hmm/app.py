@@ -237,11 +237,12 @@ class HmmState:
             # both saved together: an analysis asks for both, and found one while the other
             # still trained (seen in bench/first_start.py)
             report("saving", done=2)
-            for scorer in trained:
-                self.scorers.save(scorer)
-            for scorer in trained:
+            for scorer in trained:  # this process' readers see both at once
                 direction = scorer.meta.direction
                 self._scorer_cache[(name, str(timeframe), direction)] = scorer
+            self.scorers.save_all(trained)
+            for scorer in trained:
+                direction = scorer.meta.direction
                 if scorer.meta.auc_valid is not None:
                     self.auc.labels(name, str(timeframe), direction).set(scorer.meta.auc_valid)
             return {}

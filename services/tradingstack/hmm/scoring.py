@@ -567,6 +567,19 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def _staged(path: Path, text: str) -> str:
+    """`text` written to a temporary file beside `path` (renamed onto it by the caller)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
 class ScorerStore:
     """Scoring models under `directory/scoring/` (TS_HMM_DIR)."""
 
@@ -578,10 +591,27 @@ class ScorerStore:
         return self.directory / f"{stem}.txt", self.directory / f"{stem}.json"
 
     def save(self, scorer: TrainedScorer) -> None:
-        m = scorer.meta
-        model_path, meta_path = self._paths(m.symbol, m.timeframe, m.direction)
-        _atomic_write_text(model_path, scorer.booster.model_to_string())
-        _atomic_write_text(meta_path, m.model_dump_json(indent=2))
+        self.save_all([scorer])
+
+    def save_all(self, scorers: list[TrainedScorer]) -> None:
+        """Save models as one step: every file is written under a temporary name first, then all
+        are renamed together (models before metadata, which a reader looks for first), so a
+        reader finds all of them or none but for the instants between the renames. An analysis
+        asks for long and short together; saving one after the other let it find one of them
+        while the other was still being written."""
+        staged: list[tuple[str, Path]] = []
+        try:
+            for scorer in scorers:
+                m = scorer.meta
+                model_path, meta_path = self._paths(m.symbol, m.timeframe, m.direction)
+                staged.append((_staged(model_path, scorer.booster.model_to_string()), model_path))
+                staged.append((_staged(meta_path, m.model_dump_json(indent=2)), meta_path))
+            for tmp, path in sorted(staged, key=lambda item: item[1].suffix == ".json"):
+                os.replace(tmp, path)
+        except BaseException:
+            for tmp, _ in staged:
+                Path(tmp).unlink(missing_ok=True)
+            raise
 
     def load(self, symbol: str, timeframe: str, direction: str) -> TrainedScorer | None:
         model_path, meta_path = self._paths(symbol, timeframe, direction)
