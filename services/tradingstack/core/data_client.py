@@ -117,7 +117,8 @@ def data_problem(exc: DataServiceError, symbol: str, timeframe: Timeframe | str)
 
 
 # What a route that fetches market data may answer because of it.
-DATA_PROBLEMS = problems(UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
+DATA_ERRORS = (UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
+DATA_PROBLEMS = problems(*DATA_ERRORS)
 
 
 class DataClient:

@@ -24,16 +24,11 @@ from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient, to_frame
+from tradingstack.core.data_client import DATA_ERRORS, DataClient, to_frame
 from tradingstack.core.errors import (
     Conflict,
     InvalidRequest,
     ModelPreparing,
-    NoData,
-    NoDataInRange,
-    UnknownSymbol,
-    UpstreamFailed,
-    UpstreamUnavailable,
     problems,
 )
 from tradingstack.core.jobs import (
@@ -83,7 +78,6 @@ from tradingstack.hmm.scoring import (
 from tradingstack.hmm.settings import HmmSettings
 
 # the data service's problems, passed through as they are (core.data_client)
-DATA = (UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
 
 router = APIRouter()
 
@@ -348,7 +342,7 @@ def _fit_with_quality(
     "/regime/{symbol}",
     response_model=RegimeResult,
     tags=["regimes"],
-    responses=problems(*DATA, ModelPreparing),
+    responses=problems(*DATA_ERRORS, ModelPreparing),
 )
 async def get_regime(
     request: Request, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
@@ -365,7 +359,7 @@ async def get_regime(
     response_model=Job,
     status_code=202,
     tags=["regimes"],
-    responses=problems(*DATA, Conflict),
+    responses=problems(*DATA_ERRORS, Conflict),
 )
 async def fit_regime(
     request: Request, response: Response, symbol: SymbolPath, timeframe: Timeframe = Timeframe.H1
@@ -458,7 +452,7 @@ async def _indicators(state: HmmState, symbol: str, timeframe: Timeframe) -> Ind
     "/score",
     response_model=ScoreResult,
     tags=["scoring"],
-    responses=problems(*DATA, ModelPreparing),
+    responses=problems(*DATA_ERRORS, ModelPreparing),
 )
 async def score(
     request: Request,

@@ -13,17 +13,12 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient
+from tradingstack.core.data_client import DATA_ERRORS, DataClient
 from tradingstack.core.errors import (
     Conflict,
     ModelCorrupt,
     ModelNotTrained,
     ModelPreparing,
-    NoData,
-    NoDataInRange,
-    UnknownSymbol,
-    UpstreamFailed,
-    UpstreamUnavailable,
     problems,
 )
 from tradingstack.core.jobs import (
@@ -65,7 +60,6 @@ def _conflict(exc: JobConflictError) -> Conflict:
 
 
 # the data service's problems, passed through as they are (core.data_client)
-DATA = (UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
 
 router = APIRouter(tags=["nhits"])
 
@@ -74,7 +68,7 @@ router = APIRouter(tags=["nhits"])
     "/forecast/{symbol}/train",
     status_code=202,
     response_model=Job,
-    responses=problems(*DATA, Conflict, ModelNotTrained, ModelCorrupt),
+    responses=problems(*DATA_ERRORS, Conflict, ModelNotTrained, ModelCorrupt),
 )
 async def train(
     request: Request,
@@ -105,7 +99,9 @@ Horizon = Annotated[int | None, Query(ge=1, description="bars ahead (<= the mode
 PREPARING = (ModelPreparing, ModelCorrupt)
 
 
-@router.get("/forecast/{symbol}", response_model=Forecast, responses=problems(*DATA, *PREPARING))
+@router.get(
+    "/forecast/{symbol}", response_model=Forecast, responses=problems(*DATA_ERRORS, *PREPARING)
+)
 async def forecast(
     request: Request,
     symbol: SymbolPath,
@@ -122,7 +118,7 @@ async def forecast(
 @router.get(
     "/forecast/{symbol}/evaluation",
     response_model=Evaluation,
-    responses=problems(*DATA, ModelNotTrained, ModelCorrupt),
+    responses=problems(*DATA_ERRORS, ModelNotTrained, ModelCorrupt),
 )
 async def evaluation(
     request: Request, symbol: SymbolPath, timeframe: TF = Timeframe.H1

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 from prometheus_client import Counter, Gauge
 
 from tradingstack.core.app import create_service_app, registry_of
-from tradingstack.core.data_client import DataClient, DataServiceError
+from tradingstack.core.data_client import DATA_ERRORS, DataClient, DataServiceError
 from tradingstack.core.errors import (
     Conflict,
     DomainError,
@@ -27,12 +27,7 @@ from tradingstack.core.errors import (
     ModelCorrupt,
     ModelNotTrained,
     ModelPreparing,
-    NoData,
-    NoDataInRange,
     TooLarge,
-    UnknownSymbol,
-    UpstreamFailed,
-    UpstreamUnavailable,
     problems,
 )
 from tradingstack.core.jobs import (
@@ -69,7 +64,6 @@ from tradingstack.tcn.settings import TcnSettings
 from tradingstack.tcn.store import ModelCorruptError, ModelMeta, ModelStore
 
 # the data service's problems, passed through as they are (core.data_client)
-DATA = (UnknownSymbol, NoData, NoDataInRange, UpstreamFailed, UpstreamUnavailable)
 
 router = APIRouter(tags=["patterns"])
 
@@ -329,7 +323,9 @@ ScanBars = Annotated[int | None, Query(ge=32, le=5000, description="newest N bar
 PREPARING = (ModelPreparing, ModelCorrupt)
 
 
-@router.get("/detect/{symbol}", response_model=DetectResult, responses=problems(*DATA, *PREPARING))
+@router.get(
+    "/detect/{symbol}", response_model=DetectResult, responses=problems(*DATA_ERRORS, *PREPARING)
+)
 async def detect_patterns(
     request: Request,
     symbol: SymbolPath,
@@ -347,7 +343,9 @@ async def detect_patterns(
     )
 
 
-@router.post("/scan", response_model=ScanResult, responses=problems(*DATA, *PREPARING, TooLarge))
+@router.post(
+    "/scan", response_model=ScanResult, responses=problems(*DATA_ERRORS, *PREPARING, TooLarge)
+)
 async def scan(request: Request, body: ScanRequest) -> ScanResult:
     """Detect patterns for every symbol x timeframe; failures are reported per item."""
     state = _state(request)
