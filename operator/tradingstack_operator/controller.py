@@ -169,6 +169,7 @@ class Controller:
         if worker is None:
             children = self.children.setdefault(key, reconcile.Children())
             worker = self.workers[key] = Worker(key=key, body=body, children=children)
+            log.info("%s/%s: reconciling (generation %s)", *key, meta.get("generation"))
             worker.task = asyncio.create_task(self._loop(worker), name=f"ts:{key[0]}/{key[1]}")
             if self.settings.health_checks:
                 worker.health_task = asyncio.create_task(
@@ -186,6 +187,7 @@ class Controller:
         worker = self.workers.pop(key, None)
         if worker is None:
             return
+        log.info("%s/%s: deleted: its worker stops", *key)
         for task in (worker.task, worker.health_task):
             if task:
                 task.cancel()
