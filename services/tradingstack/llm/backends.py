@@ -1,6 +1,6 @@
-"""LLM backends: llama-cpp-python in-process (`llamacpp`, the default), llama.cpp's server in a
-child process (`llama-server`, xllamacpp's prebuilt wheel) and Ollama (through the `ollama`
-client).
+"""LLM backends: llama.cpp's server in a child process (`llama-server`, the default;
+xllamacpp's prebuilt wheel), llama-cpp-python in-process (`llamacpp`, the `llama-cpp` extra)
+and Ollama (through the `ollama` client).
 
 All take chat messages; `complete(..., schema=...)` constrains the answer to a JSON schema
 (llama.cpp: a grammar compiled from the schema; Ollama: `format=<schema>`).

@@ -29,14 +29,15 @@ class LlmSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TS_LLM_", extra="ignore", protected_namespaces=())
 
     backend: Literal["llama-server", "llamacpp", "ollama"] = Field(
-        default="llamacpp",
-        description="llamacpp: llama-cpp-python in-process (the default); llama-server: "
-        "llama.cpp's server in a child process (needs the xllamacpp wheel: prebuilt, no "
-        "compile step); ollama: the Ollama server",
+        default="llama-server",
+        description="llama-server (the default): llama.cpp's server in a child process (the "
+        "xllamacpp wheel: prebuilt, no compile step); llamacpp: llama-cpp-python in-process "
+        "(the llama-cpp extra, built from source); ollama: the Ollama server",
     )
     model: str | None = Field(
         default=None,
-        description="llamacpp: a GGUF path (default: the bundled SmolLM2-135M-Instruct); "
+        description="llama-server, llamacpp: a GGUF path (default: the bundled "
+        "SmolLM2-135M-Instruct); "
         "ollama: a model name (default llama3.1:70b)",
     )
     ollama_url: str = Field(

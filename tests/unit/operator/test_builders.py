@@ -131,7 +131,8 @@ def test_env_token_data_url_and_provider_keys() -> None:
 
 
 def test_llm_without_ollama_runs_the_bundled_model_in_process() -> None:
-    """A stack without the Ollama workload is valid; the analyst uses llama.cpp then."""
+    """A stack without the Ollama workload is valid; the analyst runs the bundled model with
+    llama.cpp's server (the prebuilt one in the image without torch) then."""
     m = build({"workloads": {"ollama": {"enabled": False}}})
     deps = by_kind(m, "Deployment")
     assert "demo-ollama" not in deps and "demo-llm" in deps
@@ -139,7 +140,7 @@ def test_llm_without_ollama_runs_the_bundled_model_in_process() -> None:
     assert "TS_LLM_BACKEND" not in cm and "TS_OLLAMA_URL" not in cm
     from tradingstack.llm.settings import LlmSettings
 
-    assert LlmSettings.model_validate({}).backend == "llamacpp"
+    assert LlmSettings.model_validate({}).backend == "llama-server"
 
 
 def test_token_secret_is_built_with_the_given_token() -> None:
