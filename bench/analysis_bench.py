@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -266,6 +266,44 @@ def analyze(client: httpx.Client) -> dict[str, Any]:
     return {**out, "answer": answer_summary(body)}
 
 
+def model_input(prompt: str) -> str:
+    """The part of `include_prompt`'s text the model is given (after the system prompt): the
+    facts; the evidence before them is what the rationale is checked against."""
+    at = prompt.rfind("Facts for ")
+    return prompt[at:] if at >= 0 else prompt
+
+
+def token_counter() -> Callable[[str], int] | None:
+    """Tokens of a text in the bundled GGUF's vocabulary (llama-cpp-python, vocabulary only),
+    or None where llama-cpp-python is not installed (an optional extra)."""
+    try:
+        from llama_cpp import Llama
+        from tradingstack.llm.settings import bundled_gguf
+    except ImportError:
+        return None
+    vocab = Llama(model_path=str(bundled_gguf()), vocab_only=True, verbose=False)
+    return lambda text: len(vocab.tokenize(text.encode(), add_bos=False, special=False))
+
+
+def prompt_size(client: httpx.Client, count: Callable[[str], int] | None) -> dict[str, Any]:
+    """How long the model's input is: one more (warm) analysis with include_prompt."""
+    from tradingstack.llm.rationale import SYSTEM
+
+    r = client.post(ANALYZE, json={**BODY, "include_prompt": True}, timeout=600)
+    prompt = str(r.json().get("prompt") or "") if r.status_code == 200 else ""
+    given = model_input(prompt)
+    return {
+        "include_prompt_chars": len(prompt),
+        "model_input_chars": len(SYSTEM) + len(given),
+        "model_input_tokens": None if count is None else count(SYSTEM) + count(given),
+        "system_tokens": None if count is None else count(SYSTEM),
+        "facts_tokens": None if count is None else count(given),
+        "note": "the model is given the system prompt and the facts (the chat template adds "
+        "a few tokens); include_prompt returns the evidence too",
+        "facts": given,
+    }
+
+
 def analyze_stream(client: httpx.Client) -> dict[str, Any]:
     lines: list[tuple[float, str]] = []
     t = time.perf_counter()
@@ -311,6 +349,8 @@ def phase(state: Path, port: int, log: Path, backend: str, warm: int, index: int
             out["warm"] = runs
             out["warm_s"] = [w["wall_s"] for w in runs if "error" not in w]
             out["warm_stream"] = analyze_stream(client)
+            if index == 0:  # the same inputs every phase: the prompt is measured once
+                out["prompt"] = prompt_size(client, token_counter())
             out["load_after"] = load()
             out["jobs_during"] = [
                 j for j in job_rows(jobs(client)) if j["state"] in ("queued", "running")
@@ -378,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, backend in enumerate(order(args.rounds)):
         phases.append(phase(state, args.port, log, backend, args.warm, i))
         print(backend, "phase", {k: phases[-1].get(k) for k in ("cold_s", "warm_s", "error")})
+    result["prompt"] = next((p.pop("prompt") for p in phases if "prompt" in p), None)
     result["phases"] = phases
     result["summary"] = summarize(phases)
     result["load_after"] = load()

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from tradingstack.llm.schemas import AnalyzeEvent, InputStatus
 
-from bench.analysis_bench import BACKENDS, answer_summary, breakdown, order, summarize
+from bench.analysis_bench import (
+    BACKENDS,
+    answer_summary,
+    breakdown,
+    model_input,
+    order,
+    summarize,
+)
 
 
 def _line(**kw: Any) -> str:
@@ -143,3 +150,9 @@ def test_a_backend_without_a_phase_has_no_ratio() -> None:
 def test_each_backend_goes_first_as_often() -> None:
     assert order(1) == list(BACKENDS)
     assert order(2) == [BACKENDS[0], BACKENDS[1], BACKENDS[1], BACKENDS[0]]
+
+
+def test_the_model_is_given_the_facts_not_the_evidence() -> None:
+    prompt = "Evidence:\n- forecast ...\n\nFacts for BTCUSD H1:\n- Last close: 1.0."
+    assert model_input(prompt) == "Facts for BTCUSD H1:\n- Last close: 1.0."
+    assert model_input("no facts header") == "no facts header"
