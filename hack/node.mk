@@ -20,8 +20,8 @@ node-deps:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    $$missing >/dev/null; fi
 
-# ARCH=arm64 builds the Jetson's images on an amd64 host under qemu-user (slow: llama.cpp's C++
-# build in the services image runs emulated; on an arm64 host the build is native).
+# ARCH=arm64 builds the Jetson's images on an amd64 host under qemu-user (slow: Python's
+# bytecode compile and the package scripts run emulated; on an arm64 host the build is native).
 HOST_ARCH := $(shell python3 -c "import platform; print({'x86_64': 'amd64', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine()))")
 ARCH ?= $(HOST_ARCH)
 # the Ollama image holds the ollama binary built here (hack/ollama_server.py): the host's
