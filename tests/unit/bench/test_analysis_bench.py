@@ -138,6 +138,27 @@ def test_the_ratios_come_from_the_warm_medians() -> None:
     assert srv["cold_over_warm"] == 4.0 and srv["meets_target_warm"] is True
     assert s["warm_llama_server_over_llamacpp"] == 0.5
     assert s["cold_llama_server_over_llamacpp"] == pytest.approx(10 / 12, abs=1e-3)
+    assert srv["warm_median_by_phase_s"] == [2.5, 2.5]
+
+
+def test_the_rationale_sources_are_counted_per_backend() -> None:
+    def run(source: str) -> dict[str, Any]:
+        return {"wall_s": 1.0, "answer": {"rationale_source": source}}
+
+    phases = [
+        {
+            "backend": "llamacpp",
+            "cold_s": 2.0,
+            "warm_s": [1.0, 1.0],
+            "cold": run("evidence"),
+            "warm": [run("model"), run("evidence")],
+            "warm_stream": run("evidence"),
+        },
+        {"backend": "llama-server", "cold_s": 2.0, "warm_s": [1.0], "warm": [run("model")]},
+    ]
+    s = summarize(phases)["per_backend"]
+    assert s["llamacpp"]["rationale_sources"] == {"evidence": 3, "model": 1}
+    assert s["llama-server"]["rationale_sources"] == {"model": 1}
 
 
 def test_a_backend_without_a_phase_has_no_ratio() -> None:
