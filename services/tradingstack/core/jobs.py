@@ -28,7 +28,13 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from tradingstack.core.errors import DomainError, ModelNotTrained, ModelPreparing, NotFound
+from tradingstack.core.errors import (
+    DomainError,
+    ModelNotTrained,
+    ModelPreparing,
+    NotFound,
+    UpstreamUnavailable,
+)
 
 T = TypeVar("T")
 
@@ -87,6 +93,9 @@ LOCK_ENV = "TS_JOBS_LOCK"
 WAITING = "waiting for another training job of the stack to finish"
 # a first-start job yields to anything a person (or a request) asked for
 PRIORITY = {"user": 0, "on-demand": 0, "drift": 1, "schedule": 2, "first-start": 3}
+# jobs that nobody waits on: when an upstream is unavailable (the data service still starting,
+# e.g. its pod not Ready yet), they wait and run again instead of failing for good
+RETRIED = frozenset({"first-start", "schedule", "drift"})
 
 
 class JobCancelledError(Exception):
@@ -239,6 +248,7 @@ class _Entry:
     total: float = 0.0
     done: float = 0.0
     picked: bool = False  # a worker took it (it may still wait for the gate)
+    attempts: int = 0
 
     @property
     def active(self) -> bool:
@@ -258,9 +268,13 @@ class JobManager:
         keep: int = 100,
         gate: FileGate | None = None,
         retry_failed_after: float = 60.0,
+        upstream_retry_seconds: float = 5.0,
+        upstream_give_up_after: float = 600.0,
     ) -> None:
         self.service = service
         self.retry_failed_after = retry_failed_after
+        self.upstream_retry_seconds = upstream_retry_seconds
+        self.upstream_give_up_after = upstream_give_up_after
         self.workers = max(1, workers)
         self.keep = keep
         self.gate = gate
@@ -429,6 +443,8 @@ class JobManager:
             except BaseException as exc:
                 if entry.cancel.is_set() or isinstance(exc, JobCancelledError):
                     self._finish(entry, JobState.CANCELLED, "cancelled")
+                elif self._wait_for_upstream(entry, exc):
+                    pass
                 else:
                     log.warning("job %s failed: %s: %s", job.id, type(exc).__name__, exc)
                     self._finish(entry, JobState.FAILED, _error_text(exc))
@@ -439,6 +455,52 @@ class JobManager:
         finally:
             if gate is not None:
                 gate.release()
+
+    def _wait_for_upstream(self, entry: _Entry, exc: BaseException) -> bool:
+        """A job of RETRIED reason whose upstream is unavailable goes back to the queue after
+        `upstream_retry_seconds` (until `upstream_give_up_after` from its creation); True
+        when it does. Everyone else sees it queued, waiting, with the reason."""
+        job = entry.job
+        age = (datetime.now(UTC) - job.created_at).total_seconds()
+        upstream = getattr(exc, "extensions", {}).get("upstream") or "an upstream service"
+        if (
+            not isinstance(exc, UpstreamUnavailable)
+            or job.reason not in RETRIED
+            or age + self.upstream_retry_seconds > self.upstream_give_up_after
+        ):
+            return False
+        with self._lock:
+            if self._closed:
+                return False
+            entry.attempts += 1
+            entry.picked = False  # cancel() now finishes it at once
+            job.state = JobState.QUEUED
+            job.started_at = None
+            job.progress = JobProgress(
+                step=f"waiting for {upstream}",
+                message=f"try {entry.attempts + 1} in {self.upstream_retry_seconds:g} s: "
+                + _error_text(exc),
+                eta_seconds=job.progress.eta_seconds,
+            )
+        log.info(
+            "job %s waits for %s (%s); it runs again in %g s",
+            job.id,
+            upstream,
+            _error_text(exc),
+            self.upstream_retry_seconds,
+        )
+        timer = threading.Timer(self.upstream_retry_seconds, self._requeue, (entry,))
+        timer.daemon = True
+        timer.start()
+        return True
+
+    def _requeue(self, entry: _Entry) -> None:
+        with self._lock:
+            if self._closed or entry.picked or entry.job.state is not JobState.QUEUED:
+                return  # cancelled, or the service stopped, meanwhile
+            heapq.heappush(self._queue, (entry.priority, next(self._seq), entry.job.id))
+            self._start_workers()
+            self._wake.notify()
 
     def _finish(self, entry: _Entry, state: JobState, error: str | None) -> None:
         with self._lock:

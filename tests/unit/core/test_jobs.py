@@ -356,3 +356,74 @@ def test_a_model_that_cannot_be_made_is_not_retried_by_every_request() -> None:
         manager.wait(later.id, 5)
     finally:
         manager.shutdown(timeout=5)
+
+
+def test_a_first_start_job_waits_for_its_upstream_and_runs_again() -> None:
+    """The data pod may not be Ready when hmm's first-start jobs run: the job waits and tries
+    again (the node test saw a score model never prepared). A person's job fails at once."""
+    from tradingstack.core.data_client import DataUnavailable
+
+    manager = JobManager("hmm", upstream_retry_seconds=0.2, upstream_give_up_after=30)
+    tries: list[int] = []
+
+    def work(report: Reporter) -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise DataUnavailable("the data service is unreachable", upstream="data")
+        return "fitted"
+
+    try:
+        job = manager.submit("fit-scores", work, reason="first-start", key=("BTCUSD", "H1"))
+        seen: list[Job] = []
+
+        def waiting() -> bool:
+            j = manager.get(job.id)
+            if j is not None and j.progress.step == "waiting for data":
+                seen.append(j)
+            return bool(seen)
+
+        wait_for(waiting)  # 0.2 s between tries, read every 0.01 s
+        assert seen[0].state is JobState.QUEUED and seen[0].started_at is None
+        assert "unreachable" in seen[0].progress.message
+        done = manager.wait(job.id, 10)
+        assert done is not None and done.state is JobState.SUCCEEDED and len(tries) == 3
+        assert manager.result(job.id) == "fitted"
+
+        def down(report: Reporter) -> None:
+            raise DataUnavailable("the data service is unreachable", upstream="data")
+
+        mine = manager.submit("fit-scores", down, reason="user")
+        failed = manager.wait(mine.id, 5)
+        assert failed is not None and failed.state is JobState.FAILED
+    finally:
+        manager.shutdown(timeout=5)
+
+
+def test_a_waiting_job_gives_up_and_can_be_cancelled() -> None:
+    from tradingstack.core.errors import UpstreamUnavailable
+
+    manager = JobManager("tcn", upstream_retry_seconds=0.2, upstream_give_up_after=0.5)
+    tries: list[int] = []
+
+    def down(report: Reporter) -> None:
+        tries.append(1)
+        raise UpstreamUnavailable("the data service is unreachable", upstream="data")
+
+    try:
+        job = manager.submit("train", down, reason="first-start")
+        done = manager.wait(job.id, 10)
+        assert done is not None and done.state is JobState.FAILED and 2 <= len(tries) <= 4
+        manager.upstream_give_up_after = 60
+        other = manager.submit("train", down, reason="first-start")
+        wait_for(
+            lambda: (
+                (j := manager.get(other.id)) is not None and j.progress.step.startswith("waiting")
+            )
+        )
+        cancelled = manager.cancel(other.id)
+        assert cancelled is not None and cancelled.state is JobState.CANCELLED
+        count = len(tries)
+        time.sleep(0.5)
+        assert len(tries) == count  # it did not run again
+    finally:
+        manager.shutdown(timeout=5)
