@@ -46,7 +46,12 @@ class LlmSettings(BaseSettings):
     )
     ollama_timeout_seconds: float = Field(default=600.0, gt=0)
     n_ctx: int = Field(default=4096, ge=256, description="llama.cpp context window (tokens)")
-    n_threads: int | None = Field(default=None, ge=1, description="llama.cpp decode threads")
+    n_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="llama.cpp decode threads (default: llama-server one less than the CPUs, "
+        "at least 1; llamacpp every core)",
+    )
     n_threads_batch: int | None = Field(
         default=None,
         ge=1,

@@ -49,6 +49,18 @@ def test_the_llama_server_backend_is_chosen_by_name() -> None:
     assert cmd[cmd.index("--threads") + 1] == "2" and cmd[cmd.index("--threads-batch") + 1] == "1"
 
 
+@pytest.mark.parametrize(("cpus", "threads"), [(1, "1"), (2, "1"), (8, "7")])
+def test_unset_threads_leave_one_cpu_to_the_rest(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, threads: str
+) -> None:
+    """llama.cpp's threads wait for each other: on 2 busy cores 2 threads streamed 3.3x slower
+    than 1 (erratic analyses of up to 31 s in bench/results/analysis.json)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    cmd = LlamaServerBackend(_settings(n_threads=None)).command()
+    assert cmd[cmd.index("--threads") + 1] == threads
+    assert cmd[cmd.index("--threads-batch") + 1] == threads
+
+
 @needs_xllamacpp
 async def test_answers_health_schema_stream_and_context_errors() -> None:
     backend = LlamaServerBackend(_settings())
