@@ -443,9 +443,7 @@ class JobManager:
             except BaseException as exc:
                 if entry.cancel.is_set() or isinstance(exc, JobCancelledError):
                     self._finish(entry, JobState.CANCELLED, "cancelled")
-                elif self._wait_for_upstream(entry, exc):
-                    pass
-                else:
+                elif not self._wait_for_upstream(entry, exc):
                     log.warning("job %s failed: %s: %s", job.id, type(exc).__name__, exc)
                     self._finish(entry, JobState.FAILED, _error_text(exc))
                 if not isinstance(exc, Exception):
