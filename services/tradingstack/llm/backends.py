@@ -46,6 +46,16 @@ class BackendError(Exception):
         self.detail = detail
 
 
+def refused_prompt(n_ctx: int, said: str) -> BackendError:
+    """The client's 422 for a prompt that llama.cpp refused (one past its context, mostly), in
+    the same words whichever llama.cpp backend refused it."""
+    return BackendError(
+        422,
+        f"llama.cpp refused the prompt; a prompt longer than the model's context window "
+        f"({n_ctx} tokens) does not fit: shorten the message or the history ({said})",
+    )
+
+
 class Backend(Protocol):
     name: str
     model: str
@@ -142,7 +152,7 @@ class LlamaCppBackend:
                     messages=messages, response_format=fmt, **self._kwargs(max_tokens)
                 )
             except ValueError as exc:  # e.g. the prompt exceeds n_ctx
-                raise BackendError(422, f"llama.cpp refused the prompt: {exc}") from exc
+                raise refused_prompt(self.settings.n_ctx, str(exc)) from exc
         return str(out["choices"][0]["message"].get("content") or "")
 
     async def complete(
@@ -178,7 +188,7 @@ class LlamaCppBackend:
                             reason = Finish(str(choice["finish_reason"]))
                             loop.call_soon_threadsafe(queue.put_nowait, ("data", reason))
             except ValueError as exc:  # e.g. the prompt exceeds n_ctx: the client's, as above
-                refused = BackendError(422, f"llama.cpp refused the prompt: {exc}")
+                refused = refused_prompt(self.settings.n_ctx, str(exc))
                 loop.call_soon_threadsafe(queue.put_nowait, ("error", refused))
             except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
@@ -368,7 +378,7 @@ class LlamaServerBackend:
         except (ValueError, AttributeError):
             message, kind = text[:300], ""
         if status == 400 and "context" in kind:  # the prompt exceeds n_ctx: the client's
-            return BackendError(422, f"llama.cpp refused the prompt: {message}")
+            return refused_prompt(self.settings.n_ctx, message)
         if status == 503:
             return BackendError(503, f"the llama.cpp server is loading: {message}")
         return BackendError(502, f"llama.cpp answered HTTP {status}: {message}")

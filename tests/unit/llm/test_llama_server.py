@@ -88,7 +88,7 @@ async def test_answers_health_schema_stream_and_context_errors() -> None:
         assert all(isinstance(p, str) for p in parts[:-1]) and "".join(parts[:-1]).strip()
         with pytest.raises(BackendError) as err:  # past n_ctx: the client's 422
             await backend.complete([{"role": "user", "content": "word " * 800}])
-        assert err.value.status == 422 and "context" in err.value.detail
+        assert err.value.status == 422 and "context window (512 tokens)" in err.value.detail
     finally:
         await backend.aclose()
 
