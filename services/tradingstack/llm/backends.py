@@ -56,6 +56,15 @@ def refused_prompt(n_ctx: int, said: str) -> BackendError:
     )
 
 
+def broken_off(server: str, pieces: int, cause: str) -> BackendError:
+    """A stream that ended after `pieces` pieces without its finish: a 502, since the reply the
+    client has is incomplete (before the first piece the server is unreachable instead)."""
+    return BackendError(
+        502,
+        f"{server} broke off the answer after {pieces} pieces ({cause}); the reply is incomplete",
+    )
+
+
 class Backend(Protocol):
     name: str
     model: str
@@ -385,11 +394,7 @@ class LlamaServerBackend:
 
     def _unreachable(self, exc: Exception, pieces: int = 0) -> BackendError:
         if pieces:
-            return BackendError(
-                502,
-                f"llama-server broke off the answer after {pieces} pieces "
-                f"({type(exc).__name__}); the reply is incomplete",
-            )
+            return broken_off("llama-server", pieces, type(exc).__name__)
         return BackendError(503, f"llama-server is unreachable ({type(exc).__name__}): restarting")
 
     async def complete(
@@ -543,11 +548,8 @@ class OllamaBackend:
                 )
             return BackendError(502, f"Ollama answered HTTP {exc.status_code}: {exc.error}")
         if pieces:
-            return BackendError(
-                502,
-                f"Ollama at {self.url} broke off the answer after {pieces} pieces "
-                f"({type(exc).__name__}: {exc or 'connection closed'}); the reply is incomplete",
-            )
+            cause = f"{type(exc).__name__}: {exc or 'connection closed'}"
+            return broken_off(f"Ollama at {self.url}", pieces, cause)
         return BackendError(503, f"Ollama is unreachable at {self.url}: {exc}")
 
     async def complete(
