@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -32,14 +30,10 @@ from typing import Any
 import httpx
 
 from bench.common import REPO, write_result
+from bench.first_start import stop
+from tests.unit.servers import free_port
 
 TARGET_S = 600.0  # the "first start under 10 minutes"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> dict[str, Any]:
@@ -87,14 +81,7 @@ def until_dashboard(cwd: Path, env: dict[str, str], log: Path, timeout: float) -
                         pass
                 time.sleep(1)
         finally:
-            with_group = proc.poll() is None
-            if with_group:
-                os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, as the README says
-                try:
-                    proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+            stop(proc)  # Ctrl-C to the process group, as the README says
     step: dict[str, Any] = {
         "command": "make up",
         "seconds_to": answered,
