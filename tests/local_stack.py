@@ -6,6 +6,7 @@ with the services that exist in the tree; `TS_BROWSER_SERVICES=ui,data` picks th
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -13,11 +14,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 from tradingstack.core import catalog
+
+from tests.unit.servers import wait_http
 
 REPO = Path(__file__).resolve().parents[1]
 WANTED = ("ui", "data", "nhits", "tcn", "hmm", "embedder", "rag", "llm")
@@ -149,3 +153,18 @@ def start_stack(services: list[str], state_dir: Path, env: dict[str, str]) -> Ru
             dropped[n] = tail
         services = [s for s in services if s not in names]
     raise AssertionError("the stack did not start after leaving out the failing services")
+
+
+@contextlib.contextmanager
+def healthy_stack(
+    services: list[str], state_dir: Path, env: dict[str, str], timeout: float = 60
+) -> Iterator[RunningStack]:
+    """`start_stack`, then each service's /health through the gateway (the ui's at the root)
+    answered within `timeout` seconds; the stack is stopped afterwards."""
+    running = start_stack(services, state_dir, env)
+    try:
+        for name in running.services:
+            wait_http(f"{running.base}/{'' if name == 'ui' else name + '/'}health", timeout=timeout)
+        yield running
+    finally:
+        running.stop()

@@ -37,8 +37,7 @@ from tests.browser.test_dashboard import (
     wait_for,
     wait_ready,
 )
-from tests.local_stack import RunningStack, buildable, start_stack
-from tests.unit.servers import wait_http
+from tests.local_stack import RunningStack, buildable, healthy_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,13 +49,10 @@ API_WORDS = re.compile(r"HTTP \d{3}|\b(GET|POST|PUT|DELETE) /|/api/v1/|\b40[34]\
 def small_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     names = [n for n in ("ui", "data", "nhits", "hmm") if buildable(n)]
     # no first-start jobs: what a panel asks for is prepared on demand
-    running = start_stack(names, tmp_path_factory.mktemp("chart-stack"), {"TS_JOBS_PREPARE": ""})
-    try:
-        for name in running.services:
-            wait_http(f"{running.base}/{'' if name == 'ui' else name + '/'}health", timeout=60)
+    with healthy_stack(
+        names, tmp_path_factory.mktemp("chart-stack"), {"TS_JOBS_PREPARE": ""}
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def visible_text(page: Any, panel: str) -> str:

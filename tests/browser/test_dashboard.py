@@ -21,8 +21,7 @@ import pytest
 from tradingstack.core import catalog
 
 from tests.browser.conftest import ARTIFACTS
-from tests.local_stack import RunningStack, start_stack, wanted_services
-from tests.unit.servers import wait_http
+from tests.local_stack import RunningStack, healthy_stack, start_stack, wanted_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -97,13 +96,8 @@ class Watch:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     state = tmp_path_factory.mktemp("stack")
-    running = start_stack(wanted_services(), state, {})
-    try:
-        for name in running.services:
-            wait_http(f"{running.base}/{'' if name == 'ui' else name + '/'}health", timeout=30)
+    with healthy_stack(wanted_services(), state, {}, timeout=30) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def open_view(browser: Any, base: str, view: str, viewport: str = "desktop") -> tuple[Any, Watch]:

@@ -27,8 +27,7 @@ from tradingstack.core.errors import ModelPreparing, problem_response
 from tradingstack.core.jobs import Job, JobList, JobProgress, JobState
 
 from tests.browser.test_dashboard import VIEWPORTS, open_view, shot, wait_for
-from tests.local_stack import RunningStack, buildable, start_stack
-from tests.unit.servers import wait_http
+from tests.local_stack import RunningStack, buildable, healthy_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,13 +37,10 @@ NOW = datetime.now(UTC)
 @pytest.fixture(scope="module")
 def prep_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     names = [n for n in ("ui", "data", "nhits") if buildable(n)]
-    running = start_stack(names, tmp_path_factory.mktemp("prep-stack"), {"TS_JOBS_PREPARE": ""})
-    try:
-        for name in running.services:
-            wait_http(f"{running.base}/{'' if name == 'ui' else name + '/'}health", timeout=60)
+    with healthy_stack(
+        names, tmp_path_factory.mktemp("prep-stack"), {"TS_JOBS_PREPARE": ""}
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def job(
