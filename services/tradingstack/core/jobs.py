@@ -460,13 +460,13 @@ class JobManager:
         when it does. Everyone else sees it queued, waiting, with the reason."""
         job = entry.job
         age = (datetime.now(UTC) - job.created_at).total_seconds()
-        upstream = getattr(exc, "extensions", {}).get("upstream") or "an upstream service"
         if (
             not isinstance(exc, UpstreamUnavailable)
             or job.reason not in RETRIED
             or age + self.upstream_retry_seconds > self.upstream_give_up_after
         ):
             return False
+        upstream = exc.extensions["upstream"]
         with self._lock:
             if self._closed:
                 return False
